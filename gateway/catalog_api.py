@@ -1,0 +1,230 @@
+"""Venues, staff, events, tiers and drops: what a venue sets up before a drop."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.auth import optional_user, require_user
+from gateway.bodies import StrictBody, path_int, read_json
+from gateway.openapi import documented
+from gateway.serialize import drop_json, drop_view_json, event_json, tier_json, venue_json
+from ticketq import catalog
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Count = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class VenueBody(StrictBody):
+    name: Name
+    city: Name
+    timezone: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class StaffBody(StrictBody):
+    email: Annotated[str, Field(min_length=3, max_length=320)]
+    role: Literal["venue_admin", "scanner"]
+
+
+class EventBody(StrictBody):
+    venue_id: Annotated[int, Field(ge=1)]
+    title: Annotated[str, Field(min_length=1, max_length=300)]
+    starts_at: datetime
+    ends_at: datetime
+    description: Annotated[str, Field(max_length=10_000)] = ""
+    published: bool = False
+
+
+class TierBody(StrictBody):
+    name: Annotated[str, Field(min_length=1, max_length=100)]
+    price_cents: Annotated[int, Field(ge=0, le=100_000_000)]
+    currency: Annotated[str, Field(min_length=3, max_length=3)]
+    capacity: Annotated[int, Field(ge=0, le=10_000_000)]
+    per_fan_limit: Annotated[int, Field(ge=1, le=100)]
+
+
+class DropBody(StrictBody):
+    event_id: Annotated[int, Field(ge=1)]
+    mode: Literal["direct", "lottery"]
+    prequeue_opens_at: datetime
+    opens_at: datetime
+    closes_at: datetime
+    admit_per_minute: Count
+    max_active: Count
+    session_seconds: Annotated[int, Field(ge=30, le=catalog.MAX_SESSION_SECONDS)]
+    hold_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+
+
+def _now(request: Request) -> datetime:
+    moment: datetime = request.app.state.clock()
+    return moment
+
+
+@documented(body=VenueBody, auth="user", status=201)
+async def create_venue(request: Request) -> Response:
+    """Create a venue; a non-admin creator becomes its venue_admin."""
+    user = await require_user(request)
+    body = await read_json(request, VenueBody)
+    async with request.app.state.sessionmaker() as session:
+        venue = await catalog.create_venue(
+            session, user, name=body.name, city=body.city, timezone=body.timezone
+        )
+    return JSONResponse(venue_json(venue), status_code=201)
+
+
+@documented(body=StaffBody, auth="venue_admin", status=201)
+async def add_staff(request: Request) -> Response:
+    """Make an existing account a venue_admin or scanner of this venue."""
+    user = await require_user(request)
+    venue_id = path_int(request, "venue_id")
+    body = await read_json(request, StaffBody)
+    async with request.app.state.sessionmaker() as session:
+        staff = await catalog.add_staff(
+            session, user, venue_id=venue_id, email=body.email, role=body.role
+        )
+    return JSONResponse(
+        {"venue_id": staff.venue_id, "user_id": staff.user_id, "role": staff.role},
+        status_code=201,
+    )
+
+
+@documented(body=EventBody, auth="venue_admin", status=201)
+async def create_event(request: Request) -> Response:
+    """Create an event (a draft unless `published` is true)."""
+    user = await require_user(request)
+    body = await read_json(request, EventBody)
+    async with request.app.state.sessionmaker() as session:
+        event = await catalog.create_event(
+            session,
+            user,
+            venue_id=body.venue_id,
+            title=body.title,
+            starts_at=body.starts_at,
+            ends_at=body.ends_at,
+            description=body.description,
+            published=body.published,
+        )
+    return JSONResponse(event_json(event), status_code=201)
+
+
+@documented(auth="venue_admin")
+async def publish_event(request: Request) -> Response:
+    """Publish a draft event so fans can see it and its drops."""
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    async with request.app.state.sessionmaker() as session:
+        event = await catalog.publish_event(session, user, event_id)
+    return JSONResponse(event_json(event))
+
+
+async def list_events(request: Request) -> Response:
+    """Published events, soonest first."""
+    async with request.app.state.sessionmaker() as session:
+        events = await catalog.list_published_events(session)
+    return JSONResponse({"events": [event_json(event) for event in events]})
+
+
+async def get_event(request: Request) -> Response:
+    """One event with its tiers (drafts only for their venue's admins)."""
+    viewer = await optional_user(request)
+    event_id = path_int(request, "event_id")
+    async with request.app.state.sessionmaker() as session:
+        event = await catalog.visible_event(session, viewer, event_id)
+        tiers = await catalog.event_tiers(session, event.id)
+    return JSONResponse({**event_json(event), "tiers": [tier_json(tier) for tier in tiers]})
+
+
+@documented(body=TierBody, auth="venue_admin", status=201)
+async def create_tier(request: Request) -> Response:
+    """Add a ticket tier (GA, VIP, ...) to an event."""
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    body = await read_json(request, TierBody)
+    async with request.app.state.sessionmaker() as session:
+        tier = await catalog.create_tier(
+            session,
+            user,
+            event_id=event_id,
+            name=body.name,
+            price_cents=body.price_cents,
+            currency=body.currency,
+            capacity=body.capacity,
+            per_fan_limit=body.per_fan_limit,
+        )
+    return JSONResponse(tier_json(tier), status_code=201)
+
+
+@documented(body=DropBody, auth="venue_admin", status=201)
+async def create_drop(request: Request) -> Response:
+    """Schedule a drop (direct or lottery) for an event."""
+    user = await require_user(request)
+    body = await read_json(request, DropBody)
+    schedule = catalog.DropSchedule(
+        mode=body.mode,
+        prequeue_opens_at=body.prequeue_opens_at,
+        opens_at=body.opens_at,
+        closes_at=body.closes_at,
+        admit_per_minute=body.admit_per_minute,
+        max_active=body.max_active,
+        session_seconds=body.session_seconds,
+        hold_seconds=body.hold_seconds,
+    )
+    async with request.app.state.sessionmaker() as session:
+        drop = await catalog.create_drop(session, user, event_id=body.event_id, schedule=schedule)
+    return JSONResponse(drop_json(drop, _now(request)), status_code=201)
+
+
+async def get_drop(request: Request) -> Response:
+    """A drop with its event, venue, tiers and current state (public once published)."""
+    viewer = await optional_user(request)
+    drop_id = path_int(request, "drop_id")
+    async with request.app.state.sessionmaker() as session:
+        view = await catalog.visible_drop(session, viewer, drop_id)
+    return JSONResponse(drop_view_json(view, _now(request)))
+
+
+@documented(auth="user")
+async def my_venues(request: Request) -> Response:
+    """The venues the caller works for, with their events, tiers and drops."""
+    user = await require_user(request)
+    now = _now(request)
+    async with request.app.state.sessionmaker() as session:
+        overviews = await catalog.staff_venues(session, user)
+    return JSONResponse(
+        {
+            "venues": [
+                {
+                    **venue_json(overview.venue),
+                    "role": overview.role,
+                    "events": [
+                        {
+                            **event_json(event),
+                            "tiers": [tier_json(tier) for tier in overview.tiers[event.id]],
+                            "drops": [drop_json(drop, now) for drop in overview.drops[event.id]],
+                        }
+                        for event in overview.events
+                    ],
+                }
+                for overview in overviews
+            ]
+        }
+    )
+
+
+routes = [
+    Route("/api/me/venues", my_venues, methods=["GET"]),
+    Route("/api/venues", create_venue, methods=["POST"]),
+    Route("/api/venues/{venue_id}/staff", add_staff, methods=["POST"]),
+    Route("/api/events", create_event, methods=["POST"]),
+    Route("/api/events", list_events, methods=["GET"], name="list_events"),
+    Route("/api/events/{event_id}", get_event, methods=["GET"]),
+    Route("/api/events/{event_id}/publish", publish_event, methods=["POST"]),
+    Route("/api/events/{event_id}/tiers", create_tier, methods=["POST"]),
+    Route("/api/drops", create_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id}", get_drop, methods=["GET"]),
+]

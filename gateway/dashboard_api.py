@@ -1,0 +1,61 @@
+"""The venue's live view of a drop: queue numbers from Redis, for its dashboard page.
+
+Sales per tier come from the purchase part (`GET /api/events/{id}/sales`); the
+page combines both and offers the operator controls of the queue part.
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway.auth import require_user
+from gateway.bodies import path_int
+from gateway.openapi import documented
+from gateway.serialize import drop_json
+from gateway.templating import templates
+from queue_engine.positions import read_status
+from ticketq import catalog
+from ticketq.clock import to_ms
+
+
+@documented(auth="venue_admin")
+async def drop_stats(request: Request) -> Response:
+    """Live queue numbers of a drop: line, pre-queue, passes, admission rate (venue admins)."""
+    user = await require_user(request)
+    drop_id = path_int(request, "drop_id")
+    now = request.app.state.clock()
+    async with request.app.state.sessionmaker() as session:
+        view = await catalog.managed_drop(session, user, drop_id)
+    status = await read_status(request.app.state.scripts, drop_id, now_ms=to_ms(now))
+    observed = status.admission_rate_per_minute() if status.synced else None
+    return JSONResponse(
+        {
+            "drop": drop_json(view.drop, now),
+            "event_id": view.event.id,
+            "queue": {
+                "phase": status.phase,
+                "waiting": status.line_length,
+                "prequeue": status.prequeue_size,
+                "active_passes": status.live_passes,
+                "admitted_total": status.admitted_total,
+                "admitted_last_minute": status.admitted_in_window,
+                "observed_admit_per_minute": round(observed, 1) if observed else None,
+                "configured_admit_per_minute": view.drop.admit_per_minute,
+                "max_active": view.drop.max_active,
+            },
+        }
+    )
+
+
+async def dashboard_page(request: Request) -> Response:
+    """The venue dashboard of one drop (data loads from the JSON API)."""
+    drop_id = path_int(request, "drop_id")
+    return templates.TemplateResponse(request, "dashboard.html", {"drop_id": drop_id})
+
+
+routes: list[BaseRoute] = [
+    Route("/api/drops/{drop_id}/stats", drop_stats, methods=["GET"]),
+    Route("/venue/drops/{drop_id}", dashboard_page, methods=["GET"], include_in_schema=False),
+]

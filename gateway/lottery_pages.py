@@ -1,0 +1,80 @@
+"""HTML pages of lottery drops: the fan's page and the venue's page.
+
+The server renders the frame (event, window, commitment); gateway/static/lottery.js
+keeps it live from the JSON API (countdown, entry form, result, settlement progress).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from gateway.auth import optional_user
+from gateway.bodies import path_int
+from lottery.config import CAPTURE_NOTES
+from lottery.models import LotteryDrop
+from lottery.published import lottery_json
+from ticketq.authz import can_manage_venue
+from ticketq.catalog import visible_drop
+from ticketq.errors import DomainError
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def _message(request: Request, status: int, title: str, message: str) -> Response:
+    return templates.TemplateResponse(
+        request, "lottery_message.html", {"title": title, "message": message},
+        status_code=status)
+
+
+async def fan_page(request: Request) -> Response:
+    """The fan's lottery page: window countdown, entry form, entry and result."""
+    drop_id = path_int(request, "drop_id")
+    try:
+        viewer = await optional_user(request)
+        async with request.app.state.sessionmaker() as session:
+            view = await visible_drop(session, viewer, drop_id)
+            lottery = await session.get(LotteryDrop, drop_id)
+    except DomainError:
+        return _message(request, 404, "Not found", "There is no such drop.")
+    if view.drop.mode != "lottery":
+        return _message(request, 404, "Not a lottery", "This drop sells first come, first served.")
+    return templates.TemplateResponse(request, "lottery_fan.html", {
+        "view": view, "lottery": lottery_json(lottery, view.drop) if lottery else None,
+        "capture_note": CAPTURE_NOTES[lottery.capture_mode] if lottery else "",
+        "signed_in": viewer is not None,
+    })
+
+
+async def venue_page(request: Request) -> Response:
+    """The venue's lottery page: entries, commitment, draw and settlement progress."""
+    drop_id = path_int(request, "drop_id")
+    try:
+        viewer = await optional_user(request)
+        if viewer is None:
+            return _message(request, 401, "Sign in", "Sign in as this venue's admin first.")
+        async with request.app.state.sessionmaker() as session:
+            view = await visible_drop(session, viewer, drop_id)
+            allowed = await can_manage_venue(session, viewer, view.event.venue_id)
+            lottery = await session.get(LotteryDrop, drop_id)
+    except DomainError:
+        return _message(request, 404, "Not found", "There is no such drop.")
+    if not allowed:
+        return _message(request, 403, "Forbidden", "Only this venue's admins may see this page.")
+    if view.drop.mode != "lottery":
+        return _message(request, 404, "Not a lottery", "This drop sells first come, first served.")
+    return templates.TemplateResponse(request, "lottery_venue.html", {
+        "view": view, "lottery": lottery_json(lottery, view.drop) if lottery else None,
+    })
+
+
+routes = [
+    Route("/drops/{drop_id}/lottery", fan_page, methods=["GET"], name="lottery_fan_page",
+          include_in_schema=False),
+    Route("/venue/drops/{drop_id}/lottery", venue_page, methods=["GET"],
+          name="lottery_venue_page", include_in_schema=False),
+]

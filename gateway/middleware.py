@@ -1,0 +1,89 @@
+"""Plain ASGI middleware (no BaseHTTPMiddleware): body cap and request metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from prometheus_client import Counter, Histogram
+from starlette.routing import Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.problems import Problem, problem_response
+
+HTTP_REQUESTS = Counter(
+    "ticketq_http_requests_total",
+    "HTTP requests by route and status",
+    ["route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "ticketq_http_request_seconds",
+    "HTTP request latency by route",
+    ["route", "method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+
+class BodyLimit:
+    """Refuse bodies over the cap before any handler reads them (413)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            response = problem_response(
+                Problem(413, f"request body is larger than {self.max_bytes} bytes")
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class RequestMetrics:
+    """Count and time requests by route template.
+
+    The router records the matched endpoint in the scope; one dict lookup turns
+    it into the route's path, so routes are not matched a second time here.
+    """
+
+    def __init__(self, app: ASGIApp, router: Router) -> None:
+        self.app = app
+        self.router = router
+        self._paths: dict[int, str] | None = None
+
+    def _route_path(self, scope: Scope) -> str:
+        if self._paths is None:
+            self._paths = {
+                id(getattr(route, "endpoint", None) or getattr(route, "app", None)): str(
+                    getattr(route, "path", "other")
+                )
+                for route in self.router.routes
+            }
+        endpoint = scope.get("endpoint")
+        return self._paths.get(id(endpoint), "unmatched") if endpoint is not None else "unmatched"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method = scope["method"]
+        started = time.perf_counter()
+        status: dict[str, Any] = {"code": 500}
+
+        async def record_status(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = self._route_path(scope)
+            HTTP_LATENCY.labels(route, method).observe(time.perf_counter() - started)
+            HTTP_REQUESTS.labels(route, method, str(status["code"])).inc()

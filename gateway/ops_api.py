@@ -1,0 +1,57 @@
+"""Operational endpoints: health, Prometheus metrics, the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+import ticketq
+from gateway.openapi import openapi_spec
+
+
+async def _check_redis(request: Request) -> str:
+    try:
+        await asyncio.wait_for(request.app.state.redis.ping(), timeout=2)
+    except Exception as exc:  # any failure means "not ok", reported, not raised
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+async def _check_postgres(request: Request) -> str:
+    try:
+        async with request.app.state.engine.connect() as conn:
+            await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
+    except Exception as exc:  # any failure means "not ok", reported, not raised
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+async def healthz(request: Request) -> Response:
+    """Checks Redis and Postgres; 200 when both answer, else 503."""
+    checks = {"redis": await _check_redis(request), "postgres": await _check_postgres(request)}
+    healthy = all(value == "ok" for value in checks.values())
+    return JSONResponse(
+        {"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503
+    )
+
+
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of this gateway process."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+async def openapi(request: Request) -> Response:
+    """This document."""
+    return JSONResponse(openapi_spec(request.app.routes, version=ticketq.__version__))
+
+
+routes = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/metrics", metrics, methods=["GET"]),
+    Route("/openapi.json", openapi, methods=["GET"]),
+]

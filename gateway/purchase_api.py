@@ -1,0 +1,179 @@
+"""Purchase: holds, checkout, orders, sales and event cancellation over HTTP.
+
+Handlers parse, authorise and call a purchase service; the hold endpoint, the hot
+path of a drop, reads no database row before Redis has said yes (the caller's id
+comes from its signed token, the admission pass is verified by signature, then
+reserve_hold checks it is live inside the same atomic script as the stock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway import purchase_pages, purchase_webhooks
+from gateway.auth import require_user, require_user_id
+from gateway.bodies import StrictBody, path_int, read_json
+from gateway.openapi import documented
+from gateway.problems import Problem
+from gateway.purchase_serialize import checkout_json, hold_json, order_json, progress_json
+from purchase import cancellation, checkout, holds, orders
+from purchase.context import PurchaseContext, build_context
+from ticketq.catalog import managed_event
+
+PASS_HEADER = "x-admission-pass"
+
+
+class HoldItemBody(StrictBody):
+    tier_id: Annotated[int, Field(ge=1)]
+    quantity: Annotated[int, Field(ge=1, le=100)]
+
+
+class HoldBody(StrictBody):
+    items: Annotated[list[HoldItemBody], Field(min_length=1, max_length=holds.MAX_ITEMS)]
+
+
+class CheckoutBody(StrictBody):
+    # A Stripe PaymentMethod id, e.g. the test cards pm_card_visa or pm_card_chargeCustomerFail.
+    payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
+
+
+class CancelBody(StrictBody):
+    reason: Annotated[str, Field(max_length=500)] = ""
+
+
+def purchase_context(request: Request) -> PurchaseContext:
+    context: PurchaseContext = request.app.state.purchase
+    return context
+
+
+def _now(request: Request) -> datetime:
+    moment: datetime = request.app.state.clock()
+    return moment
+
+
+def path_uuid(request: Request, name: str) -> str:
+    raw = str(request.path_params.get(name, ""))
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError as exc:
+        raise Problem(404, f"no such {name.removesuffix('_id')}") from exc
+
+
+@documented(body=HoldBody, auth="user", status=201)
+async def create_hold(request: Request) -> Response:
+    """Hold tickets for a few minutes (needs the X-Admission-Pass header from the queue)."""
+    fan_id = require_user_id(request)
+    drop_id = path_int(request, "drop_id")
+    admission_pass = request.headers.get(PASS_HEADER, "").strip()
+    if not admission_pass:
+        raise Problem(401, "send your admission pass in the X-Admission-Pass header")
+    body = await read_json(request, HoldBody)
+    receipt = await holds.create_hold(
+        purchase_context(request), drop_id=drop_id, fan_id=fan_id, admission_pass=admission_pass,
+        items=[(item.tier_id, item.quantity) for item in body.items], now=_now(request))
+    return JSONResponse(hold_json(receipt), status_code=201)
+
+
+@documented(auth="user", status=204)
+async def release_hold(request: Request) -> Response:
+    """Let go of a hold; its tickets go back on sale."""
+    fan_id = require_user_id(request)
+    await holds.cancel_hold(purchase_context(request), hold_id=path_uuid(request, "hold_id"),
+                            fan_id=fan_id, now=_now(request))
+    return Response(status_code=204)
+
+
+@documented(body=CheckoutBody, auth="user")
+async def checkout_hold(request: Request) -> Response:
+    """Pay for a hold: one order and at most one charge per hold, however often it is sent."""
+    fan_id = require_user_id(request)
+    hold_id = path_uuid(request, "hold_id")
+    body = await read_json(request, CheckoutBody)
+    result = await checkout.checkout(purchase_context(request), hold_id=hold_id, fan_id=fan_id,
+                                     payment_method=body.payment_method, now=_now(request))
+    return JSONResponse(checkout_json(result))
+
+
+@documented(auth="user")
+async def my_orders(request: Request) -> Response:
+    """The caller's orders, newest first, with their tickets."""
+    fan_id = require_user_id(request)
+    views = await orders.orders_of(purchase_context(request), fan_id=fan_id)
+    return JSONResponse({"orders": [order_json(view) for view in views]})
+
+
+@documented(auth="user")
+async def get_order(request: Request) -> Response:
+    """One of the caller's orders; a pending one is settled with Stripe first."""
+    fan_id = require_user_id(request)
+    view = await orders.order_for_owner(purchase_context(request), fan_id=fan_id,
+                                        order_id=path_uuid(request, "order_id"), now=_now(request))
+    return JSONResponse(order_json(view))
+
+
+@documented(auth="venue_admin")
+async def event_sales(request: Request) -> Response:
+    """Sold, held and remaining per tier, and revenue (the event's venue admins)."""
+    user = await require_user(request)
+    sales = await orders.event_sales(purchase_context(request), user,
+                                     event_id=path_int(request, "event_id"), now=_now(request))
+    return JSONResponse(sales)
+
+
+@documented(body=CancelBody, auth="venue_admin", status=202)
+async def cancel_event(request: Request) -> Response:
+    """Cancel the event: sales stop, every paid order is refunded in batches by the worker."""
+    user = await require_user(request)
+    body = await read_json(request, CancelBody)
+    state = await cancellation.cancel_event(purchase_context(request), user,
+                                            event_id=path_int(request, "event_id"),
+                                            reason=body.reason, now=_now(request))
+    return JSONResponse(progress_json(state), status_code=202)
+
+
+@documented(auth="venue_admin")
+async def cancellation_progress(request: Request) -> Response:
+    """How far the refunds of a cancelled event have got."""
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    context = purchase_context(request)
+    async with context.sessionmaker() as session:
+        await managed_event(session, user, event_id)
+    return JSONResponse(progress_json(await cancellation.progress(context, event_id)))
+
+
+@contextlib.asynccontextmanager
+async def purchase_lifespan(app: Starlette) -> AsyncIterator[None]:
+    context = build_context(app.state.settings, app.state.scripts, app.state.sessionmaker,
+                            clock=app.state.clock)
+    app.state.purchase = context
+    try:
+        yield
+    finally:
+        await context.aclose()
+
+
+lifespan_hooks = [purchase_lifespan]
+
+routes: list[BaseRoute] = [
+    Route("/api/drops/{drop_id}/holds", create_hold, methods=["POST"]),
+    Route("/api/holds/{hold_id}", release_hold, methods=["DELETE"]),
+    Route("/api/holds/{hold_id}/checkout", checkout_hold, methods=["POST"]),
+    Route("/api/me/orders", my_orders, methods=["GET"]),
+    Route("/api/orders/{order_id}", get_order, methods=["GET"]),
+    Route("/api/events/{event_id}/sales", event_sales, methods=["GET"]),
+    Route("/api/events/{event_id}/cancel", cancel_event, methods=["POST"]),
+    Route("/api/events/{event_id}/cancellation", cancellation_progress, methods=["GET"]),
+    *purchase_webhooks.routes,
+    *purchase_pages.routes,
+]

@@ -1,0 +1,53 @@
+"""The fan's purchase page `/drops/{id}/buy?pass=...` and order list `/me/orders`.
+
+Server-rendered frames; gateway/static/buy.js does the rest through the JSON API
+with the session cookie (hold with a countdown, pay with a test card, see the order).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from gateway.auth import optional_user
+from gateway.bodies import path_int
+from gateway.problems import Problem
+from gateway.templating import templates
+from ticketq.catalog import visible_drop
+from ticketq.errors import DomainError
+
+# Stripe's test payment methods that localstripe also knows (see docs/purchase.md).
+TEST_CARDS = [
+    ("pm_card_visa", "Visa •••• 4242 (test card, succeeds)"),
+    ("pm_card_chargeCustomerFail", "Visa •••• 0341 (test card, declined)"),
+]
+
+
+async def buy_page(request: Request) -> Response:
+    """Choose GA/VIP tickets, hold them for a few minutes, pay."""
+    drop_id = path_int(request, "drop_id")
+    try:
+        viewer = await optional_user(request)
+    except Problem:
+        viewer = None
+    try:
+        async with request.app.state.sessionmaker() as session:
+            view = await visible_drop(session, viewer, drop_id)
+    except DomainError:
+        return templates.TemplateResponse(request, "queue_missing.html", {}, status_code=404)
+    return templates.TemplateResponse(request, "buy.html", {
+        "view": view, "signed_in": viewer is not None, "cards": TEST_CARDS,
+        "hold_minutes": max(1, view.drop.hold_seconds // 60),
+    })
+
+
+async def orders_page(request: Request) -> Response:
+    """The fan's orders and their state."""
+    return templates.TemplateResponse(request, "orders.html", {})
+
+
+routes = [
+    Route("/drops/{drop_id}/buy", buy_page, methods=["GET"], include_in_schema=False),
+    Route("/me/orders", orders_page, methods=["GET"], include_in_schema=False),
+]

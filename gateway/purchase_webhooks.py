@@ -1,0 +1,26 @@
+"""POST /webhooks/stripe: the raw body goes to the SDK's signature check untouched."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.bodies import read_raw_body
+from gateway.openapi import documented
+from purchase.webhooks import handle_webhook
+
+
+@documented()
+async def stripe_webhook(request: Request) -> Response:
+    """Stripe events (Stripe-Signature on the raw body; replays and stale events change nothing)."""
+    payload = await read_raw_body(request)
+    now: datetime = request.app.state.clock()
+    outcome = await handle_webhook(request.app.state.purchase, payload,
+                                   request.headers.get("stripe-signature"), now=now)
+    return JSONResponse({"received": True, "outcome": outcome})
+
+
+routes = [Route("/webhooks/stripe", stripe_webhook, methods=["POST"])]

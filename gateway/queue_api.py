@@ -1,0 +1,268 @@
+"""The waiting room over HTTP and WebSocket: join, poll, leave, live positions, and the
+operator's pause / resume / close / pacing controls."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from gateway import queue_metrics as metrics
+from gateway.auth import SESSION_COOKIE, require_user, require_user_id
+from gateway.bodies import StrictBody, path_int, read_json
+from gateway.openapi import documented
+from gateway.problems import Problem
+from gateway.queue_hub import QueueHub, Subscriber, close_quietly, running_hub
+from gateway.queue_messages import fan_json, pass_fields, retry_after_s
+from gateway.queue_page import drop_page
+from gateway.serialize import drop_json
+from queue_engine import controls, waiting_room
+from queue_engine.credentials import (
+    BadCredential,
+    CredentialSigner,
+    ExpiredCredential,
+    ForeignCredential,
+)
+from queue_engine.line import leave_line, read_fans
+from queue_engine.waiting_room import fan_view
+from ticketq.clock import to_ms
+from ticketq.errors import DomainError
+from ticketq.script_batching import ScriptBatcher
+
+Pace = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
+class PacingBody(StrictBody):
+    admit_per_minute: Pace | None = None
+    max_active: Pace | None = None
+
+    @model_validator(mode="after")
+    def something_to_change(self) -> PacingBody:
+        if self.admit_per_minute is None and self.max_active is None:
+            raise ValueError("send admit_per_minute and/or max_active")
+        return self
+
+
+def _signer(conn: Request | WebSocket) -> CredentialSigner:
+    return CredentialSigner(conn.app.state.settings.secret_key)
+
+
+def _hub(conn: Request | WebSocket) -> QueueHub:
+    hub: QueueHub = conn.app.state.queue_hub
+    return hub
+
+
+def _now_ms(conn: Request | WebSocket) -> int:
+    return to_ms(conn.app.state.clock())
+
+
+def _fan_from_ticket(conn: Request | WebSocket, token: str, drop_id: int,
+                     fan_id: int | None = None) -> int:
+    ttl = conn.app.state.settings.queue_ticket_ttl_seconds
+    return _signer(conn).read_queue_ticket(token, drop_id=drop_id, ttl_seconds=ttl,
+                                           fan_id=fan_id).fan_id
+
+
+@documented(auth="user", status=201)
+async def join_queue(request: Request) -> Response:
+    """Join a drop's line: 201 with a new place, 200 with the place you already hold.
+
+    Returns {queue_ticket, state, position, ahead, estimated_wait_s}; use the ticket
+    for the WebSocket and to poll."""
+    started = time.perf_counter()
+    fan_id = require_user_id(request)
+    drop_id = path_int(request, "drop_id")
+    now_ms = _now_ms(request)
+    state = request.app.state
+    place = await waiting_room.join(state.redis, state.scripts, state.sessionmaker, drop_id,
+                                    fan_id, now_ms=now_ms, runner=state.queue_batcher)
+    status = await _hub(request).status(drop_id, now_ms)
+    view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
+                    pass_expires_ms=place.pass_expires_ms)
+    if view is None:  # cannot happen for a place just returned; never a 500 if it does
+        raise Problem(409, "your place could not be read; try again")
+    signer = _signer(request)
+    passes = pass_fields(signer, view, drop_id=drop_id, fan_id=fan_id)
+    body = {"queue_ticket": signer.queue_ticket(fan_id, drop_id),
+            **fan_json(view, now_ms=now_ms, passes=passes)}
+    metrics.JOIN_SECONDS.labels(str(drop_id)).observe(time.perf_counter() - started)
+    return JSONResponse(body, status_code=201 if place.created else 200)
+
+
+def _polling_fan(request: Request, drop_id: int) -> int:
+    ticket = request.query_params.get("ticket")
+    if ticket is None:
+        return require_user_id(request)
+    # A signed-in caller may only use their own ticket.
+    signed_in = "authorization" in request.headers or SESSION_COOKIE in request.cookies
+    fan_id = require_user_id(request) if signed_in else None
+    return _fan_from_ticket(request, ticket, drop_id, fan_id)
+
+
+@documented(auth="user")
+async def poll_queue(request: Request) -> Response:
+    """Where you stand (signed in, or `?ticket=`): the JSON fallback for clients without
+    WebSockets. Includes the admission pass once admitted; Retry-After says when to ask again."""
+    drop_id = path_int(request, "drop_id")
+    fan_id = _polling_fan(request, drop_id)
+    now_ms = _now_ms(request)
+    scripts = request.app.state.scripts
+    standing = await waiting_room.standing_of(scripts, drop_id, fan_id, now_ms=now_ms,
+                                              mark_present=True)
+    status = await _hub(request).status(drop_id, now_ms)
+    view = fan_view(status, standing.state, standing.ahead, pass_id=standing.pass_id,
+                    pass_expires_ms=standing.pass_expires_ms)
+    if view is None:
+        raise Problem(404, "you are not in this drop's line; join it first")
+    signer = _signer(request)
+    passes = pass_fields(signer, view, drop_id=drop_id, fan_id=fan_id)
+    retry = retry_after_s(view)
+    body = {"queue_ticket": signer.queue_ticket(fan_id, drop_id),
+            **fan_json(view, now_ms=now_ms, passes=passes), "retry_after_s": retry}
+    return JSONResponse(body, headers={"Retry-After": str(retry)})
+
+
+@documented(auth="user")
+async def leave_queue(request: Request) -> Response:
+    """Leave the line (your place is given up; joining again puts you at the back)."""
+    drop_id = path_int(request, "drop_id")
+    fan_id = _polling_fan(request, drop_id)
+    removed = await leave_line(request.app.state.scripts, drop_id, [fan_id])
+    return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
+
+
+# WebSocket close codes: 4xxx mirror the HTTP status of the refusal.
+CLOSE_CODES: list[tuple[type[DomainError], int]] = [
+    (BadCredential, 4401), (ForeignCredential, 4403), (ExpiredCredential, 4410),
+]
+
+
+async def queue_socket(websocket: WebSocket) -> None:
+    """Live position: a JSON message on connect, on every change, and at least every 2 s."""
+    await websocket.accept()
+    raw_id = str(websocket.path_params.get("drop_id", ""))
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        await close_quietly(websocket, 4404, "no such drop")
+        return
+    drop_id = int(raw_id)
+    try:
+        fan_id = _fan_from_ticket(websocket, websocket.query_params.get("ticket", ""), drop_id)
+    except DomainError as exc:
+        code = next((c for kind, c in CLOSE_CODES if isinstance(exc, kind)), 4400)
+        await close_quietly(websocket, code, exc.detail)
+        return
+    hub, now_ms = _hub(websocket), _now_ms(websocket)
+    # Auto-pipelined: a reconnect storm shares round trips.
+    readout = await read_fans(websocket.app.state.queue_batcher, drop_id, [fan_id],
+                              now_ms=now_ms)
+    subscriber = Subscriber(websocket=websocket, fan_id=fan_id)
+    subscriber.rebase(readout.standings[0], readout.admitted_total, readout.departed_total)
+    message = hub.message(drop_id, await hub.status(drop_id, now_ms), subscriber, now_ms)
+    if message is None:
+        await close_quietly(websocket, 4404, "you are not in this line; join it first")
+        return
+    await websocket.send_json(message)
+    subscriber.last_message, subscriber.last_sent = message, time.monotonic()
+    subscriber.changed = False
+    hub.subscribe(drop_id, subscriber)
+    try:
+        # Fans send nothing we need; reading notices the disconnect.
+        while (await websocket.receive())["type"] != "websocket.disconnect":
+            pass
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        hub.unsubscribe(drop_id, subscriber)
+
+
+async def _change_state(request: Request, action: str) -> Response:
+    user = await require_user(request)
+    drop_id = path_int(request, "drop_id")
+    state = request.app.state
+    async with state.sessionmaker() as session:
+        drop = await controls.change_state(session, state.redis, user, drop_id, action)
+    return JSONResponse(drop_json(drop, state.clock()))
+
+
+@documented(auth="venue_admin")
+async def pause_drop(request: Request) -> Response:
+    """Pause admission (the line keeps its order; fans may still join)."""
+    return await _change_state(request, "pause")
+
+
+@documented(auth="venue_admin")
+async def resume_drop(request: Request) -> Response:
+    """Resume admission after a pause."""
+    return await _change_state(request, "resume")
+
+
+@documented(auth="venue_admin")
+async def close_drop(request: Request) -> Response:
+    """Close the drop: no more joins or admissions."""
+    return await _change_state(request, "close")
+
+
+@documented(body=PacingBody, auth="venue_admin")
+async def change_pacing(request: Request) -> Response:
+    """Change admit_per_minute and/or max_active; effective on the next admission tick."""
+    user = await require_user(request)
+    drop_id = path_int(request, "drop_id")
+    body = await read_json(request, PacingBody)
+    state = request.app.state
+    async with state.sessionmaker() as session:
+        drop = await controls.change_pacing(session, state.redis, user, drop_id,
+                                            admit_per_minute=body.admit_per_minute,
+                                            max_active=body.max_active)
+    return JSONResponse(drop_json(drop, state.clock()))
+
+
+@documented(auth="venue_admin")
+async def revoke_fan_pass(request: Request) -> Response:
+    """Revoke a fan's admission pass; it stops working at once."""
+    user = await require_user(request)
+    drop_id, fan_id = path_int(request, "drop_id"), path_int(request, "fan_id")
+    state = request.app.state
+    async with state.sessionmaker() as session:
+        revoked = await controls.revoke_fan_pass(session, state.scripts, user, drop_id, fan_id,
+                                                 now_ms=_now_ms(request))
+    return JSONResponse({"revoked": revoked})
+
+
+def _hub_hook(app: Starlette) -> contextlib.AbstractAsyncContextManager[Any]:
+    settings = app.state.settings
+
+    @contextlib.asynccontextmanager
+    async def hub_lifespan() -> AsyncIterator[None]:
+        hub = QueueHub(app.state.scripts, CredentialSigner(settings.secret_key), app.state.clock,
+                       interval_s=settings.admission_tick_ms / 2000,
+                       heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
+        app.state.queue_hub = hub
+        app.state.queue_batcher = ScriptBatcher(app.state.scripts)
+        async with running_hub(hub):
+            yield
+
+    return hub_lifespan()
+
+
+lifespan_hooks = [_hub_hook]
+
+routes: list[BaseRoute] = [
+    Route("/api/drops/{drop_id}/queue", join_queue, methods=["POST"]),
+    Route("/api/drops/{drop_id}/queue", poll_queue, methods=["GET"], name="poll_queue"),
+    Route("/api/drops/{drop_id}/queue", leave_queue, methods=["DELETE"], name="leave_queue"),
+    Route("/api/drops/{drop_id}/pause", pause_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id}/resume", resume_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id}/close", close_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id}", change_pacing, methods=["PATCH"]),
+    Route("/api/drops/{drop_id}/passes/{fan_id}/revoke", revoke_fan_pass, methods=["POST"]),
+    WebSocketRoute("/ws/drops/{drop_id}/queue", queue_socket),
+    Route("/drops/{drop_id}", drop_page, methods=["GET"]),
+]

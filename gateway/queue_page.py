@@ -1,0 +1,35 @@
+"""The fan's waiting-room page `/drops/{id}`: server-rendered frame, kept live by
+gateway/static/queue.js over the WebSocket (polling when WebSockets fail)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from gateway.auth import optional_user
+from gateway.bodies import path_int
+from gateway.problems import Problem
+from gateway.templating import templates
+from ticketq.catalog import visible_drop
+from ticketq.drops import drop_phase
+from ticketq.errors import DomainError
+
+
+async def drop_page(request: Request) -> Response:
+    """A drop's waiting room: join, watch your place fall, then go buy."""
+    drop_id = path_int(request, "drop_id")
+    try:
+        viewer = await optional_user(request)
+    except Problem:
+        viewer = None  # a stale cookie: show the page with a sign-in link
+    try:
+        async with request.app.state.sessionmaker() as session:
+            view = await visible_drop(session, viewer, drop_id)
+    except DomainError:
+        return templates.TemplateResponse(request, "queue_missing.html", {}, status_code=404)
+    if view.drop.mode == "lottery":
+        return RedirectResponse(f"/drops/{drop_id}/lottery", status_code=303)
+    return templates.TemplateResponse(request, "drop.html", {
+        "view": view, "phase": drop_phase(view.drop, request.app.state.clock()).value,
+        "signed_in": viewer is not None,
+    })

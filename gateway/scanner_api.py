@@ -1,0 +1,219 @@
+"""Door scanning over HTTP: check-in, the offline bundle and uploads, fans' live QR codes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from gateway import scanner_pages
+from gateway.auth import require_user, require_user_id
+from gateway.bodies import StrictBody, path_int, read_json
+from gateway.openapi import documented
+from gateway.problems import Problem
+from scanner import bundle, checkin, keyring, offline, tickets
+from scanner.ratelimit import check_scan_rate
+from scanner.verify import authorised_event
+from ticketq.authz import require_venue_admin
+from ticketq.keys import ticket_signing_seed
+
+DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Nonce = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
+# Gates are free text staff type, but never control characters (Postgres text has no NUL).
+Gate = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
+EventId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Payload = Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class ScanBody(StrictBody):
+    payload: Payload
+    gate: Gate
+    device_id: DeviceId
+    nonce: Nonce
+    event_id: EventId | None = None
+
+
+class OfflineScanBody(StrictBody):
+    payload: Payload
+    gate: Gate
+    nonce: Nonce
+    scanned_at: datetime
+
+
+class OfflineBatchBody(StrictBody):
+    device_id: DeviceId
+    scans: Annotated[list[OfflineScanBody], Field(min_length=1, max_length=offline.MAX_BATCH)]
+
+
+class RotateBody(StrictBody):
+    revoke_previous: bool = False
+
+
+@contextlib.asynccontextmanager
+async def _load_keyring(app: Starlette) -> AsyncIterator[None]:
+    settings = app.state.settings
+    seed = ticket_signing_seed(settings.keys_dir, create=not settings.is_production)
+    app.state.ticket_keyring = keyring.KeyRing(seed)
+    yield
+
+
+lifespan_hooks = [_load_keyring]
+
+
+def _keyring(request: Request) -> keyring.KeyRing:
+    ring: keyring.KeyRing = request.app.state.ticket_keyring
+    return ring
+
+
+def _now(request: Request) -> datetime:
+    moment: datetime = request.app.state.clock()
+    return moment
+
+
+def _period(request: Request) -> int:
+    return int(request.app.state.settings.scanner_code_period_s)
+
+
+@documented(body=ScanBody, auth="scanner")
+async def scan(request: Request) -> Response:
+    """Check a ticket in at the door: valid | duplicate | invalid | refunded.
+
+    Only scanners (or admins) of the ticket's venue. The same (device_id, nonce)
+    always gets the same answer. Rate-limited per device.
+    """
+    require_user_id(request)
+    body = await read_json(request, ScanBody)
+    now = _now(request)
+    await check_scan_rate(request.app.state.redis, body.device_id, now=now,
+                          limit_per_minute=request.app.state.settings.scanner_rate_per_minute)
+    user = await require_user(request)
+    async with request.app.state.sessionmaker() as session:
+        answer = await checkin.scan_online(
+            session, _keyring(request), user, payload=body.payload, gate=body.gate,
+            device_id=body.device_id, nonce=body.nonce, event_id=body.event_id, now=now,
+            period_s=_period(request))
+    return JSONResponse(answer)
+
+
+@documented(auth="scanner")
+async def scanner_bundle(request: Request) -> Response:
+    """What a door device needs offline: public keys, revocation list, checked-in tickets.
+
+    Add `?tickets=1` for the list of valid tickets too.
+    """
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    include = request.query_params.get("tickets", "") in {"1", "true"}
+    async with request.app.state.sessionmaker() as session:
+        body = await bundle.scanner_bundle(session, _keyring(request), user, event_id,
+                                           now=_now(request), period_s=_period(request),
+                                           include_tickets=include)
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@documented(body=OfflineBatchBody, auth="scanner")
+async def offline_scans(request: Request) -> Response:
+    """Upload admissions made offline; idempotent per nonce, the earliest admission wins."""
+    require_user_id(request)
+    event_id = path_int(request, "event_id")
+    body = await read_json(request, OfflineBatchBody)
+    if any(item.scanned_at.tzinfo is None for item in body.scans):
+        raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
+    now = _now(request)
+    await check_scan_rate(request.app.state.redis, body.device_id, now=now,
+                          limit_per_minute=request.app.state.settings.scanner_rate_per_minute)
+    user = await require_user(request)
+    scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,
+                                 scanned_at=item.scanned_at) for item in body.scans]
+    async with request.app.state.sessionmaker() as session:
+        answers = await offline.upload_offline_scans(
+            session, _keyring(request), user, event_id=event_id, device_id=body.device_id,
+            scans=scans, now=now, period_s=_period(request))
+    return JSONResponse({"results": answers})
+
+
+@documented(auth="venue_admin")
+async def scan_conflicts(request: Request) -> Response:
+    """Tickets admitted twice by gates that were offline, with which admission was kept."""
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    async with request.app.state.sessionmaker() as session:
+        event = await authorised_event(session, user, event_id)
+        await require_venue_admin(session, user, event.venue_id)
+        conflicts = await offline.list_conflicts(session, event_id)
+    return JSONResponse({"event_id": event_id, "conflicts": conflicts})
+
+
+@documented(body=RotateBody, auth="venue_admin")
+async def rotate_key(request: Request) -> Response:
+    """Start signing the event's codes with a new key id (old one retired or revoked)."""
+    user = await require_user(request)
+    event_id = path_int(request, "event_id")
+    body = await read_json(request, RotateBody)
+    async with request.app.state.sessionmaker() as session:
+        event = await authorised_event(session, user, event_id)
+        await require_venue_admin(session, user, event.venue_id)
+        key_id = await keyring.rotate(session, event_id, now=_now(request),
+                                      revoke_previous=body.revoke_previous)
+        await session.commit()
+    return JSONResponse({"event_id": event_id, "key_id": key_id})
+
+
+@documented(auth="scanner")
+async def scannable_events(request: Request) -> Response:
+    """Events the caller may scan for (published, not yet over)."""
+    user = await require_user(request)
+    async with request.app.state.sessionmaker() as session:
+        events = await bundle.scannable_events(session, user, now=_now(request))
+    return JSONResponse({"events": events})
+
+
+@documented(auth="user")
+async def my_tickets(request: Request) -> Response:
+    """The signed-in fan's tickets, with event, tier and check-in time."""
+    user_id = require_user_id(request)
+    async with request.app.state.sessionmaker() as session:
+        found = await tickets.fan_tickets(session, user_id)
+    return JSONResponse({"tickets": found})
+
+
+@documented(auth="user")
+async def ticket_code(request: Request) -> Response:
+    """The ticket's QR for the current period (SVG + text); fetch again when it expires."""
+    user_id = require_user_id(request)
+    ticket_id = str(request.path_params["ticket_id"])
+    async with request.app.state.sessionmaker() as session:
+        code = await tickets.live_code(session, _keyring(request), user_id, ticket_id,
+                                       now=_now(request), period_s=_period(request))
+    return JSONResponse(code, headers={"Cache-Control": "no-store"})
+
+
+@documented(auth="venue_admin", status=201)
+async def reissue(request: Request) -> Response:
+    """Replace a ticket with a new one; the old id joins the revocation list."""
+    user = await require_user(request)
+    ticket_id = str(request.path_params["ticket_id"])
+    async with request.app.state.sessionmaker() as session:
+        replacement = await tickets.reissue_ticket(session, user, ticket_id)
+    return JSONResponse({"revoked": ticket_id, "ticket_id": replacement.id}, status_code=201)
+
+
+routes: list[BaseRoute] = [
+    Route("/api/scan", scan, methods=["POST"]),
+    Route("/api/scanner/events", scannable_events, methods=["GET"]),
+    Route("/api/events/{event_id}/scanner-bundle", scanner_bundle, methods=["GET"]),
+    Route("/api/events/{event_id}/offline-scans", offline_scans, methods=["POST"]),
+    Route("/api/events/{event_id}/scan-conflicts", scan_conflicts, methods=["GET"]),
+    Route("/api/events/{event_id}/scanner-keys/rotate", rotate_key, methods=["POST"]),
+    Route("/api/me/tickets", my_tickets, methods=["GET"]),
+    Route("/api/me/tickets/{ticket_id}/code", ticket_code, methods=["GET"]),
+    Route("/api/tickets/{ticket_id}/reissue", reissue, methods=["POST"]),
+    *scanner_pages.routes,
+]

@@ -1,0 +1,131 @@
+// The fan's purchase page: hold with a countdown, pay with a test card, see the order.
+// Talks to the JSON API with the session cookie; the admission pass comes from ?pass=.
+(function () {
+  "use strict";
+  const $ = (id) => document.getElementById(id);
+  const money = (cents, currency) => (cents / 100).toFixed(2) + " " + currency;
+
+  async function api(method, url, body, extraHeaders) {
+    const headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    const response = await fetch(url, {
+      method, headers, credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const data = response.status === 204 ? {} : await response.json();
+    if (!response.ok) throw Object.assign(new Error(data.detail || response.statusText), { data });
+    return data;
+  }
+
+  function ordersPage() {
+    const table = $("orders");
+    api("GET", "/api/me/orders").then((data) => {
+      for (const order of data.orders) {
+        const row = table.insertRow();
+        row.insertCell().textContent = order.id.slice(0, 8);
+        row.insertCell().textContent = order.state + (order.reason ? " (" + order.reason + ")" : "");
+        row.insertCell().textContent = String(order.tickets.length);
+        row.insertCell().textContent = money(order.total_cents, order.currency);
+      }
+    }).catch((error) => { $("message").textContent = error.message; });
+  }
+
+  function buyPage(root) {
+    const dropId = root.dataset.dropId;
+    const admissionPass = new URLSearchParams(location.search).get("pass") || "";
+    let hold = null;
+    let timer = null;
+    const show = (state) => { root.dataset.state = state; };
+    const say = (text) => { $("message").textContent = text || ""; };
+
+    if (root.dataset.signedIn !== "yes") return show("signin");
+    if (!admissionPass) return show("nopass");
+
+    function countdown() {
+      const left = Math.max(0, Math.round((Date.parse(hold.expires_at) - Date.now()) / 1000));
+      $("countdown").textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      if (left === 0) {
+        clearInterval(timer);
+        hold = null;
+        say("Your hold expired and the tickets went back on sale. You can choose again.");
+        show("choose");
+      }
+    }
+
+    $("choose").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      say("");
+      const items = [...root.querySelectorAll("input[data-tier-id]")]
+        .map((input) => ({ tier_id: Number(input.dataset.tierId), quantity: Number(input.value) }))
+        .filter((item) => item.quantity > 0);
+      if (!items.length) return say("Pick at least one ticket.");
+      try {
+        hold = await api("POST", "/api/drops/" + dropId + "/holds", { items },
+                         { "X-Admission-Pass": admissionPass });
+      } catch (error) { return say(error.message); }
+      const list = $("held-items");
+      list.replaceChildren(...hold.items.map((item) => {
+        const li = document.createElement("li");
+        li.textContent = item.quantity + " × " + item.name + " at " +
+          money(item.unit_price_cents, hold.currency);
+        return li;
+      }));
+      $("total").textContent = money(hold.total_cents, hold.currency);
+      show("held");
+      countdown();
+      timer = setInterval(countdown, 1000);
+    });
+
+    $("release-button").addEventListener("click", async () => {
+      if (!hold) return;
+      try { await api("DELETE", "/api/holds/" + hold.hold_id); } catch (error) { say(error.message); }
+      clearInterval(timer);
+      hold = null;
+      show("choose");
+    });
+
+    async function settle(orderId) {
+      // Pending payments (e.g. 3-D Secure) settle when polled; the server asks Stripe.
+      for (let i = 0; i < 60; i++) {
+        const order = await api("GET", "/api/orders/" + orderId);
+        if (order.state !== "pending") return order;
+        $("paying-note").textContent = "waiting for your bank…";
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      throw new Error("The payment is still pending; check My orders in a minute.");
+    }
+
+    $("pay-button").addEventListener("click", async () => {
+      if (!hold) return;
+      say("");
+      show("paying");
+      try {
+        const result = await api("POST", "/api/holds/" + hold.hold_id + "/checkout",
+                                 { payment_method: $("card").value });
+        const order = result.status === "paid" ? await api("GET", "/api/orders/" + result.order_id)
+                                               : await settle(result.order_id);
+        clearInterval(timer);
+        if (order.state === "paid") {
+          $("tickets").replaceChildren(...order.tickets.map((ticket) => {
+            const li = document.createElement("li");
+            li.textContent = "Ticket " + ticket.id.slice(0, 8);
+            return li;
+          }));
+          return show("paid");
+        }
+        hold = null;
+        say("Payment " + order.state + (order.reason ? ": " + order.reason : "") +
+            ". Your tickets were released; you can choose again.");
+        show("choose");
+      } catch (error) {
+        say(error.message);
+        show("held");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const root = $("buy");
+    if (root) buyPage(root); else if ($("orders")) ordersPage();
+  });
+})();

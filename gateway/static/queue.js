@@ -1,0 +1,150 @@
+// The waiting room: join, then follow the place over a WebSocket; fall back to polling,
+// reconnect on its own with backoff, and hand over to purchase when admitted.
+(() => {
+  "use strict";
+  const room = document.getElementById("room");
+  const dropId = room.dataset.dropId;
+  const api = `/api/drops/${dropId}/queue`;
+  const $ = (id) => document.getElementById(id);
+  const state = { ticket: null, socket: null, backoff: 500, firstPosition: null,
+                  expiresAt: null, pollTimer: null, reconnectTimer: null, stopped: false };
+  window.ticketqQueue = state; // for debugging and the browser test
+
+  function show(name) { room.dataset.state = name; }
+  function connection(text) { $("connection").textContent = text; }
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return "–";
+    if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;
+    const minutes = Math.round(seconds / 60);
+    return minutes < 90 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  }
+
+  function render(message) {
+    show(message.state);
+    $("leave").hidden = !["waiting", "prequeue"].includes(message.state);
+    if (message.state === "waiting") {
+      $("position").textContent = message.position.toLocaleString();
+      $("ahead").textContent = message.ahead.toLocaleString();
+      $("wait").textContent = message.paused ? "paused" : duration(message.estimated_wait_s);
+      $("paused").hidden = !message.paused;
+      if (state.firstPosition === null || message.position > state.firstPosition) {
+        state.firstPosition = message.position;
+      }
+      const done = state.firstPosition <= 1 ? 0 : (state.firstPosition - message.position) /
+        (state.firstPosition - 1);
+      $("progress").value = Math.round(100 * Math.max(0, Math.min(1, done)));
+    }
+    if (message.state === "admitted") {
+      $("buy").href = message.purchase_url;
+      state.expiresAt = Date.now() + 1000 * message.pass_expires_in_s;
+      tickCountdown();
+    }
+    if (["closed", "sold_out"].includes(message.state)) stop();
+  }
+
+  function tickCountdown() {
+    if (state.expiresAt === null) return;
+    const left = Math.max(0, (state.expiresAt - Date.now()) / 1000);
+    const minutes = Math.floor(left / 60), seconds = Math.floor(left % 60);
+    $("time-left").textContent = `${minutes}:${String(seconds).padStart(2, "0")}`;
+  }
+  setInterval(tickCountdown, 1000);
+
+  async function join() {
+    show("loading");
+    let response;
+    try {
+      response = await fetch(api, { method: "POST", credentials: "same-origin",
+                                    headers: { "Content-Type": "application/json" } });
+    } catch (error) {
+      connection("offline – retrying…");
+      return retryLater(join);
+    }
+    const body = await response.json().catch(() => ({}));
+    if (response.status === 401) { show("signin"); connection(""); return; }
+    if (response.status === 409 || response.status === 404) {
+      const kind = body.reason || "";
+      if (kind === "sold_out") show("sold_out");
+      else if (["closed", "cancelled", "ended"].includes(kind)) show("closed");
+      else { $("refused").textContent = body.detail || "You cannot join right now."; show("refused"); }
+      connection("");
+      return;
+    }
+    if (!response.ok) { connection("busy – retrying…"); return retryLater(join); }
+    state.ticket = body.queue_ticket;
+    state.stopped = false;
+    render(body);
+    connect();
+  }
+
+  function retryLater(action) {
+    clearTimeout(state.reconnectTimer);
+    state.reconnectTimer = setTimeout(action, state.backoff);
+    state.backoff = Math.min(10000, state.backoff * 2);
+  }
+
+  function connect() {
+    if (state.socket) state.socket.onclose = null;
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}/ws/drops/${dropId}/queue?ticket=` +
+      encodeURIComponent(state.ticket);
+    let socket;
+    try { socket = new WebSocket(url); } catch (error) { return fallBack(); }
+    state.socket = socket;
+    connection("connecting…");
+    socket.onopen = () => { state.backoff = 500; stopPolling(); connection("live"); };
+    socket.onmessage = (event) => render(JSON.parse(event.data));
+    socket.onclose = (event) => {
+      if (state.stopped) return;
+      if (event.code >= 4400 && event.code < 4500) {
+        // Our place or ticket is gone (dropped, expired, foreign): join again.
+        state.backoff = 500;
+        return retryLater(join);
+      }
+      fallBack();
+    };
+  }
+
+  function fallBack() {
+    connection("reconnecting…");
+    poll();
+    retryLater(connect);
+  }
+
+  async function poll() {
+    if (state.pollTimer || state.ticket === null) return;
+    try {
+      const response = await fetch(`${api}?ticket=${encodeURIComponent(state.ticket)}`,
+                                   { credentials: "same-origin" });
+      if (response.ok) render(await response.json());
+      const wait = Number(response.headers.get("Retry-After") || 5);
+      state.pollTimer = setTimeout(() => { state.pollTimer = null; poll(); }, wait * 1000);
+    } catch (error) {
+      state.pollTimer = setTimeout(() => { state.pollTimer = null; poll(); }, 5000);
+    }
+  }
+
+  function stopPolling() { clearTimeout(state.pollTimer); state.pollTimer = null; }
+
+  function stop() {
+    state.stopped = true;
+    stopPolling();
+    clearTimeout(state.reconnectTimer);
+    if (state.socket) state.socket.close();
+  }
+
+  window.addEventListener("online", () => {
+    if (!state.stopped && state.ticket && (!state.socket || state.socket.readyState > 1)) {
+      state.backoff = 500;
+      connect();
+    }
+  });
+  $("rejoin").addEventListener("click", () => { state.firstPosition = null; join(); });
+  $("leave").addEventListener("click", async () => {
+    stop();
+    await fetch(api, { method: "DELETE", credentials: "same-origin" });
+    location.href = "/";
+  });
+
+  if (room.dataset.signedIn === "yes") join(); else show("signin");
+})();

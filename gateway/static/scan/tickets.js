@@ -1,0 +1,77 @@
+/* The fan's tickets: each valid ticket shows a QR fetched fresh every code period. */
+(() => {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const timers = new Map();
+
+  async function getJson(path) {
+    const response = await fetch(path, { credentials: 'same-origin', cache: 'no-store' });
+    const body = await response.json().catch(() => ({}));
+    return { status: response.status, body };
+  }
+
+  async function refreshCode(ticketId, item) {
+    const { status, body } = await getJson(`/api/me/tickets/${ticketId}/code`).catch(
+      () => ({ status: 0, body: {} }));
+    let wait = 3000;
+    if (status === 200) {
+      item.querySelector('.qr').innerHTML = body.svg;  // SVG made by our server (segno)
+      item.querySelector('.qr').dataset.payload = body.payload;
+      item.querySelector('.manual').textContent = body.manual_code;
+      item.querySelector('.state').textContent = `Code changes every ${body.period_s} s`;
+      wait = body.refresh_in_ms + 150;
+    } else if (status >= 400 && status < 500) {
+      item.querySelector('.qr').textContent = '';
+      item.querySelector('.state').textContent = body.detail || 'This ticket cannot be shown.';
+      return;
+    } else {
+      item.querySelector('.state').textContent = 'No connection: reconnect to refresh the code.';
+    }
+    timers.set(ticketId, setTimeout(() => refreshCode(ticketId, item), wait));
+  }
+
+  function render(tickets) {
+    const list = $('tickets');
+    list.textContent = '';
+    $('empty').hidden = tickets.length > 0;
+    for (const ticket of tickets) {
+      const item = $('ticket-template').content.firstElementChild.cloneNode(true);
+      item.dataset.ticketId = ticket.id;
+      item.querySelector('.title').textContent = ticket.event.title;
+      const when = ticket.event.starts_at ? new Date(ticket.event.starts_at).toLocaleString() : '';
+      item.querySelector('.meta').textContent =
+        `${ticket.tier.name} · ${ticket.event.venue}, ${ticket.event.city} · ${when}`;
+      list.appendChild(item);
+      if (ticket.status !== 'valid') {
+        item.querySelector('.state').textContent = `This ticket was ${ticket.status}.`;
+      } else if (ticket.checked_in_at) {
+        item.querySelector('.state').textContent =
+          `Checked in at ${new Date(ticket.checked_in_at).toLocaleTimeString()}`;
+        refreshCode(ticket.id, item);
+      } else {
+        refreshCode(ticket.id, item);
+      }
+    }
+  }
+
+  async function load() {
+    const { status, body } = await getJson('/api/me/tickets');
+    if (status === 401) { $('login').hidden = false; return; }
+    $('login').hidden = true;
+    render(body.tickets || []);
+  }
+
+  $('login-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = new FormData(event.target);
+    const response = await fetch('/api/auth/login', {
+      method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ email: form.get('email'), password: form.get('password') }),
+    });
+    if (response.ok) { load(); return; }
+    const body = await response.json().catch(() => ({}));
+    $('login-error').textContent = body.detail || 'Sign-in failed';
+  });
+
+  load();
+})();

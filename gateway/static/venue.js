@@ -1,0 +1,78 @@
+// Venue tools: list the caller's venues, events and drops; create events, tiers, drops.
+"use strict";
+const $ = (selector) => document.querySelector(selector);
+
+// api(): static/api.js
+function isoFromLocal(value) { return new Date(value).toISOString(); }
+
+function render(venues) {
+  const root = $("#venues");
+  root.replaceChildren();
+  if (!venues.length) { root.textContent = "You are not staff of any venue yet."; }
+  const venueOptions = [], eventOptions = [];
+  for (const venue of venues) {
+    venueOptions.push(new Option(venue.name, venue.id));
+    const card = document.createElement("div");
+    card.className = "card";
+    card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th></tr></thead><tbody></tbody></table>`;
+    card.querySelector("h2").textContent = venue.name;
+    card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role}`;
+    for (const event of venue.events) {
+      eventOptions.push(new Option(`${event.title} (${venue.name})`, event.id));
+      const row = document.createElement("tr");
+      const tiers = event.tiers.map((t) => `${t.name} ${t.capacity}`).join(", ") || "none";
+      row.innerHTML = "<td></td><td></td><td></td>";
+      row.children[0].textContent = `${event.title} [${event.status}]`;
+      row.children[1].textContent = tiers;
+      for (const drop of event.drops) {
+        const link = document.createElement("a");
+        link.href = `/venue/drops/${drop.id}`;
+        link.textContent = `#${drop.id} ${drop.mode} ${drop.state}`;
+        row.children[2].append(link, document.createElement("br"));
+      }
+      card.querySelector("tbody").append(row);
+    }
+    root.append(card);
+  }
+  for (const select of document.querySelectorAll("[data-venues]")) select.replaceChildren(...venueOptions.map((o) => o.cloneNode(true)));
+  for (const select of document.querySelectorAll("[data-events]")) select.replaceChildren(...eventOptions.map((o) => o.cloneNode(true)));
+}
+
+async function refresh() { render((await api("/api/me/venues")).venues); }
+
+function formBody(form, numbers, times) {
+  const data = Object.fromEntries(new FormData(form).entries());
+  for (const key of numbers) data[key] = Number(data[key]);
+  for (const key of times) data[key] = isoFromLocal(data[key]);
+  return data;
+}
+
+function onSubmit(id, build, path) {
+  $(id).addEventListener("submit", async (event) => {
+    event.preventDefault();
+    $("#error").textContent = "";
+    try {
+      const [url, body] = build(event.target);
+      await api(url, {method: "POST", body: JSON.stringify(body)});
+      await refresh();
+    } catch (error) { $("#error").textContent = error.message; }
+  });
+}
+
+onSubmit("#new-event", (form) => {
+  const body = formBody(form, ["venue_id"], ["starts_at", "ends_at"]);
+  body.published = form.published.checked;
+  return ["/api/events", body];
+});
+onSubmit("#new-tier", (form) => {
+  const body = formBody(form, ["price_cents", "capacity", "per_fan_limit"], []);
+  const eventId = body.event_id; delete body.event_id;
+  return [`/api/events/${eventId}/tiers`, body];
+});
+onSubmit("#new-drop", (form) => [
+  "/api/drops",
+  formBody(form, ["event_id", "admit_per_minute", "max_active", "session_seconds"],
+           ["prequeue_opens_at", "opens_at", "closes_at"]),
+]);
+
+refresh().catch((error) => { $("#error").textContent = error.message; });

@@ -1,0 +1,214 @@
+"""Paid orders per second end to end (reserve -> pay against localstripe -> commit) against
+`pgbench -N` TPS on the same Postgres, measured in one run.
+
+    python -m loadtest.bench_purchase_orders [--seconds 10] [--clients 16]
+
+Each client is an admitted fan buying one ticket again and again through the purchase
+services (no HTTP): `create_hold` (Lua gate + hold mirror row), `checkout` (order row
+and claim, PaymentIntent created, recorded, confirmed at localstripe, then settled:
+hold converted, tier capacity guard, tickets, payment row), then the queue's
+`complete_pass`. pgbench runs its simple-update script (`-N`) with as many clients on
+the same server. Goal: >= 0.5 of pgbench's TPS.
+
+localstripe is a single Python process that pickles its whole store on every write,
+so it caps the end-to-end figure; two more figures separate its cost from TicketQ's:
+the same run against localstripe measured alone (create + confirm pairs/s), and the
+same pipeline with an in-process payment double that succeeds at once (TicketQ's own
+Redis + Postgres path, reserve -> order -> commit, against pgbench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from loadtest.bench_purchase_kit import HOME, figure, note, servers
+from loadtest.pgbench import pgbench_tps
+from purchase import checkout, holds
+from purchase.context import build_context
+from purchase.demo_stripe import demo_environment, start_localstripe
+from purchase.stripe_gateway import Intent, PaymentGateway
+from queue_engine.credentials import CredentialSigner
+from ticketq.db import (
+    create_engine,
+    create_sessionmaker,
+    recreate_database,
+)
+from ticketq.migrate import upgrade
+from ticketq.models import Drop, Event, TicketTier, User, Venue
+from ticketq.redis_client import close_redis, create_redis
+from ticketq.redis_keys import DropKeys
+from ticketq.scripts import ScriptRegistry
+from ticketq.settings import Settings
+
+ORDERS_DB = "ticketq_bench_orders"
+PGBENCH_DB = "ticketq_bench_pgbench"
+
+
+async def _seed(database_url: str, fans: int) -> tuple[int, int, list[int]]:
+    engine = create_engine(database_url, pool_size=2)
+    maker = create_sessionmaker(engine)
+    now = datetime.now(UTC)
+    async with maker() as session, session.begin():
+        venue = Venue(name="Bench hall", city="Lyon", timezone="Europe/Paris")
+        session.add(venue)
+        await session.flush()
+        event = Event(venue_id=venue.id, title="Bench", description="", status="published",
+                      starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=31))
+        session.add(event)
+        await session.flush()
+        tier = TicketTier(event_id=event.id, name="GA", price_cents=2500, currency="EUR",
+                          capacity=10_000_000, per_fan_limit=100_000)
+        drop = Drop(event_id=event.id, mode="direct", prequeue_opens_at=now - timedelta(hours=1),
+                    opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(hours=2),
+                    admit_per_minute=600, max_active=10_000, session_seconds=3600,
+                    hold_seconds=600, state="scheduled")
+        session.add_all([tier, drop])
+        users = [User(email=f"bench-{time.time_ns()}-{n}@example.test", name="Fan",
+                      password_hash="x", role="fan") for n in range(fans)]
+        session.add_all(users)
+    await engine.dispose()
+    return drop.id, tier.id, [user.id for user in users]
+
+
+class InstantPayments(PaymentGateway):
+    """A payment double for the benchmark only: every card succeeds at once, in process."""
+
+    def __init__(self) -> None:
+        self.intents: dict[str, Intent] = {}
+
+    async def aclose(self) -> None:
+        return None
+
+    async def create_intent(self, *, amount: int, currency: str, payment_method: str,
+                            idempotency_key: str, metadata: dict[str, str]) -> Intent:
+        intent = Intent(f"pi_{uuid.uuid4().hex}", "requires_confirmation", amount, currency,
+                        "secret", metadata)
+        self.intents[intent.id] = intent
+        return intent
+
+    async def confirm_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
+        intent = dataclasses.replace(self.intents[intent_id], status="succeeded")
+        self.intents[intent_id] = intent
+        return intent
+
+    async def retrieve_intent(self, intent_id: str) -> Intent:
+        return self.intents[intent_id]
+
+
+async def paid_orders_per_second(redis_url: str, database_url: str, localstripe_url: str | None,
+                                 *, clients: int, seconds: float) -> tuple[float, int]:
+    drop_id, tier_id, fans = await _seed(database_url, clients)
+    settings = Settings.from_env({"REDIS_URL": redis_url, "DATABASE_URL": database_url,
+                                  **demo_environment(localstripe_url or "http://unused")})
+    redis = create_redis(redis_url, max_connections=clients * 2)
+    engine = create_engine(database_url, pool_size=clients, max_overflow=clients)
+    context = build_context(settings, ScriptRegistry(redis), create_sessionmaker(engine))
+    if localstripe_url is None:
+        await context.aclose()
+        context.stripe = InstantPayments()
+    keys = DropKeys(drop_id)
+    signer = CredentialSigner(settings.secret_key)
+    expires_ms = int(time.time() * 1000) + 3_600_000
+    passes = {}
+    for fan in fans:
+        pass_id = f"bench-{fan}"
+        await redis.hset(keys.passes, str(fan), pass_id)
+        await redis.zadd(keys.active, {str(fan): expires_ms})
+        passes[fan] = signer.admission_pass(fan, drop_id, pass_id, expires_ms)
+    paid = 0
+    failed = 0
+    end = time.monotonic() + seconds
+
+    async def buyer(fan: int) -> None:
+        nonlocal paid, failed
+        while time.monotonic() < end:
+            now = datetime.now(UTC)
+            receipt = await holds.create_hold(context, drop_id=drop_id, fan_id=fan,
+                                              admission_pass=passes[fan], items=[(tier_id, 1)],
+                                              now=now)
+            result = await checkout.checkout(context, hold_id=receipt.hold_id, fan_id=fan,
+                                             payment_method="pm_card_visa", now=now)
+            if result.status == "paid":
+                paid += 1
+                # The paid fan's pass was completed; the bench fan is admitted again.
+                await redis.hset(keys.passes, str(fan), f"bench-{fan}")
+                await redis.zadd(keys.active, {str(fan): expires_ms})
+            else:
+                failed += 1
+
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(buyer(fan) for fan in fans))
+        elapsed = time.monotonic() - started
+    finally:
+        await context.aclose()
+        await close_redis(redis)
+        await engine.dispose()
+    return paid / elapsed, failed
+
+
+async def localstripe_pairs_per_second(localstripe_url: str, *, clients: int,
+                                       seconds: float) -> float:
+    gateway = PaymentGateway("sk_test_bench", api_base=localstripe_url)
+    done = 0
+    end = time.monotonic() + seconds
+
+    async def client(number: int) -> None:
+        nonlocal done
+        while time.monotonic() < end:
+            intent = await gateway.create_intent(
+                amount=2500, currency="EUR", payment_method="pm_card_visa",
+                idempotency_key=f"bench-{number}-{done}-{time.time_ns()}", metadata={})
+            await gateway.confirm_intent(intent.id, idempotency_key=f"c-{intent.id}")
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    await gateway.aclose()
+    return done / (time.monotonic() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=16)
+    args = parser.parse_args()
+    with servers() as (redis_url, server_url):
+        database_url = recreate_database(server_url, ORDERS_DB)
+        upgrade(database_url)
+        tps = pgbench_tps(server_url, database=PGBENCH_DB, clients=args.clients,
+                          seconds=args.seconds, scale=10)
+        base_url, process = start_localstripe(HOME)
+        try:
+            stripe_alone = asyncio.run(localstripe_pairs_per_second(
+                base_url, clients=args.clients, seconds=args.seconds))
+        finally:
+            process.terminate()
+            process.wait(10)
+        base_url, process = start_localstripe(HOME)
+        try:
+            orders, failed = asyncio.run(paid_orders_per_second(
+                redis_url, database_url, base_url, clients=args.clients, seconds=args.seconds))
+        finally:
+            process.terminate()
+            process.wait(10)
+        own, own_failed = asyncio.run(paid_orders_per_second(
+            redis_url, database_url, None, clients=args.clients, seconds=args.seconds))
+    reference = f"pgbench -N TPS, same Postgres, {args.clients} clients"
+    note(f"pgbench -N: {tps:,.0f} TPS; localstripe alone: {stripe_alone:,.1f} create+confirm "
+         f"pairs/s; orders not paid: {failed + own_failed}")
+    figure("paid orders end to end (localstripe)", orders, "orders/s", orders / tps, reference,
+           ">= 0.5")
+    figure("paid orders vs localstripe alone", orders, "orders/s", orders / stripe_alone,
+           "localstripe create+confirm pairs/s measured alone")
+    figure("paid orders, TicketQ path only", own, "orders/s", own / tps,
+           reference + "; payments by an in-process double", ">= 0.5")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Shared pieces of the waiting-room benchmarks (`python -m loadtest.bench_queue_*`).
+
+A package rather than a `bench_*.py` module so that `make bench` does not run it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
+from loadtest.figures import note as note
+from queue_engine.drop_config import DropConfig, sync_config
+from queue_engine.line import open_line
+from ticketq.embedded import free_port
+from ticketq.redis_client import RedisClient
+from ticketq.scripts import ScriptRegistry
+
+ROOT = Path(__file__).resolve().parents[2]
+HOME = ROOT / ".ticketq" / "bench_queue"
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,
+                       admit_per_minute: int = 600, max_active: int = 1_000_000) -> DropConfig:
+    """A drop whose line is open, straight in Redis (no Postgres row needed)."""
+    config = DropConfig(drop_id=drop_id, prequeue_opens_at_ms=now_ms - 120_000,
+                        opens_at_ms=now_ms - 60_000, closes_at_ms=now_ms + 3_600_000,
+                        admit_per_minute=admit_per_minute, max_active=max_active,
+                        session_seconds=600, state="scheduled")
+    await sync_config(redis, config)
+    await open_line(ScriptRegistry(redis), drop_id, now_ms=now_ms)
+    return config
+
+
+@contextlib.contextmanager
+def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str = "websockets-sansio"
+                    ) -> Iterator[tuple[str, int]]:
+    """One uvicorn worker on a loopback port, as production runs it (`--ws websockets-sansio`)."""
+    port = free_port()
+    log = (HOME / "logs" / f"{name}-{port}.log")
+    log.parent.mkdir(parents=True, exist_ok=True)
+    args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
+            "--log-level", "warning", "--ws", ws, "--no-access-log",
+            "--backlog", "4096"]
+    with log.open("wb") as out:
+        process = subprocess.Popen(args, env={**os.environ, **env}, stdout=out,
+                                   stderr=subprocess.STDOUT, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}")
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+
+
+def wait_redis_ready(url: str, timeout_s: float = 120) -> None:
+    """An embedded Redis accepts connections while it still loads its AOF; wait for it."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while True:
+            try:
+                client.ping()
+                return
+            except (redis.BusyLoadingError, redis.ConnectionError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        client.close()

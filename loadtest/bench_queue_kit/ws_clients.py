@@ -1,0 +1,81 @@
+"""WebSocket subscribers for the benchmarks, many per process (uvloop, no compression).
+
+Each process opens its sockets from its own 127.0.0.x source address (so tens of
+thousands of loopback connections do not run out of ephemeral ports), reports when
+all are open, then records when each fan first hears "admitted" and, for the
+reference server, how long each pushed message took to arrive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from multiprocessing.synchronize import Event
+from typing import Any
+
+
+@dataclass
+class ClientReport:
+    connected: int = 0
+    failed: int = 0
+    messages: int = 0
+    admitted_at_ms: dict[int, float] = field(default_factory=dict)
+    push_lags_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+async def _run(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event) -> ClientReport:
+    from websockets.asyncio.client import connect
+
+    report = ClientReport()
+    opening = asyncio.Semaphore(200)
+    sockets = []
+
+    async def follow(fan: int, url: str) -> None:
+        try:
+            async with opening:
+                socket = await connect(url, compression=None, open_timeout=120,
+                                       ping_interval=None, max_queue=64,
+                                       local_addr=(source, 0))
+                sockets.append(socket)
+                await socket.recv()
+                report.connected += 1
+        except Exception as exc:
+            report.failed += 1
+            if len(report.errors) < 5:
+                report.errors.append(repr(exc))
+            return
+        try:
+            async for raw in socket:
+                now_ms = time.time() * 1000
+                report.messages += 1
+                message = json.loads(raw)
+                if message.get("state") == "admitted" and fan not in report.admitted_at_ms:
+                    report.admitted_at_ms[fan] = now_ms
+                if "pushed_at_ms" in message:
+                    report.push_lags_ms.append(now_ms - message["pushed_at_ms"])
+        except Exception:  # closed at the end of the run
+            return
+
+    tasks = [asyncio.create_task(follow(fan, url)) for fan, url in urls]
+    while report.connected + report.failed < len(urls):
+        await asyncio.sleep(0.05)
+    ready.put((report.connected, report.failed, report.errors))
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    for socket in sockets:
+        socket.transport.abort()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return report
+
+
+def run_clients(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event) -> ClientReport:
+    import resource
+
+    import uvloop
+
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return uvloop.run(_run(urls, source, ready, stop))

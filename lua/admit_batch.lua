@@ -1,0 +1,65 @@
+--[[ admit_batch: admit fans from the head of the line, paced by admit_per_minute (a token
+  bucket) and max_active (live passes), and issue each an admission pass.
+  KEYS[1] tq:{ev:ID}:meta        HASH  config, counters, token bucket (tokens, tokens_at_ms)
+  KEYS[2] tq:{ev:ID}:line        ZSET  fan -> sequence number (waiting fans, all present)
+  KEYS[3] tq:{ev:ID}:hb          ZSET  fan -> last heartbeat (ms)
+  KEYS[4] tq:{ev:ID}:active      ZSET  fan -> admission pass expiry (ms)
+  KEYS[5] tq:{ev:ID}:passes      HASH  fan -> live admission pass id
+  KEYS[6] tq:{ev:ID}:admissions  ZSET  pass id -> admission time (ms), a sliding window
+  ARGV[1] now_ms   ARGV[2] pass nonce (random hex, new per call)   ARGV[3] max per call
+  ARGV[4] burst_ms (bucket capacity in ms of rate)   ARGV[5] window_ms (admissions kept)
+  Returns {admitted, live_passes, line_length, reason}
+    reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out'
+  Errors: TQ:NOT_SYNCED ]]
+local rcall = redis.call
+local metaKey, lineKey, heartbeatKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local passesKey, admissionsKey = KEYS[5], KEYS[6]
+local now = tonumber(ARGV[1])
+local nonce = ARGV[2]
+local maxPerCall = tonumber(ARGV[3])
+local burstMs = tonumber(ARGV[4])
+local windowMs = tonumber(ARGV[5])
+
+local m = rcall('HMGET', metaKey, 'synced', 'opened', 'state', 'sold_out', 'closes_at_ms',
+  'admit_per_minute', 'max_active', 'session_ms', 'tokens', 'tokens_at_ms')
+if not m[1] then return redis.error_reply('TQ:NOT_SYNCED') end
+rcall('ZREMRANGEBYSCORE', admissionsKey, '-inf', now - windowMs)
+local live = rcall('ZCOUNT', activeKey, '(' .. now, '+inf')
+local lineLength = rcall('ZCARD', lineKey)
+local state = m[3]
+local reason = ''
+if m[2] ~= '1' then reason = 'not_open'
+elseif state == 'closed' or state == 'cancelled' or now >= tonumber(m[5]) then reason = 'closed'
+elseif m[4] == '1' or state == 'sold_out' then reason = 'sold_out'
+elseif state == 'paused' then reason = 'paused' end
+if reason ~= '' then return {0, live, lineLength, reason} end
+
+-- Refill: admit_per_minute tokens per minute, at most burst_ms worth banked, so a
+-- pause or a full max_active never turns into a burst afterwards.
+local rate = tonumber(m[6])
+local capacity = math.max(1, rate * burstMs / 60000)
+local tokens = tonumber(m[9] or '0')
+local since = now - tonumber(m[10] or now)
+if since > 0 then tokens = math.min(capacity, tokens + since * rate / 60000) end
+
+local count = math.min(math.floor(tokens), tonumber(m[7]) - live, maxPerCall, lineLength)
+local admitted = 0
+if count > 0 then
+  local expires = now + tonumber(m[8])
+  -- Everyone still in the line is present (leave_line drops fans past the grace
+  -- period first), so the head of the line is the earliest joiner who still waits.
+  local head = rcall('ZRANGE', lineKey, 0, count - 1)
+  for _, fan in ipairs(head) do
+    local passId = nonce .. '.' .. fan
+    rcall('ZREM', lineKey, fan)
+    rcall('ZREM', heartbeatKey, fan)
+    rcall('ZADD', activeKey, expires, fan)
+    rcall('HSET', passesKey, fan, passId)
+    rcall('ZADD', admissionsKey, now, passId)
+  end
+  admitted = #head
+  rcall('HINCRBY', metaKey, 'admitted', admitted)
+  tokens = tokens - admitted
+end
+rcall('HSET', metaKey, 'tokens', tostring(tokens), 'tokens_at_ms', now)
+return {admitted, live + admitted, lineLength - admitted, reason}

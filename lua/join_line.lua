@@ -1,0 +1,66 @@
+--[[ join_line: give a fan one place in a drop's line (or the pre-queue); idempotent.
+  KEYS[1] tq:{ev:ID}:meta      HASH  drop config (synced) and counters
+  KEYS[2] tq:{ev:ID}:prequeue  SET   fans waiting for the opening shuffle
+  KEYS[3] tq:{ev:ID}:line      ZSET  fan -> sequence number (waiting fans only)
+  KEYS[4] tq:{ev:ID}:fanseq    HASH  fan -> sequence number, or 'pre'
+  KEYS[5] tq:{ev:ID}:hb        ZSET  fan -> last heartbeat (ms)
+  KEYS[6] tq:{ev:ID}:active    ZSET  fan -> admission pass expiry (ms)
+  KEYS[7] tq:{ev:ID}:passes    HASH  fan -> live admission pass id
+  ARGV[1] fan id   ARGV[2] now_ms
+  Returns {created 0|1, state, seq, ahead, pass_id, pass_expires_ms, prequeue_size}
+    state: 'prequeue' (seq 0, ahead -1) | 'waiting' | 'admitted'
+  Errors: TQ:NOT_SYNCED (load the drop into meta, retry) | TQ:OPEN_PENDING (run open_line,
+    retry) | TQ:CLOSED:closed|cancelled|ended | TQ:SOLD_OUT | TQ:NOT_OPEN:<prequeue_opens_at_ms> ]]
+local rcall = redis.call
+local metaKey, prequeueKey, lineKey, fanSeqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local heartbeatKey, activeKey, passesKey = KEYS[5], KEYS[6], KEYS[7]
+local fan = ARGV[1]
+local now = tonumber(ARGV[2])
+
+local m = rcall('HMGET', metaKey, 'synced', 'state', 'sold_out', 'prequeue_opens_at_ms',
+  'opens_at_ms', 'closes_at_ms', 'opened')
+if not m[1] then return redis.error_reply('TQ:NOT_SYNCED') end
+local state = m[2]
+if state == 'closed' or state == 'cancelled' then
+  return redis.error_reply('TQ:CLOSED:' .. state)
+end
+if now >= tonumber(m[6]) then return redis.error_reply('TQ:CLOSED:ended') end
+if m[3] == '1' or state == 'sold_out' then return redis.error_reply('TQ:SOLD_OUT') end
+
+-- A fan who already holds a place gets it back: retries, second tabs, reconnects.
+local current = rcall('HGET', fanSeqKey, fan)
+if current == 'pre' then
+  rcall('ZADD', heartbeatKey, now, fan)
+  return {0, 'prequeue', 0, -1, '', 0, rcall('SCARD', prequeueKey)}
+end
+if current then
+  local rank = rcall('ZRANK', lineKey, fan)
+  if rank then
+    rcall('ZADD', heartbeatKey, now, fan)
+    return {0, 'waiting', tonumber(current), rank, '', 0, 0}
+  end
+  local passId = rcall('HGET', passesKey, fan)
+  local expires = rcall('ZSCORE', activeKey, fan)
+  if passId and expires and tonumber(expires) > now then
+    return {0, 'admitted', tonumber(current), 0, passId, tonumber(expires), 0}
+  end
+  -- The fan's pass has ended (used, expired, revoked): a new place at the back.
+  rcall('ZREM', activeKey, fan)
+  rcall('HDEL', passesKey, fan)
+end
+
+if now < tonumber(m[4]) then return redis.error_reply('TQ:NOT_OPEN:' .. m[4]) end
+if m[7] ~= '1' then
+  -- Nobody gets a sequence number before the pre-queue has been shuffled in.
+  if now >= tonumber(m[5]) then return redis.error_reply('TQ:OPEN_PENDING') end
+  rcall('SADD', prequeueKey, fan)
+  rcall('HSET', fanSeqKey, fan, 'pre')
+  rcall('ZADD', heartbeatKey, now, fan)
+  return {1, 'prequeue', 0, -1, '', 0, rcall('SCARD', prequeueKey)}
+end
+
+local seq = rcall('HINCRBY', metaKey, 'next_seq', 1)
+rcall('ZADD', lineKey, seq, fan)
+rcall('HSET', fanSeqKey, fan, seq)
+rcall('ZADD', heartbeatKey, now, fan)
+return {1, 'waiting', seq, rcall('ZRANK', lineKey, fan), '', 0, 0}

@@ -1,0 +1,50 @@
+"""Everything a purchase service needs, built once per gateway process or worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from purchase.offers import OfferCache
+from purchase.stripe_gateway import PaymentGateway
+from ticketq.clock import utcnow
+from ticketq.errors import Busy
+from ticketq.scripts import ScriptRegistry
+from ticketq.settings import Settings
+
+
+@dataclass
+class PurchaseContext:
+    settings: Settings
+    scripts: ScriptRegistry
+    sessionmaker: async_sessionmaker[AsyncSession]
+    stripe: PaymentGateway | None = None
+    clock: Callable[[], datetime] = utcnow
+    offers: OfferCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.offers = OfferCache(self.sessionmaker)
+
+    @property
+    def payments(self) -> PaymentGateway:
+        if self.stripe is None:
+            raise Busy("payments are not configured on this server (STRIPE_API_KEY)", 30)
+        return self.stripe
+
+    async def aclose(self) -> None:
+        if self.stripe is not None:
+            await self.stripe.aclose()
+
+
+def build_context(settings: Settings, scripts: ScriptRegistry,
+                  sessionmaker: async_sessionmaker[AsyncSession],
+                  clock: Callable[[], datetime] = utcnow) -> PurchaseContext:
+    stripe = None
+    if settings.stripe_api_key:
+        stripe = PaymentGateway(settings.stripe_api_key, api_base=settings.stripe_api_base,
+                                webhook_secret=settings.stripe_webhook_secret)
+    return PurchaseContext(settings=settings, scripts=scripts, sessionmaker=sessionmaker,
+                           stripe=stripe, clock=clock)

@@ -1,0 +1,81 @@
+"""What a drop sells, as the hold path needs it: tiers, prices, limits, hold length, phase.
+
+The hold endpoint is the hot path of a drop, so this is read from Postgres at most
+once per `ttl` per drop and process; prices and limits do not change mid-drop, and
+the ledger (not this cache) is what finally guards capacity.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ticketq.drops import DropPhase, drop_phase
+from ticketq.errors import NotFound
+from ticketq.models import Drop, Event, TicketTier
+
+
+@dataclass(frozen=True)
+class TierOffer:
+    id: int
+    name: str
+    price_cents: int
+    currency: str
+    capacity: int
+    per_fan_limit: int
+
+
+@dataclass(frozen=True)
+class DropOffer:
+    drop: Drop
+    event_status: str
+    tiers: dict[int, TierOffer]
+
+    @property
+    def drop_id(self) -> int:
+        return self.drop.id
+
+    @property
+    def event_id(self) -> int:
+        return self.drop.event_id
+
+    def phase(self, now: datetime) -> DropPhase:
+        if self.event_status == "cancelled":
+            return DropPhase.CANCELLED
+        return drop_phase(self.drop, now)
+
+
+async def load_offer(session: AsyncSession, drop_id: int) -> DropOffer:
+    drop = await session.get(Drop, drop_id)
+    event = await session.get(Event, drop.event_id) if drop is not None else None
+    if drop is None or event is None or event.status == "draft":
+        raise NotFound("no such drop")
+    tiers = await session.scalars(select(TicketTier).where(TicketTier.event_id == event.id))
+    return DropOffer(drop=drop, event_status=event.status, tiers={
+        tier.id: TierOffer(tier.id, tier.name, tier.price_cents, tier.currency, tier.capacity,
+                           tier.per_fan_limit)
+        for tier in tiers
+    })
+
+
+class OfferCache:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], ttl_s: float = 2.0) -> None:
+        self.sessionmaker = sessionmaker
+        self.ttl_s = ttl_s
+        self._offers: dict[int, tuple[float, DropOffer]] = {}
+
+    async def get(self, drop_id: int) -> DropOffer:
+        cached = self._offers.get(drop_id)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        async with self.sessionmaker() as session:
+            offer = await load_offer(session, drop_id)
+        self._offers[drop_id] = (time.monotonic() + self.ttl_s, offer)
+        return offer
+
+    def forget(self, drop_id: int) -> None:
+        self._offers.pop(drop_id, None)

@@ -1,0 +1,1 @@
+"""TicketQ queue_engine."""

@@ -1,0 +1,37 @@
+"""One admission tick of one drop: sync config, open, expire, drop the absent, admit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from queue_engine.drop_config import DropConfig, sync_config
+from queue_engine.line import drop_stale, open_line
+from queue_engine.passes import AdmitResult, admit_batch, expire_passes
+from ticketq.redis_client import RedisClient
+from ticketq.scripts import ScriptRegistry
+
+
+@dataclass(frozen=True)
+class TickResult:
+    opened_now: bool
+    expired: int
+    dropped: int
+    admit: AdmitResult
+
+
+async def tick_drop(
+    redis: RedisClient, scripts: ScriptRegistry, config: DropConfig, *, now_ms: int,
+    grace_ms: int, seed: str | None = None,
+) -> TickResult:
+    """Everything pacing needs, in order. Each step is one atomic script and safe to
+    repeat, so a worker that dies mid-tick leaves nothing half done."""
+    await sync_config(redis, config)
+    opened_now = False
+    if now_ms >= config.opens_at_ms:
+        opened_now, _ = await open_line(scripts, config.drop_id, now_ms=now_ms, seed=seed)
+    expired = await expire_passes(scripts, config.drop_id, now_ms=now_ms)
+    # Fans silent for longer than the grace period lose their place before admission
+    # looks at the head, so the head is always someone present.
+    removed = await drop_stale(scripts, config.drop_id, stale_before_ms=now_ms - grace_ms)
+    admit = await admit_batch(scripts, config.drop_id, now_ms=now_ms)
+    return TickResult(opened_now, expired, removed.from_line + removed.from_prequeue, admit)

@@ -1,0 +1,83 @@
+"""The waiting room as the gateway uses it: join (syncing and opening lazily), look a fan
+up, and what a fan is shown."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from queue_engine.drop_config import load_config, sync_config
+from queue_engine.errors import DropNotSynced, NotInLine, OpenPending
+from queue_engine.line import Place, Standing, heartbeat, join_line, open_line, read_fans
+from queue_engine.positions import DropStatus, fan_state
+from queue_engine.script_keys import ScriptRunner
+from ticketq.errors import Busy
+from ticketq.redis_client import RedisClient
+from ticketq.scripts import ScriptRegistry
+
+
+async def join(
+    redis: RedisClient, scripts: ScriptRegistry, sessionmaker: async_sessionmaker[AsyncSession],
+    drop_id: int, fan_id: int, *, now_ms: int, runner: ScriptRunner | None = None,
+) -> Place:
+    """Join the line. The first join of a drop loads its config from Postgres (NotFound for
+    drops fans may not see); the first join after opens_at runs the (exactly-once) shuffle.
+    `runner` may be a ScriptBatcher: a herd of joins then shares round trips."""
+    for _ in range(3):
+        try:
+            return await join_line(runner or scripts, drop_id, fan_id, now_ms=now_ms)
+        except DropNotSynced:
+            await sync_config(redis, await load_config(sessionmaker, drop_id))
+        except OpenPending:
+            await open_line(scripts, drop_id, now_ms=now_ms)
+    raise Busy("the waiting room is starting up; try again in a moment", retry_after_s=1)
+
+
+async def standing_of(
+    scripts: ScriptRegistry, drop_id: int, fan_id: int, *, now_ms: int, mark_present: bool
+) -> Standing:
+    """Where one fan stands (NotInLine if nowhere); polling clients mark themselves present."""
+    if mark_present:
+        await heartbeat(scripts, drop_id, [fan_id], now_ms=now_ms)
+    standing = (await read_fans(scripts, drop_id, [fan_id], now_ms=now_ms)).standings[0]
+    if standing.state == "none":
+        raise NotInLine("you are not in this drop's line; join it first")
+    return standing
+
+
+@dataclass(frozen=True)
+class FanView:
+    """What a fan is shown, over WebSocket or JSON."""
+
+    state: str  # prequeue | waiting | admitted | expired | closed | sold_out
+    position: int | None
+    ahead: int | None
+    estimated_wait_s: int | None
+    paused: bool
+    line_length: int
+    pass_id: str | None
+    pass_expires_ms: int | None
+
+    def fields(self) -> dict[str, object]:
+        return {"state": self.state, "position": self.position, "ahead": self.ahead,
+                "estimated_wait_s": self.estimated_wait_s, "paused": self.paused,
+                "line_length": self.line_length}
+
+
+def fan_view(status: DropStatus, standing: str, ahead: int | None, *, pass_id: str | None = None,
+             pass_expires_ms: int | None = None) -> FanView | None:
+    """None when the fan holds no place."""
+    state = fan_state(status.phase, standing)
+    if state is None:
+        return None
+    waiting = state == "waiting" and ahead is not None
+    position = ahead + 1 if waiting and ahead is not None else None
+    admitted = state == "admitted"
+    return FanView(
+        state=state, position=position, ahead=ahead if waiting else None,
+        estimated_wait_s=status.estimated_wait_s(position) if waiting else None,
+        paused=status.phase == "paused", line_length=status.line_length,
+        pass_id=pass_id if admitted else None,
+        pass_expires_ms=pass_expires_ms if admitted else None,
+    )

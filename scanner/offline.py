@@ -1,0 +1,184 @@
+"""The door without a network: the scanner bundle, and uploading scans made offline.
+
+An offline device checks a code against the bundle (public keys, revocation
+list, tickets already checked in) and admits on its own; it cannot check the
+rotating code, whose secrets never leave the server (docs/scanner.md states the
+trade-off). When the network returns, it uploads each admission with its own
+nonce and its own clock's `scanned_at`; the server then checks the rotating
+code against that time and flags stale ones (audit `scan.stale_code`):
+
+- the same (device, nonce) again returns the stored answer (idempotent);
+- if the ticket has no check-in yet, the upload creates it;
+- if it has one, the EARLIER admission wins (the check-in row is rewritten if
+  the upload is earlier), and because two people really went in, the pair is
+  written to `scan_conflicts` and the audit log for the venue to follow up.
+
+Each scan is settled under a row lock on its check-in (SELECT ... FOR UPDATE,
+or the insert's conflict), so concurrent uploads from two gates serialise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from scanner.codes import code_matches
+from scanner.keyring import KeyRing
+from scanner.models import CheckIn, ScanConflict
+from scanner.payload import TicketClaims
+from scanner.results import (
+    ScanContext,
+    ScanOutcome,
+    ScanResult,
+    TicketState,
+    Winner,
+    invalid,
+    settle,
+    stored_response,
+    ticket_state,
+)
+from scanner.verify import Rejected, authorised_event, check_genuine, present
+from ticketq import audit
+from ticketq.authz import Actor
+from ticketq.errors import Forbidden, NotFound
+
+MAX_BATCH = 200
+# Offline admissions whose rotating code was not current (within +-1 minute of
+# device clock drift) when scanned are flagged and audited: likely a screenshot.
+STALE_WINDOW_STEPS = 4
+STALE_REASON = "the rotating code was stale when scanned offline: possibly a screenshot"
+
+
+@dataclass(frozen=True)
+class OfflineScan:
+    """One admission a device made while offline."""
+
+    payload: str
+    gate: str
+    nonce: str
+    scanned_at: datetime
+
+
+def _check_in_values(context: ScanContext, claims: TicketClaims) -> dict[str, Any]:
+    return {"ticket_id": claims.ticket_id, "event_id": claims.event_id,
+            "scanned_at": context.scanned_at, "gate": context.gate,
+            "device_id": context.device_id, "nonce": context.nonce,
+            "scanner_user_id": context.user_id, "source": context.source}
+
+
+def _report(session: AsyncSession, context: ScanContext, state: TicketState, *,
+            kept: Winner | ScanContext, lost: Winner | ScanContext) -> None:
+    session.add(ScanConflict(
+        event_id=state.event_id, ticket_id=state.ticket_id,
+        kept_at=kept.scanned_at, kept_gate=kept.gate, kept_device_id=kept.device_id,
+        lost_at=lost.scanned_at, lost_gate=lost.gate, lost_device_id=lost.device_id))
+    audit.record(session, actor_user_id=context.user_id, action="scan.conflict",
+                 subject_type="event", subject_id=state.event_id,
+                 details={"ticket_id": state.ticket_id, "kept_gate": kept.gate,
+                          "lost_gate": lost.gate})
+
+
+async def _admit_offline(
+    session: AsyncSession, context: ScanContext, claims: TicketClaims,
+) -> ScanOutcome:
+    state = await ticket_state(session, claims.ticket_id, lock=True)
+    if state is None or state.event_id != claims.event_id or state.tier_id != claims.tier_id:
+        return invalid("no such ticket", claims.event_id)
+    if state.status != "valid":
+        return state.outcome(ScanResult.REFUNDED, reason=f"ticket {state.status}; admitted offline")
+    if state.winner is None:
+        created = await session.execute(
+            pg_insert(CheckIn).values(**_check_in_values(context, claims))
+            .on_conflict_do_nothing(index_elements=["ticket_id"]).returning(CheckIn.ticket_id))
+        if created.first() is not None:
+            return (await _require(session, claims)).outcome(ScanResult.VALID)
+        state = await _require(session, claims, lock=True)  # another gate's insert won the race
+    winner = state.winner
+    assert winner is not None
+    if (winner.device_id, winner.nonce) == (context.device_id, context.nonce):
+        return state.outcome(ScanResult.VALID)  # the same upload, retried concurrently
+    if context.scanned_at < winner.scanned_at:
+        _report(session, context, state, kept=context, lost=winner)
+        await session.execute(update(CheckIn).where(CheckIn.ticket_id == claims.ticket_id)
+                              .values(**_check_in_values(context, claims)))
+        return (await _require(session, claims)).outcome(ScanResult.VALID, conflict=True)
+    _report(session, context, state, kept=winner, lost=context)
+    return state.outcome(ScanResult.DUPLICATE, conflict=True)
+
+
+async def _require(
+    session: AsyncSession, claims: TicketClaims, *, lock: bool = False,
+) -> TicketState:
+    state = await ticket_state(session, claims.ticket_id, lock=lock)
+    assert state is not None
+    return state
+
+
+async def _one(session: AsyncSession, keyring: KeyRing, actor: Actor, context: ScanContext,
+               payload: str, event_id: int, period_s: int) -> dict[str, Any]:
+    earlier = await stored_response(session, context.device_id, context.nonce)
+    if earlier is not None:
+        return earlier
+    try:
+        presented = await present(session, actor, payload, event_id)
+        if presented.signature is None:
+            raise Rejected("manual codes need a connection", event_id)
+        check_genuine(keyring, presented)
+    except Rejected as exc:
+        outcome = invalid(exc.reason, event_id)
+    except (Forbidden, NotFound):
+        outcome = invalid("this ticket is for another event", event_id)
+    else:
+        outcome = await _admit_offline(session, context, presented.claims)
+        secret = keyring.code_secret(presented.claims.ticket_id)
+        if outcome.ticket_id and not code_matches(secret, presented.code, context.scanned_at,
+                                                  period_s, window=STALE_WINDOW_STEPS):
+            # The device could not check the rotating code; we can, after the fact.
+            outcome = replace(outcome, reason=STALE_REASON)
+            audit.record(session, actor_user_id=context.user_id, action="scan.stale_code",
+                         subject_type="event", subject_id=event_id,
+                         details={"ticket_id": outcome.ticket_id, "gate": context.gate,
+                                  "device_id": context.device_id})
+    return await settle(session, context, outcome)
+
+
+async def upload_offline_scans(
+    session: AsyncSession,
+    keyring: KeyRing,
+    actor: Actor,
+    *,
+    event_id: int,
+    device_id: str,
+    scans: list[OfflineScan],
+    now: datetime,
+    period_s: int,
+) -> list[dict[str, Any]]:
+    """Settle a batch of offline admissions; one answer per scan, in request order."""
+    await authorised_event(session, actor, event_id)
+    answers = []
+    for scan in scans:
+        # A device clock running ahead must not let its scans beat real ones.
+        context = ScanContext(user_id=actor.id, device_id=device_id, nonce=scan.nonce,
+                              gate=scan.gate, scanned_at=min(scan.scanned_at, now),
+                              source="offline")
+        answers.append(await _one(session, keyring, actor, context, scan.payload, event_id,
+                                  period_s))
+    return answers
+
+
+async def list_conflicts(session: AsyncSession, event_id: int) -> list[dict[str, Any]]:
+    rows = await session.scalars(select(ScanConflict).where(ScanConflict.event_id == event_id)
+                                 .order_by(ScanConflict.id))
+    return [
+        {"id": row.id, "ticket_id": row.ticket_id, "detected_at": row.detected_at.isoformat(),
+         "kept": {"at": row.kept_at.isoformat(), "gate": row.kept_gate,
+                  "device_id": row.kept_device_id},
+         "lost": {"at": row.lost_at.isoformat(), "gate": row.lost_gate,
+                  "device_id": row.lost_device_id}}
+        for row in rows
+    ]

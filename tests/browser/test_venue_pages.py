@@ -1,0 +1,71 @@
+"""The venue's pages in a real browser: launch a drop from /venue, then watch and
+pause it from its dashboard."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.support.api import create_drop_setup, sign_up
+
+pytestmark = pytest.mark.browser
+
+
+async def _signed_in_page(chromium_browser, live_server, account):
+    context = await chromium_browser.new_context(base_url=live_server.url)
+    signed_in = await context.request.post(
+        "/api/auth/login", data={"email": account.email, "password": account.password}
+    )
+    assert signed_in.ok
+    return context, await context.new_page()
+
+
+async def test_dashboard_shows_the_line_and_pauses_it(client, live_server, chromium_browser):
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client, opens_in=timedelta(minutes=5))
+    for _ in range(2):
+        fan = await sign_up(client)
+        joined = await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
+        assert joined.status_code == 201
+    context, page = await _signed_in_page(chromium_browser, live_server, setup.admin)
+    try:
+        await page.goto(f"/venue/drops/{setup.drop_id}")
+        await expect(page.locator("#phase")).to_have_text("prequeue")
+        await expect(page.locator("#prequeue")).to_have_text("2")
+        await expect(page.locator("#tiers tr")).to_have_count(2)
+        page.on("dialog", lambda dialog: dialog.accept())
+        await page.locator("#pacing input[name=admit_per_minute]").fill("90")
+        await page.locator("#pacing button").click()
+        await expect(page.locator("#configured")).to_have_text("90")
+        await page.locator("#close").click()
+        await expect(page.locator("#phase")).to_have_text("closed")
+    finally:
+        await context.close()
+    drop = (await client.get(f"/api/drops/{setup.drop_id}")).json()
+    assert drop["admit_per_minute"] == 90 and drop["state"] == "closed"
+
+
+async def test_venue_page_launches_an_event_with_a_tier(client, live_server, chromium_browser):
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client)
+    context, page = await _signed_in_page(chromium_browser, live_server, setup.admin)
+    try:
+        await page.goto("/venue")
+        await expect(page.locator("#venues .card h2")).to_have_text("Hall")
+        event_form = page.locator("#new-event")
+        await event_form.locator("input[name=title]").fill("Launch night")
+        await event_form.locator("input[name=starts_at]").fill("2031-05-01T20:00")
+        await event_form.locator("input[name=ends_at]").fill("2031-05-01T23:00")
+        await event_form.locator("button").click()
+        await expect(page.locator("#venues")).to_contain_text("Launch night [published]")
+        tier_form = page.locator("#new-tier")
+        await tier_form.locator("select[name=event_id]").select_option(label="Launch night (Hall)")
+        await tier_form.locator("input[name=name]").fill("Balcony")
+        await tier_form.locator("button").click()
+        await expect(page.locator("#venues")).to_contain_text("Balcony 500")
+        assert await page.locator("#error").text_content() == ""
+    finally:
+        await context.close()

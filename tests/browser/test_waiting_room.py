@@ -1,0 +1,74 @@
+"""The fan's waiting-room page in a real browser: the place falls as fans are admitted,
+the page reconnects by itself, and the admitted state links into purchase."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from queue_engine.passes import admit_batch
+from tests.support.api import create_drop_setup, sign_up
+from ticketq.clock import to_ms, utcnow
+
+pytestmark = pytest.mark.browser
+
+
+async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, chromium_browser):
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client, admit_per_minute=600, max_active=50)
+    for _ in range(3):
+        earlier = await sign_up(client)
+        assert (await client.post(f"/api/drops/{setup.drop_id}/queue",
+                                  headers=earlier.headers)).status_code == 201
+    fan = await sign_up(client)
+    context = await chromium_browser.new_context(base_url=live_server.url,
+                                                 viewport={"width": 390, "height": 844})
+    try:
+        signed_in = await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})
+        assert signed_in.ok
+        page = await context.new_page()
+        await page.goto(f"/drops/{setup.drop_id}")
+        room = page.locator("#room")
+        await expect(room).to_have_attribute("data-state", "waiting")
+        await expect(page.locator("#position")).to_have_text("4")
+        await expect(page.locator("#ahead")).to_have_text("3")
+        await expect(page.locator("#connection")).to_have_text("live")
+        # Readable at phone width: nothing wider than the screen.
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+
+        async def admit_one() -> None:
+            await admit_batch(app.state.scripts, setup.drop_id, now_ms=to_ms(utcnow()),
+                              max_per_call=1)
+
+        await admit_one()
+        await expect(page.locator("#position")).to_have_text("3")
+        # A network drop: the socket closes; the page reconnects on its own.
+        await page.evaluate("window.ticketqQueue.socket.close()")
+        await admit_one()
+        await expect(page.locator("#position")).to_have_text("2")
+        await expect(page.locator("#connection")).to_have_text("live")
+        await admit_one()
+        await expect(page.locator("#position")).to_have_text("1")
+        assert int(await page.locator("#progress").get_attribute("value") or 0) == 100
+        await admit_one()
+        await expect(room).to_have_attribute("data-state", "admitted")
+        await expect(page.locator("#buy")).to_be_visible()
+        href = await page.locator("#buy").get_attribute("href") or ""
+        assert href.startswith(f"/drops/{setup.drop_id}/buy?pass=")
+        await expect(page.locator("#time-left")).to_have_text(re.compile(r"^(9|10):\d\d$"))
+    finally:
+        await context.close()
+
+
+async def test_signed_out_visitors_are_asked_to_sign_in(client, live_server, chromium_browser):
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client)
+    page = await chromium_browser.new_page(base_url=live_server.url)
+    await page.goto(f"/drops/{setup.drop_id}")
+    await expect(page.locator("#room")).to_have_attribute("data-state", "signin")
+    await expect(page.get_by_role("link", name="Sign in").last).to_have_attribute(
+        "href", f"/login?next=/drops/{setup.drop_id}")

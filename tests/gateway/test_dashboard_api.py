@@ -1,0 +1,44 @@
+"""The venue dashboard's live numbers of a drop."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from tests.support.api import create_drop_setup, sign_up
+
+
+async def test_stats_count_the_prequeue_for_the_venue_admin(client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client, opens_in=timedelta(minutes=5))
+    fans = [await sign_up(client) for _ in range(3)]
+    for fan in fans:
+        joined = await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
+        assert joined.status_code in (200, 201), joined.text
+    stats = await client.get(f"/api/drops/{setup.drop_id}/stats", headers=setup.admin.headers)
+    assert stats.status_code == 200, stats.text
+    queue = stats.json()["queue"]
+    assert queue["phase"] == "prequeue"
+    assert queue["prequeue"] == 3 and queue["waiting"] == 0 and queue["active_passes"] == 0
+    assert queue["configured_admit_per_minute"] == 600
+    assert stats.json()["event_id"] == setup.event_id
+
+
+async def test_stats_are_for_the_venue_admins_only(client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client)
+    other_admin = (await create_drop_setup(client)).admin
+    fan = await sign_up(client)
+    path = f"/api/drops/{setup.drop_id}/stats"
+    assert (await client.get(path, headers=other_admin.headers)).status_code == 403
+    assert (await client.get(path, headers=fan.headers)).status_code == 403
+    assert (await client.get(path)).status_code == 401
+    assert (
+        await client.get("/api/drops/999999/stats", headers=setup.admin.headers)
+    ).status_code == 404
+
+
+async def test_dashboard_page_renders(client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client)
+    page = await client.get(f"/venue/drops/{setup.drop_id}")
+    assert page.status_code == 200 and "/static/dashboard.js" in page.text
+    assert f"TICKETQ_DROP_ID = {setup.drop_id}" in page.text

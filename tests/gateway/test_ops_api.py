@@ -1,0 +1,55 @@
+"""Health, metrics and the OpenAPI document."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import httpx
+from starlette.routing import Mount, Route, WebSocketRoute
+
+from gateway.app import create_app
+from ticketq.embedded import free_port
+from ticketq.settings import Settings
+
+
+async def test_healthz_checks_both_servers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "redis": "ok", "postgres": "ok"}
+
+
+async def test_healthz_is_503_naming_what_is_down(settings: Settings) -> None:
+    broken = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    app = create_app(broken)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded" and body["postgres"] == "ok"
+    assert body["redis"].startswith("error")
+
+
+async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> None:
+    await client.get("/api/events")
+    text = (await client.get("/metrics")).text
+    assert 'ticketq_http_requests_total{method="GET",route="/api/events",status="200"}' in text
+    assert "ticketq_http_request_seconds_bucket" in text
+
+
+async def test_openapi_describes_every_route(client: httpx.AsyncClient, app) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    assert spec["openapi"].startswith("3.")
+    for route in app.routes:
+        if isinstance(route, Mount) or (isinstance(route, Route) and not route.include_in_schema):
+            continue
+        assert route.path in spec["paths"], route.path
+        if isinstance(route, Route):
+            for method in (route.methods or set()) - {"HEAD"}:
+                assert method.lower() in spec["paths"][route.path], (route.path, method)
+        if isinstance(route, WebSocketRoute):
+            assert spec["paths"][route.path]["get"]["x-websocket"] is True
+    signup = spec["paths"]["/api/auth/signup"]["post"]
+    schema = signup["requestBody"]["content"]["application/json"]["schema"]
+    assert set(schema["required"]) == {"email", "password", "name"}

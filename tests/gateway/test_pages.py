@@ -1,0 +1,26 @@
+"""Server-rendered pages a person opens first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from tests.support.api import create_drop_setup
+
+
+async def test_home_lists_published_events_with_their_open_drops(client: httpx.AsyncClient) -> None:
+    # Soonest first: an event an hour away heads the list whatever other tests made.
+    soon = timedelta(minutes=50)
+    published = await create_drop_setup(client, starts_in=soon)
+    draft = await create_drop_setup(client, published=False, starts_in=soon)
+    page = await client.get("/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert f'href="/drops/{published.drop_id}"' in page.text
+    assert f'href="/drops/{draft.drop_id}"' not in page.text
+
+
+async def test_login_page_renders_a_form(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login?next=/me/tickets")
+    assert page.status_code == 200
+    assert 'id="login"' in page.text and "/api/auth/login" in page.text

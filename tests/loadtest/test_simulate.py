@@ -1,0 +1,78 @@
+"""A small whole-drop rehearsal inside the suite: its invariants, never its timings.
+
+Runs `ticketq simulate` as a real process (Locust needs gevent's monkey-patching,
+which must not touch the suite's own event loop) against the suite's Redis and
+Postgres, with its own localstripe, gateway and worker processes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from tests.support.services import TestServices
+
+VENV_BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+TICKETS, BOTS = 50, 3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("fans", "shape", "locust_workers"),
+    [(300, "spike", 0), (150, "prequeue", 2)],
+    ids=["one-locust-process", "locust-master-and-2-workers"],
+)
+def test_small_rehearsal_keeps_every_promise(
+    services: TestServices, tmp_path: Path, fans: int, shape: str, locust_workers: int
+) -> None:
+    env = {
+        **os.environ,
+        "REDIS_URL": services.redis_url,
+        "DATABASE_URL": services.database_url,
+        "TICKETQ_HOME": str(services.folder),
+    }
+    args = [str(VENV_BIN / "ticketq"), "simulate", "--"]
+    args += ["--fans", str(fans), "--tickets", str(TICKETS), "--duration", "30"]
+    args += ["--bots", str(BOTS), "--shape", shape, "--locust-workers", str(locust_workers)]
+    args += ["--abandon", "0.1", "--cart-abandon", "0", "--out", str(tmp_path)]
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=170)
+    reports = list(tmp_path.glob("*/report.json"))
+    assert reports, f"no report written:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    report = json.loads(reports[0].read_text())
+    summary = json.dumps({k: report[k] for k in ("invariants", "fans", "payments", "bots")})
+
+    # No oversell: per tier, in the tier counter and in ticket rows.
+    for tier in report["tickets"]["tiers"]:
+        assert tier["sold"] <= tier["capacity"], summary
+        assert tier["tickets_valid"] <= tier["capacity"], summary
+    assert sum(t["capacity"] for t in report["tickets"]["tiers"]) == TICKETS
+    assert report["sell_out"]["sold"] > 0, "nothing was sold: the rehearsal proved nothing"
+
+    # Every succeeded payment is ticketed or refunded, and nothing is ticketed unpaid.
+    payments = report["payments"]
+    assert payments["succeeded"] == payments["ticketed"] + payments["refunded"], summary
+    assert payments["unreconciled_count"] == 0 and not payments["ticketed_without_payment"]
+    assert payments["succeeded"] > 0
+
+    # Bots tried every trick they could reach and won nothing.
+    bots = report["bots"]
+    assert bots["finished"] == BOTS and bots["attempts"] >= BOTS * 5, summary
+    assert bots["successes"] == 0, summary
+
+    # Every fan's story ended in a final state, and every fan reported.
+    assert report["fans"]["records"] == fans and report["fans"]["missing_records"] == 0, summary
+    assert report["fans"]["unfinished"] == 0, summary
+    assert report["invariants"]["all_ok"] is True, summary
+    assert done.returncode == 0, done.stdout[-2000:]
+
+    page = (reports[0].parent / "report.html").read_text()
+    # Self-contained: three inline charts, nothing fetched from anywhere.
+    assert page.count("<svg") == 3 and "<script" not in page and "://" not in page

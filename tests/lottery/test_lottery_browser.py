@@ -1,0 +1,72 @@
+"""The lottery pages in a real browser: a fan enters from the page, the venue sees the entry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
+from tests.lottery.conftest import STRIPE_KEY, make_lottery
+from tests.support import services as test_services
+from tests.support.api import sign_up
+from tests.support.processes import RunningProcess, gateway_process, service_env
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def stripe_gateway(services: test_services.TestServices,
+                   localstripe_url: str) -> Iterator[RunningProcess]:
+    env = service_env(services.redis_url, services.database_url, STRIPE_API_KEY=STRIPE_KEY,
+                      STRIPE_API_BASE=localstripe_url)
+    with gateway_process(env, services.folder / "logs") as proc:
+        yield proc
+
+
+async def test_a_fan_enters_from_the_page_and_the_venue_sees_it(
+    stripe_gateway: RunningProcess, chromium_browser,  # noqa: F811
+) -> None:
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=stripe_gateway.url, timeout=30) as http:
+        lottery = await make_lottery(http, max_quantity=2)
+        fan = await sign_up(http, "browser")
+    context = await chromium_browser.new_context(base_url=stripe_gateway.url,
+                                                 viewport={"width": 390, "height": 844})
+    try:
+        signed_in = await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})
+        assert signed_in.ok
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"/drops/{lottery.drop_id}/lottery")
+        await expect(page.locator("[data-field=phase]")).to_have_text("open")
+        await expect(page.locator("[data-field=countdown]")).to_contain_text("closes in")
+        await expect(page.locator("#entry-form-card")).to_be_visible()
+        await page.fill("input[name=quantity]", "2")
+        await page.click("#entry-form button")
+        await expect(page.locator("#my-entry")).to_be_visible()
+        await expect(page.locator("[data-field=result]")).to_have_text("waiting for the draw")
+        await expect(page.locator("[data-field=money]")).to_contain_text("held on your card")
+        await expect(page.locator("#entry-form-card")).to_be_hidden()
+        assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        assert errors == []
+    finally:
+        await context.close()
+
+    venue = await chromium_browser.new_context(base_url=stripe_gateway.url)
+    try:
+        signed_in = await venue.request.post("/api/auth/login", data={
+            "email": lottery.setup.admin.email, "password": lottery.setup.admin.password})
+        assert signed_in.ok
+        page = await venue.new_page()
+        await page.goto(f"/venue/drops/{lottery.drop_id}/lottery")
+        await expect(page.locator("[data-field=entries]")).to_have_text("1")
+        await expect(page.locator("[data-field='money.authorised']")).to_have_text("1")
+        await expect(page.locator("[data-field=commitment]")).to_have_text(
+            lottery.config["commitment"])
+    finally:
+        await venue.close()

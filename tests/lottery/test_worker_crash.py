@@ -1,0 +1,84 @@
+"""A real worker process killed half-way through settlement, then restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from lottery.models import LotteryDrop, LotteryEntry
+from lottery.payments import HeldPayments
+from tests.lottery.conftest import STRIPE_KEY, enter_many, make_lottery, seal_and_draw
+from tests.lottery.test_settlement import assert_settled_exactly_once
+from tests.support import services as test_services
+from tests.support.processes import running, service_env
+
+ENTRIES = 240
+
+
+async def settled(db: async_sessionmaker[AsyncSession], drop_id: int) -> int:
+    async with db() as session:
+        count = await session.scalar(select(func.count()).select_from(LotteryEntry).where(
+            LotteryEntry.drop_id == drop_id, LotteryEntry.settlement == "done"))
+        return int(count or 0)
+
+
+async def lottery_state(db: async_sessionmaker[AsyncSession], drop_id: int) -> str:
+    async with db() as session:
+        lottery = await session.get(LotteryDrop, drop_id)
+        assert lottery is not None
+        return lottery.state
+
+
+@pytest.mark.slow
+async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], payments: HeldPayments,
+    stripe_client: stripe.StripeClient, services: test_services.TestServices, localstripe_url: str,
+) -> None:
+    lottery = await make_lottery(api, capacity=150, max_quantity=2)
+    await enter_many(db, payments, lottery, [1, 2] * (ENTRIES // 2), concurrency=16)
+    await seal_and_draw(db, lottery.drop_id)
+    # Other lotteries left drawn by earlier tests must not slow this worker down.
+    async with db() as session:
+        await session.execute(update(LotteryDrop).where(LotteryDrop.drop_id != lottery.drop_id,
+                                                        LotteryDrop.state == "drawn")
+                              .values(state="settled"))
+        await session.commit()
+    env = service_env(services.redis_url, services.database_url, STRIPE_API_KEY=STRIPE_KEY,
+                      STRIPE_API_BASE=localstripe_url, TICKETQ_LOTTERY_SETTLE_CONCURRENCY="2",
+                      TICKETQ_LOTTERY_CLAIM_SECONDS="3")
+    worker = [str(Path(sys.executable).parent / "ticketq"), "worker", "--only", "lottery"]
+    logs = services.folder / "logs"
+
+    with running(worker, env=env, log_path=logs / "lottery-worker-1.log",
+                 health_url=None) as first:
+        for _ in range(3000):
+            if await settled(db, lottery.drop_id) >= 20:
+                break
+            await asyncio.sleep(0.01)
+        first.process.send_signal(signal.SIGKILL)
+        first.process.wait(10)
+    at_kill = await settled(db, lottery.drop_id)
+    assert 20 <= at_kill < ENTRIES, first.log()
+    async with db() as session:
+        claimed = await session.scalar(select(func.count()).select_from(LotteryEntry).where(
+            LotteryEntry.drop_id == lottery.drop_id, LotteryEntry.settlement == "working"))
+    assert claimed, "the kill should leave claimed, unfinished entries behind"
+
+    with running(worker, env=env, log_path=logs / "lottery-worker-2.log",
+                 health_url=None) as second:
+        for _ in range(600):
+            if await lottery_state(db, lottery.drop_id) == "settled":
+                break
+            await asyncio.sleep(0.1)
+        assert await lottery_state(db, lottery.drop_id) == "settled", second.log()
+    winners, losers = await assert_settled_exactly_once(db, stripe_client, lottery.drop_id,
+                                                        lottery.ga)
+    assert winners + losers == ENTRIES and winners >= 75

@@ -1,0 +1,65 @@
+"""Queue tickets and admission passes: forged, expired, foreign ones are refused."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from itsdangerous import URLSafeTimedSerializer
+
+from queue_engine.credentials import (
+    ADMISSION_PASS_SALT,
+    QUEUE_TICKET_SALT,
+    BadCredential,
+    CredentialSigner,
+    ExpiredCredential,
+    ForeignCredential,
+)
+
+SIGNER = CredentialSigner("test-secret-key-for-queue-credentials")
+NOW_MS = int(time.time() * 1000)
+
+
+def test_queue_ticket_round_trip_and_refusals() -> None:
+    ticket = SIGNER.queue_ticket(5, 9)
+    assert SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60, fan_id=5).fan_id == 5
+    with pytest.raises(ForeignCredential):
+        SIGNER.read_queue_ticket(ticket, drop_id=10, ttl_seconds=60)
+    with pytest.raises(ForeignCredential):
+        SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60, fan_id=6)
+    with pytest.raises(BadCredential):
+        SIGNER.read_queue_ticket(ticket[:-2] + "xx", drop_id=9, ttl_seconds=60)
+    with pytest.raises(BadCredential):
+        CredentialSigner("another-key").read_queue_ticket(ticket, drop_id=9, ttl_seconds=60)
+    # A pass cannot stand in for a ticket (distinct salts).
+    admission = SIGNER.admission_pass(5, 9, "p1", NOW_MS + 60_000)
+    with pytest.raises(BadCredential):
+        SIGNER.read_queue_ticket(admission, drop_id=9, ttl_seconds=60)
+
+
+def test_expired_queue_ticket() -> None:
+    old = URLSafeTimedSerializer(SIGNER.secret_key, salt=QUEUE_TICKET_SALT)
+    ticket = old.dumps({"f": 5, "d": 9})
+    with pytest.raises(ExpiredCredential):
+        SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=-1)
+
+
+def test_admission_pass_round_trip_and_refusals() -> None:
+    admission = SIGNER.admission_pass(5, 9, "p1", NOW_MS + 60_000)
+    read = SIGNER.read_admission_pass(admission, drop_id=9, fan_id=5, now_ms=NOW_MS)
+    assert (read.pass_id, read.expires_ms) == ("p1", NOW_MS + 60_000)
+    with pytest.raises(ForeignCredential):
+        SIGNER.read_admission_pass(admission, drop_id=8, fan_id=5, now_ms=NOW_MS)
+    with pytest.raises(ForeignCredential):
+        SIGNER.read_admission_pass(admission, drop_id=9, fan_id=6, now_ms=NOW_MS)
+    with pytest.raises(ExpiredCredential):
+        SIGNER.read_admission_pass(admission, drop_id=9, fan_id=5, now_ms=NOW_MS + 60_000)
+    with pytest.raises(BadCredential):
+        SIGNER.read_admission_pass(admission + "A", drop_id=9, fan_id=5, now_ms=NOW_MS)
+    forged = URLSafeTimedSerializer("guessed", salt=ADMISSION_PASS_SALT).dumps(
+        {"f": 5, "d": 9, "p": "p1", "e": NOW_MS + 60_000})
+    with pytest.raises(BadCredential):
+        SIGNER.read_admission_pass(forged, drop_id=9, fan_id=5, now_ms=NOW_MS)
+    ticket = SIGNER.queue_ticket(5, 9)
+    with pytest.raises(BadCredential):
+        SIGNER.read_admission_pass(ticket, drop_id=9, fan_id=5, now_ms=NOW_MS)

@@ -1,0 +1,94 @@
+"""The admission worker: paced over a minute on a controlled clock, and taken over by
+another `ticketq worker` process when the one holding the lease is killed."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import pytest
+
+from queue_engine.admission import tick_drop
+from queue_engine.drop_config import load_config, sync_config
+from queue_engine.line import join_line, open_line
+from queue_engine.positions import read_status
+from tests.support.api import create_drop_setup
+from tests.support.processes import service_env, worker_process
+from ticketq.clock import to_ms, utcnow
+from ticketq.redis_keys import DropKeys
+
+
+async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
+    setup = await create_drop_setup(client, **pacing)
+    config = await load_config(app.state.sessionmaker, setup.drop_id)
+    await sync_config(app.state.redis, config)
+    now_ms = to_ms(utcnow())
+    await open_line(app.state.scripts, setup.drop_id, now_ms=now_ms)
+    for fan in range(1, fans + 1):
+        await join_line(app.state.scripts, setup.drop_id, fan, now_ms=now_ms)
+    return setup.drop_id
+
+
+async def test_admission_rate_over_a_minute_is_within_5_percent(app, client):
+    """One simulated minute of 500 ms ticks on a controlled clock (time is an input)."""
+    drop_id = await _drop_with_fans(app, client, 800, admit_per_minute=600, max_active=10_000)
+    config = await load_config(app.state.sessionmaker, drop_id)
+    scripts = app.state.scripts
+    now_ms = to_ms(utcnow())
+    await tick_drop(app.state.redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
+    start = (await read_status(scripts, drop_id, now_ms=now_ms)).admitted_total
+    for _ in range(120):
+        now_ms += 500
+        await tick_drop(app.state.redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
+    admitted = (await read_status(scripts, drop_id, now_ms=now_ms)).admitted_total - start
+    assert abs(admitted - 600) <= 30, admitted
+
+
+def _pid_of(holder: bytes | None) -> int | None:
+    return int(holder.decode().rsplit(":", 1)[1]) if holder else None
+
+
+async def _wait_for(predicate, timeout_s: float, what: str):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.1)
+    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
+
+
+@pytest.mark.slow
+async def test_another_worker_takes_over_when_the_lease_holder_dies(app, client, services):
+    drop_id = await _drop_with_fans(app, client, 400, admit_per_minute=1200, max_active=10_000)
+    redis, keys = app.state.redis, DropKeys(drop_id)
+    env = service_env(services.redis_url, services.database_url,
+                      TICKETQ_ADMISSION_TICK_MS="200", TICKETQ_LEASE_TTL_MS="1500")
+    logs = services.folder / "logs"
+
+    async def admitted() -> int:
+        return int(await redis.hget(keys.meta, "admitted") or 0)
+
+    with (worker_process(env, logs, "worker-a") as first,
+          worker_process(env, logs, "worker-b") as second):
+        pids = {first.process.pid: first, second.process.pid: second}
+        holder = _pid_of(await _wait_for(lambda: redis.get(keys.lease), 30, "a lease holder"))
+        assert holder in pids
+        await _wait_for(admitted, 30, "first admissions")
+        os.kill(holder, signal.SIGKILL)
+        pids[holder].process.wait(5)
+        at_kill = await admitted()
+        survivor = next(pid for pid in pids if pid != holder)
+
+        async def taken_over() -> bool:
+            return _pid_of(await redis.get(keys.lease)) == survivor
+
+        await _wait_for(taken_over, 10, "the surviving worker to take the lease")
+        await _wait_for(lambda: _more(admitted, at_kill), 10, "admissions to continue")
+        assert "now paces drop" in pids[survivor].log()
+
+
+async def _more(counter, than: int) -> bool:
+    return await counter() > than

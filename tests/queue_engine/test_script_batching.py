@@ -1,0 +1,54 @@
+"""Auto-pipelined script calls (ticketq.script_batching) give each caller exactly what the
+registry would; exercised through the queue scripts, whose fixtures live here."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from queue_engine.errors import DropNotSynced, QueueClosed
+from queue_engine.line import join_line, open_line
+from tests.queue_engine.conftest import T0, new_drop_id
+from ticketq.script_batching import ScriptBatcher
+
+
+async def test_concurrent_joins_share_pipelines_and_keep_their_own_answers(scripts, make_drop):
+    batcher = ScriptBatcher(scripts)
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    places = await asyncio.gather(
+        *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in range(1, 301)),
+        *(join_line(batcher, drop.drop_id, fan, now_ms=T0 + 1) for fan in range(1, 11)),
+    )
+    assert sorted(p.seq for p in places[:300]) == list(range(1, 301))
+    assert sum(p.created for p in places) == 300
+    for place in places:
+        assert place.ahead == place.seq - 1
+
+
+async def test_errors_reach_only_their_caller(scripts, make_drop):
+    batcher = ScriptBatcher(scripts)
+    open_drop, closed = await make_drop(), await make_drop(state="closed")
+    await open_line(scripts, open_drop.drop_id, now_ms=T0)
+    results = await asyncio.gather(
+        join_line(batcher, open_drop.drop_id, 1, now_ms=T0),
+        join_line(batcher, closed.drop_id, 1, now_ms=T0),
+        join_line(batcher, new_drop_id(), 1, now_ms=T0),
+        return_exceptions=True,
+    )
+    assert results[0].seq == 1
+    assert isinstance(results[1], QueueClosed)
+    assert isinstance(results[2], DropNotSynced)
+    with pytest.raises(ValueError, match="KEYS"):
+        await batcher.run("join_line", ["only-one"], [1, T0])
+
+
+async def test_a_flushed_script_cache_is_reloaded(scripts, make_drop, any_redis):
+    batcher = ScriptBatcher(scripts)
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    await any_redis.script_flush()
+    places = await asyncio.gather(
+        *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in range(1, 21)))
+    assert sorted(p.seq for p in places) == list(range(1, 21))

@@ -1,0 +1,127 @@
+"""Helpers that drive the public API the way a venue or fan would."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Account:
+    id: int
+    email: str
+    password: str
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def unique_email(prefix: str = "fan") -> str:
+    return f"{prefix}-{secrets.token_hex(6)}@example.test"
+
+
+async def sign_up(client: httpx.AsyncClient, prefix: str = "fan") -> Account:
+    email, password = unique_email(prefix), "correct horse battery"
+    created = await client.post(
+        "/api/auth/signup", json={"email": email, "password": password, "name": prefix.title()}
+    )
+    assert created.status_code == 201, created.text
+    login = await client.post("/api/auth/login", json={"email": email, "password": password})
+    assert login.status_code == 200, login.text
+    client.cookies.clear()
+    return Account(
+        id=created.json()["id"], email=email, password=password, token=login.json()["token"]
+    )
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@dataclass
+class DropSetup:
+    admin: Account
+    venue_id: int
+    event_id: int
+    tier_ids: dict[str, int]
+    drop_id: int
+
+
+async def create_drop_setup(
+    client: httpx.AsyncClient,
+    *,
+    admin: Account | None = None,
+    tiers: dict[str, dict[str, Any]] | None = None,
+    published: bool = True,
+    mode: str = "direct",
+    opens_in: timedelta = timedelta(seconds=-1),
+    prequeue_for: timedelta = timedelta(minutes=10),
+    open_for: timedelta = timedelta(hours=2),
+    admit_per_minute: int = 600,
+    max_active: int = 100,
+    session_seconds: int = 600,
+    starts_in: timedelta = timedelta(days=30),
+) -> DropSetup:
+    """A venue, a published event with GA and VIP tiers, and an open drop."""
+    admin = admin or await sign_up(client, "venue")
+    venue = await client.post(
+        "/api/venues",
+        headers=admin.headers,
+        json={"name": "Hall", "city": "Lyon", "timezone": "Europe/Paris"},
+    )
+    assert venue.status_code == 201, venue.text
+    now = datetime.now(UTC)
+    event = await client.post(
+        "/api/events",
+        headers=admin.headers,
+        json={
+            "venue_id": venue.json()["id"],
+            "title": "Show",
+            "description": "A show",
+            "starts_at": iso(now + starts_in),
+            "ends_at": iso(now + starts_in + timedelta(hours=3)),
+            "published": published,
+        },
+    )
+    assert event.status_code == 201, event.text
+    event_id = event.json()["id"]
+    tier_specs = tiers or {
+        "GA": {"price_cents": 5000, "currency": "EUR", "capacity": 100, "per_fan_limit": 4},
+        "VIP": {"price_cents": 15000, "currency": "EUR", "capacity": 10, "per_fan_limit": 2},
+    }
+    tier_ids = {}
+    for name, spec in tier_specs.items():
+        tier = await client.post(
+            f"/api/events/{event_id}/tiers", headers=admin.headers, json={"name": name, **spec}
+        )
+        assert tier.status_code == 201, tier.text
+        tier_ids[name] = tier.json()["id"]
+    opens_at = now + opens_in
+    drop = await client.post(
+        "/api/drops",
+        headers=admin.headers,
+        json={
+            "event_id": event_id,
+            "mode": mode,
+            "prequeue_opens_at": iso(opens_at - prequeue_for),
+            "opens_at": iso(opens_at),
+            "closes_at": iso(opens_at + open_for),
+            "admit_per_minute": admit_per_minute,
+            "max_active": max_active,
+            "session_seconds": session_seconds,
+        },
+    )
+    assert drop.status_code == 201, drop.text
+    return DropSetup(
+        admin=admin,
+        venue_id=venue.json()["id"],
+        event_id=event_id,
+        tier_ids=tier_ids,
+        drop_id=drop.json()["id"],
+    )

@@ -1,0 +1,66 @@
+"""`make demo` end to end: it serves a live drop, and Ctrl-C leaves nothing running."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from ticketq.embedded import EmbeddedServices, free_port
+
+TICKETQ = str(Path(sys.executable).parent / "ticketq")
+
+
+def _processes_under(home: Path) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = " ".join(process.info["cmdline"] or [])
+        if str(home) in cmdline:
+            found.append(process)
+    return found
+
+
+@pytest.mark.slow
+def test_demo_serves_a_drop_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    home = tmp_path / "demo-home"
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DATABASE_URL"}}
+    env.update(TICKETQ_HOME=str(home), PORT=str(port))
+    demo = subprocess.Popen(
+        [TICKETQ, "demo"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = demo.stdout.readline()
+            assert line or demo.poll() is None, "".join(output)
+            output.append(line)
+            if "Ctrl-C stops everything" in line:
+                break
+        banner = "".join(output)
+        assert f"http://127.0.0.1:{port}/drops/" in banner, banner
+        assert "fan@ticketq.demo" in banner
+        health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
+        assert health.json() == {"status": "ok", "redis": "ok", "postgres": "ok"}
+        drop_id = banner.split(f"http://127.0.0.1:{port}/drops/")[1].split()[0]
+        drop = httpx.get(f"http://127.0.0.1:{port}/api/drops/{drop_id}", timeout=5).json()
+        assert drop["state"] == "prequeue" and {t["name"] for t in drop["tiers"]} == {"GA", "VIP"}
+    finally:
+        demo.send_signal(signal.SIGINT)
+        rest = demo.communicate(timeout=60)[0]
+    assert demo.returncode == 0 or demo.returncode == -signal.SIGINT, rest
+    assert "stopped." in rest
+    status = EmbeddedServices(home).status()
+    assert status == {"redis": "stopped", "postgres": "stopped"}
+    time.sleep(0.5)
+    assert _processes_under(home) == []
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)

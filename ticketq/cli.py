@@ -1,0 +1,220 @@
+"""The `ticketq` command: serve, worker, migrate, seed-demo, services, keys, demo.
+
+Commands that need servers resolve them the same way: REDIS_URL / DATABASE_URL
+when set, else the embedded servers under TICKETQ_HOME (never in production).
+Part-specific commands (reconcile, verify-draw, simulate) are imported lazily,
+so the core does not import the parts at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from ticketq.embedded import EmbeddedServices
+from ticketq.settings import Settings, SettingsError
+
+
+def resolve_servers(settings: Settings) -> Settings:
+    """Fill in embedded server URLs for whatever REDIS_URL / DATABASE_URL leave unset."""
+    if settings.redis_url and settings.database_url:
+        return settings
+    if settings.is_production:
+        raise SettingsError(["REDIS_URL and DATABASE_URL must be set in production"])
+    urls = EmbeddedServices(settings.home).start(
+        want_redis=not settings.redis_url, want_postgres=not settings.database_url
+    )
+    return dataclasses.replace(
+        settings,
+        redis_url=settings.redis_url or urls["REDIS_URL"],
+        database_url=settings.database_url or urls["DATABASE_URL"],
+    )
+
+
+def export_servers(settings: Settings) -> None:
+    """Child processes (uvicorn workers, the worker) read the same URLs from the environment."""
+    os.environ["REDIS_URL"] = settings.redis_url or ""
+    os.environ["DATABASE_URL"] = settings.database_url or ""
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.migrate import upgrade
+
+    settings = resolve_servers(settings)
+    upgrade(settings.database_url or "")
+    print("migrations applied (alembic upgrade heads)")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings.check_production()
+    settings = resolve_servers(settings)
+    export_servers(settings)
+    uvicorn.run(
+        "gateway.asgi:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        # The sans-I/O `websockets` protocol: the legacy one is deprecated and uses more memory.
+        ws="websockets-sansio",
+        log_level="info",
+        proxy_headers=True,
+    )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.worker import JOBS, run_worker
+
+    settings.check_production()
+    settings = resolve_servers(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    jobs = [job for job in JOBS if not args.only or any(part in job for part in args.only)]
+    asyncio.run(run_worker(settings, jobs))
+    return 0
+
+
+def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.demo import seed_demo
+
+    settings = resolve_servers(settings)
+    result = asyncio.run(seed_demo(settings.database_url or ""))
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
+    services = EmbeddedServices(settings.home)
+    if args.action == "start":
+        urls = services.start()
+        for name, url in urls.items():
+            print(f"{name}={url}")
+    elif args.action == "stop":
+        stopped = services.stop()
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+    else:
+        for name, state in services.status().items():
+            print(f"{name}: {state}")
+    return 0
+
+
+def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.keys import generate_keys
+
+    created = generate_keys(settings.keys_dir, force=args.force)
+    for line in created:
+        print(line)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.demo import run_demo
+
+    return run_demo(settings, port=args.port)
+
+
+def _part_command(target: str) -> Callable[[Settings, argparse.Namespace], int]:
+    """A command implemented by a part, e.g. 'purchase.cli:reconcile_command'."""
+
+    def run(settings: Settings, args: argparse.Namespace) -> int:
+        module_name, _, function_name = target.partition(":")
+        command: Callable[[Settings, argparse.Namespace], int] = getattr(
+            importlib.import_module(module_name), function_name
+        )
+        asks_for_help = bool({"-h", "--help"} & set(args.rest))
+        if args.needs_servers and not asks_for_help:
+            settings = resolve_servers(settings)
+        return command(settings, args)
+
+    return run
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ticketq", description="TicketQ waiting room and drop engine"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the gateway (HTTP, WebSockets, pages)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(handler=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run background jobs (admission, sweeps, settlement)")
+    worker.add_argument("--only", nargs="*", help="run only jobs whose name contains these words")
+    worker.set_defaults(handler=cmd_worker)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(handler=cmd_migrate)
+    sub.add_parser("seed-demo", help="create the demo venue, event, tiers and drop").set_defaults(
+        handler=cmd_seed_demo
+    )
+
+    services = sub.add_parser("services", help="embedded Redis and Postgres under TICKETQ_HOME")
+    services.add_argument("action", choices=["start", "stop", "status"])
+    services.set_defaults(handler=cmd_services)
+
+    keys = sub.add_parser("keys", help="generate a secret key and ticket signing keys")
+    keys.add_argument("--force", action="store_true", help="replace existing keys")
+    keys.set_defaults(handler=cmd_keys)
+
+    demo = sub.add_parser("demo", help="start everything with a demo drop (make demo)")
+    demo.add_argument("--port", type=int)
+    demo.set_defaults(handler=cmd_demo)
+
+    for name, target, help_text, needs_servers in PART_COMMANDS:
+        # The part parses its own arguments (args.rest), options included.
+        part = sub.add_parser(name, help=help_text, add_help=False)
+        part.set_defaults(
+            handler=_part_command(target), needs_servers=needs_servers, takes_rest=True
+        )
+    return parser
+
+
+# Commands owned by parts: (name, "module:function", help, needs servers). The function
+# receives (settings, args) with `args.rest` holding its own arguments; servers are
+# resolved first (embedded ones started) when the command needs them.
+PART_COMMANDS: list[tuple[str, str, str, bool]] = [
+    ("reconcile", "purchase.cli:reconcile_command", "rebuild Redis stock from Postgres", True),
+    (
+        "verify-draw",
+        "lottery.cli:verify_draw_command",
+        "recompute a lottery draw from its published values",
+        True,
+    ),
+    # simulate starts its own stack under TICKETQ_HOME/simulate.
+    ("simulate", "loadtest.simulate:simulate_command", "rehearse a drop and print a report", False),
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "takes_rest", False):
+        args.rest = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    try:
+        settings = Settings.from_env()
+        result: int = args.handler(settings, args)
+        return result
+    except SettingsError as exc:
+        print("ticketq: refusing to start:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

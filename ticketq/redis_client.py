@@ -1,0 +1,31 @@
+"""The one place a Redis client is built, single node or Cluster."""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.cluster import RedisCluster
+
+RedisClient: TypeAlias = Redis | RedisCluster
+
+# A herd of coroutines must wait for a connection, not fail: the default pool
+# raises MaxConnectionsError past its size (ARCHITECTURE.md, "Where numbers come from").
+DEFAULT_MAX_CONNECTIONS = 200
+
+
+def create_redis(
+    url: str, *, cluster: bool = False, max_connections: int = DEFAULT_MAX_CONNECTIONS
+) -> RedisClient:
+    if cluster:
+        return RedisCluster.from_url(url, max_connections=max_connections)
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+    return Redis(connection_pool=pool)
+
+
+async def close_redis(client: RedisClient) -> None:
+    if isinstance(client, RedisCluster):
+        await client.aclose()
+    else:
+        await client.aclose()
+        await client.connection_pool.disconnect()

@@ -1,0 +1,118 @@
+"""Every Redis key TicketQ uses, built here and nowhere else.
+
+All keys of one drop share the hash tag `{ev:<drop_id>}` so that each Lua script
+touches a single slot and runs unchanged on Redis Cluster (ARCHITECTURE.md).
+A drop sells one event's tiers, so inventory keys live under the drop's tag too:
+a hold (stock + queue pass) is then one atomic script on one slot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "tq"
+
+
+@dataclass(frozen=True)
+class DropKeys:
+    drop_id: int
+
+    @property
+    def tag(self) -> str:
+        return f"{PREFIX}:{{ev:{self.drop_id}}}"
+
+    def key(self, name: str) -> str:
+        return f"{self.tag}:{name}"
+
+    # --- waiting room -------------------------------------------------------
+    @property
+    def meta(self) -> str:
+        """HASH: drop configuration and counters (opens_at_ms, state, admitted, ...)."""
+        return self.key("meta")
+
+    @property
+    def prequeue(self) -> str:
+        """SET of fans who joined before opens_at; shuffled once into the line."""
+        return self.key("prequeue")
+
+    @property
+    def line(self) -> str:
+        """ZSET member=fan score=sequence number: the FIFO line."""
+        return self.key("line")
+
+    @property
+    def fan_seq(self) -> str:
+        """HASH fan -> sequence number (or 'pre' while in the pre-queue)."""
+        return self.key("fanseq")
+
+    @property
+    def heartbeat(self) -> str:
+        """ZSET fan -> last heartbeat (ms)."""
+        return self.key("hb")
+
+    @property
+    def active(self) -> str:
+        """ZSET fan -> admission pass expiry (ms): fans inside purchase."""
+        return self.key("active")
+
+    @property
+    def passes(self) -> str:
+        """HASH fan -> id of the fan's current admission pass (revocation = delete)."""
+        return self.key("passes")
+
+    @property
+    def admissions(self) -> str:
+        """ZSET of admission timestamps, for the observed admission rate."""
+        return self.key("admissions")
+
+    @property
+    def lease(self) -> str:
+        """STRING: which worker currently paces this drop (SET NX PX)."""
+        return self.key("lease")
+
+    @property
+    def departures(self) -> str:
+        """LIST of sequence numbers of fans who left the line, in order (position deltas)."""
+        return self.key("departures")
+
+    # --- inventory -----------------------------------------------------------
+    def stock(self, tier_id: int) -> str:
+        """STRING integer: tickets of the tier still available to hold."""
+        return self.key(f"stock:{tier_id}")
+
+    @property
+    def stock_hash(self) -> str:
+        """HASH tier_id -> available stock (all tiers of the drop in one key)."""
+        return self.key("stock")
+
+    @property
+    def fan_counts(self) -> str:
+        """HASH 'fan:tier' -> tickets the fan holds or bought in the tier."""
+        return self.key("fancount")
+
+    @property
+    def holds(self) -> str:
+        """HASH hold_id -> JSON of the hold (fan, items, expiry)."""
+        return self.key("holds")
+
+    @property
+    def hold_expiry(self) -> str:
+        """ZSET hold_id -> expiry (ms), swept by the worker and lazily."""
+        return self.key("holdexp")
+
+
+def drop_keys(drop_id: int) -> DropKeys:
+    return DropKeys(drop_id)
+
+
+# Keys outside any drop (not used by Lua scripts).
+OPEN_DROPS = f"{PREFIX}:drops:open"
+
+
+def scanner_rate_key(device_id: str, window: int) -> str:
+    """STRING counter: scans one door device sent in one rate-limit window (scanner part).
+
+    Not a drop key and never touched by Lua; `device_id` is validated by the
+    caller ([A-Za-z0-9_-], at most 64 characters) so it cannot smuggle a hash tag.
+    """
+    return f"{PREFIX}:scanner:rate:{device_id}:{window}"

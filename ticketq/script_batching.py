@@ -1,0 +1,82 @@
+"""Auto-pipelining for hot scripts: concurrent calls made in the same event-loop turn go
+to Redis as one pipeline (one write, one read) instead of one round trip each.
+
+redis-py spends far more CPU per command than Redis does (ARCHITECTURE.md: ~165 us
+of Python per EVALSHA in a join endpoint); a herd of joins on one gateway process
+shares that cost this way. Each call is still its own atomic script, with its own
+result or error, so callers see exactly what ScriptRegistry.run would give them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.exceptions import NoScriptError, ResponseError
+
+from ticketq.scripts import ScriptRegistry, parse_script_error
+
+MAX_BATCH = 256
+
+
+class ScriptBatcher:
+    def __init__(self, registry: ScriptRegistry, *, max_batch: int = MAX_BATCH) -> None:
+        self.registry = registry
+        self.max_batch = max_batch
+        self._pending: list[tuple[str, list[str], list[Any], asyncio.Future[Any]]] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        self.registry.check_keys(name, keys)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((name, keys, args, future))
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[str, list[str], list[Any], asyncio.Future[Any]]]
+                    ) -> None:
+        if len(batch) == 1:
+            name, keys, args, future = batch[0]
+            await self._settle_single(name, keys, args, future)
+            return
+        try:
+            pipe = self.registry.client.pipeline(transaction=False)
+            for name, keys, args, _ in batch:
+                # execute_command, not .evalsha: redis-py's cluster pipeline blocks the
+                # named method, yet routes EVALSHA by its KEYS (one slot per drop).
+                pipe.execute_command("EVALSHA", self.registry.sha(name), len(keys), *keys, *args)
+            replies = await pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the connection failed: every caller learns it
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (name, keys, args, future), reply in zip(batch, replies, strict=True):
+            if isinstance(reply, NoScriptError):
+                # First use on this server (or after a restart): load it the slow way.
+                await self._settle_single(name, keys, args, future)
+            elif isinstance(reply, ResponseError):
+                future.set_exception(parse_script_error(str(reply)) or reply)
+            else:
+                future.set_result(reply)
+
+    async def _settle_single(self, name: str, keys: list[str], args: list[Any],
+                             future: asyncio.Future[Any]) -> None:
+        try:
+            future.set_result(await self.registry.run(name, keys, args))
+        except Exception as exc:
+            future.set_exception(exc)
