@@ -52,3 +52,25 @@ async def test_a_flushed_script_cache_is_reloaded(scripts, make_drop, any_redis)
     places = await asyncio.gather(
         *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in range(1, 21)))
     assert sorted(p.seq for p in places) == list(range(1, 21))
+
+
+async def test_an_error_mid_batch_leaves_the_connection_in_step(scripts, make_drop):
+    """Replies after an error reply still reach the right callers, and the connection is
+    reused for the next batch (no stray reply left on it)."""
+    batcher = ScriptBatcher(scripts)
+    drop, closed = await make_drop(), await make_drop(state="closed")
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    for round_ in range(3):
+        fans = range(round_ * 100 + 1, round_ * 100 + 51)
+        results = await asyncio.gather(
+            *(join_line(batcher, closed.drop_id if fan % 5 == 0 else drop.drop_id, fan,
+                        now_ms=T0) for fan in fans),
+            return_exceptions=True)
+        for fan, result in zip(fans, results, strict=True):
+            if fan % 5 == 0:
+                assert isinstance(result, QueueClosed)
+            else:
+                assert not isinstance(result, BaseException), result
+    seqs = [(await join_line(scripts, drop.drop_id, fan, now_ms=T0)).seq
+            for fan in range(1, 301) if fan % 100 <= 50 and fan % 5]
+    assert sorted(seqs) == list(range(1, len(seqs) + 1))
