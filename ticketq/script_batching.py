@@ -85,7 +85,7 @@ class ScriptBatcher:
         packed = b"".join(pack_evalsha(self.registry.sha(name), keys, args)
                           for name, keys, args, _ in batch)
         pool = client.connection_pool
-        connection = await pool.get_connection()
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
         try:
             await connection.send_packed_command(packed, check_health=False)
             replies: list[Any] = []
