@@ -12,12 +12,10 @@ every process shares it, across machines keep them NTP-synced (docs/loadtest.md)
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
 import time
-import zlib
 from pathlib import Path
 from typing import Any
 
@@ -72,23 +70,14 @@ STORE = RecordStore()
 def pass_admitted_ms(admission_pass: str, session_seconds: int) -> int | None:
     """When the server admitted this fan, read from the pass itself.
 
-    The pass is an itsdangerous token: its payload is signed, not encrypted, and
-    carries the expiry `e` (ms) = admission time + session length. Reading it
-    (without trusting it) gives the server's admission moment, so the fairness
-    figure does not depend on when each client happened to read its socket.
-    Returns None when the payload is not in that form.
+    The pass (queue_engine.credentials) is `<fan>~<drop>~<pass id>~<expires ms>.<ts>.<sig>`:
+    signed, not encrypted. Reading its expiry (without trusting it) gives the server's
+    admission moment (expiry - session length), so the fairness figure does not
+    depend on when each client happened to read its socket.
+    Returns None when the pass is not in that form.
     """
-    try:
-        compressed = admission_pass.startswith(".")
-        body = admission_pass[1:] if compressed else admission_pass
-        segment = body.split(".")[0]
-        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-        if compressed:
-            raw = zlib.decompress(raw)
-        payload = json.loads(raw)
-        expires_ms = payload.get("e") if isinstance(payload, dict) else None
-        if isinstance(expires_ms, int):
-            return expires_ms - session_seconds * 1000
-    except (ValueError, zlib.error, UnicodeDecodeError):
+    fields = admission_pass.rsplit(".", 2)[0].split("~")
+    if len(fields) != 4 or not fields[3].isdigit():
         return None
+    return int(fields[3]) - session_seconds * 1000
     return None

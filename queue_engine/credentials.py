@@ -1,15 +1,16 @@
 """Queue tickets and admission passes: signed, bound to fan and drop, expiring.
 
-- A *queue ticket* proves which place in line is yours (reconnects, other tabs).
-  Payload: {"f": fan_id, "d": drop_id}. It expires after the queue ticket TTL.
-- An *admission pass* lets one fan into purchase for one session.
-  Payload: {"f": fan_id, "d": drop_id, "p": pass_id, "e": expires_ms}.
+- A *queue ticket* proves which place in line is yours (reconnects, other tabs):
+  `<fan>~<drop>.<timestamp>.<signature>`. It expires after the queue ticket TTL.
+- An *admission pass* lets one fan into purchase for one session:
+  `<fan>~<drop>~<pass id>~<expires ms>.<timestamp>.<signature>`.
   The signature proves we issued it; Redis proves it is still the live one:
   `DropKeys.passes[fan] == pass_id` and `DropKeys.active[fan] > now_ms`
   (revoking a pass deletes it there, so a copied token stops working).
 
-Both are itsdangerous signatures (HMAC, constant-time comparison) with distinct
-salts, so neither can stand in for the other or for a login token.
+Both are itsdangerous timestamp signatures (ticketq.signed_fields: HMAC, constant-time
+comparison) with distinct salts, so neither can stand in for the other or for a login
+token.
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-
 from ticketq.errors import Forbidden, Gone, NotAuthenticated
+from ticketq.signed_fields import (
+    BadSignature,
+    SignatureExpired,
+    int_field,
+    read_fields,
+    sign_fields,
+)
 
-QUEUE_TICKET_SALT = "ticketq.queue-ticket.v1"
-ADMISSION_PASS_SALT = "ticketq.admission-pass.v1"
+QUEUE_TICKET_SALT = "ticketq.queue-ticket.v2"
+ADMISSION_PASS_SALT = "ticketq.admission-pass.v2"
 
 
 class BadCredential(NotAuthenticated):
@@ -51,33 +57,25 @@ class AdmissionPass:
     expires_ms: int
 
 
-def _int_field(payload: object, key: str) -> int:
-    if not isinstance(payload, dict) or not isinstance(payload.get(key), int):
-        raise BadCredential("the credential is malformed")
-    return int(payload[key])
-
-
 @dataclass(frozen=True)
 class CredentialSigner:
     secret_key: str
 
-    def _serializer(self, salt: str) -> URLSafeTimedSerializer:
-        return URLSafeTimedSerializer(self.secret_key, salt=salt)
-
     # --- queue tickets -------------------------------------------------------
     def queue_ticket(self, fan_id: int, drop_id: int) -> str:
-        return str(self._serializer(QUEUE_TICKET_SALT).dumps({"f": fan_id, "d": drop_id}))
+        return sign_fields(self.secret_key, QUEUE_TICKET_SALT, fan_id, drop_id)
 
     def read_queue_ticket(
         self, token: str, *, drop_id: int, ttl_seconds: int, fan_id: int | None = None
     ) -> QueueTicket:
         try:
-            payload = self._serializer(QUEUE_TICKET_SALT).loads(token, max_age=ttl_seconds)
+            fan, drop = read_fields(self.secret_key, QUEUE_TICKET_SALT, token, count=2,
+                                    max_age_s=ttl_seconds)
+            ticket = QueueTicket(int_field(fan), int_field(drop))
         except SignatureExpired as exc:
             raise ExpiredCredential("this queue ticket has expired; join again") from exc
         except BadSignature as exc:
             raise BadCredential("this queue ticket is not one we issued") from exc
-        ticket = QueueTicket(_int_field(payload, "f"), _int_field(payload, "d"))
         if ticket.drop_id != drop_id:
             raise ForeignCredential("this queue ticket is for another drop")
         if fan_id is not None and ticket.fan_id != fan_id:
@@ -86,8 +84,8 @@ class CredentialSigner:
 
     # --- admission passes ----------------------------------------------------
     def admission_pass(self, fan_id: int, drop_id: int, pass_id: str, expires_ms: int) -> str:
-        payload = {"f": fan_id, "d": drop_id, "p": pass_id, "e": expires_ms}
-        return str(self._serializer(ADMISSION_PASS_SALT).dumps(payload))
+        return sign_fields(self.secret_key, ADMISSION_PASS_SALT, fan_id, drop_id, pass_id,
+                           expires_ms)
 
     def read_admission_pass(
         self, token: str, *, drop_id: int, fan_id: int, now_ms: int | None = None
@@ -95,15 +93,12 @@ class CredentialSigner:
         """Check signature, binding and expiry. Liveness in Redis is checked atomically
         by the script that uses the pass (e.g. reserve_hold)."""
         try:
-            payload = self._serializer(ADMISSION_PASS_SALT).loads(token)
+            fan, drop, pass_id, expires = read_fields(self.secret_key, ADMISSION_PASS_SALT,
+                                                      token, count=4)
+            admission = AdmissionPass(int_field(fan), int_field(drop), pass_id,
+                                      int_field(expires))
         except BadSignature as exc:
             raise BadCredential("this admission pass is not one we issued") from exc
-        pass_id = payload.get("p") if isinstance(payload, dict) else None
-        if not isinstance(pass_id, str):
-            raise BadCredential("this admission pass is malformed")
-        admission = AdmissionPass(
-            _int_field(payload, "f"), _int_field(payload, "d"), pass_id, _int_field(payload, "e")
-        )
         if admission.drop_id != drop_id:
             raise ForeignCredential("this admission pass is for another drop")
         if admission.fan_id != fan_id:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import TimestampSigner
 
 from queue_engine.credentials import (
     ADMISSION_PASS_SALT,
@@ -38,10 +38,14 @@ def test_queue_ticket_round_trip_and_refusals() -> None:
 
 
 def test_expired_queue_ticket() -> None:
-    old = URLSafeTimedSerializer(SIGNER.secret_key, salt=QUEUE_TICKET_SALT)
-    ticket = old.dumps({"f": 5, "d": 9})
+    class LongAgo(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - 120
+
+    ticket = LongAgo(SIGNER.secret_key, salt=QUEUE_TICKET_SALT).sign("5~9").decode()
+    assert SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=600).fan_id == 5
     with pytest.raises(ExpiredCredential):
-        SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=-1)
+        SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60)
 
 
 def test_admission_pass_round_trip_and_refusals() -> None:
@@ -56,10 +60,23 @@ def test_admission_pass_round_trip_and_refusals() -> None:
         SIGNER.read_admission_pass(admission, drop_id=9, fan_id=5, now_ms=NOW_MS + 60_000)
     with pytest.raises(BadCredential):
         SIGNER.read_admission_pass(admission + "A", drop_id=9, fan_id=5, now_ms=NOW_MS)
-    forged = URLSafeTimedSerializer("guessed", salt=ADMISSION_PASS_SALT).dumps(
-        {"f": 5, "d": 9, "p": "p1", "e": NOW_MS + 60_000})
+    forged = CredentialSigner("guessed").admission_pass(5, 9, "p1", NOW_MS + 60_000)
     with pytest.raises(BadCredential):
         SIGNER.read_admission_pass(forged, drop_id=9, fan_id=5, now_ms=NOW_MS)
     ticket = SIGNER.queue_ticket(5, 9)
     with pytest.raises(BadCredential):
         SIGNER.read_admission_pass(ticket, drop_id=9, fan_id=5, now_ms=NOW_MS)
+
+
+def test_genuine_but_malformed_fields_are_refused() -> None:
+    """Signed with our key and salt, yet not a shape we ever sign: refused, never a crash."""
+    signer = TimestampSigner(SIGNER.secret_key, salt=ADMISSION_PASS_SALT)
+    for value in ["5~9~p1", "x~9~p1~1", "5~9~p1~-1", "5~9~p1~1~extra", "5~9~p1~１２"]:
+        with pytest.raises(BadCredential):
+            SIGNER.read_admission_pass(signer.sign(value).decode(), drop_id=9, fan_id=5,
+                                       now_ms=0)
+
+
+def test_fields_that_would_change_shape_are_never_signed() -> None:
+    with pytest.raises(ValueError, match="free of"):
+        SIGNER.admission_pass(5, 9, "p~1", NOW_MS)
