@@ -9,6 +9,7 @@ That lets one `read_positions` call per drop per tick serve every socket.
 
 from __future__ import annotations
 
+import functools
 import math
 from bisect import bisect_left
 from collections.abc import Sequence
@@ -62,7 +63,7 @@ class DropStatus:
     def opened(self) -> bool:
         return self.meta.get("opened") == "1"
 
-    @property
+    @functools.cached_property  # a snapshot never changes; every fan message asks for it
     def phase(self) -> str:
         """scheduled | prequeue | open | paused | closed | sold_out (unknown before a sync)."""
         if not self.synced:
