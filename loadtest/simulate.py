@@ -36,7 +36,7 @@ from ticketq.embedded import free_port
 from ticketq.settings import Settings
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
-STARTUP_S = 6.0  # from seeding to Locust's first user: gateway, worker and Locust start
+STARTUP_S = 6.0  # from seeding to Locust's first user: Locust's master and workers start
 STRIPE_KEY = "sk_test_ticketq_simulate"
 
 
@@ -305,12 +305,14 @@ def _rehearse(
             "STRIPE_API_KEY": STRIPE_KEY,
             "STRIPE_WEBHOOK_SECRET": secret,
         }
-        seeded = asyncio.run(seed_drop(settings, spec))
         base_url = stack.start_gateway(procs, env, options.gateway_workers)
         if not stack.is_loopback_url(base_url):
             raise RuntimeError("simulate only ever loads a gateway on a loopback address")
         stack.register_webhook(stripe_url, f"{base_url}/webhooks/stripe", secret)
         stack.start_worker(procs, env)
+        # Seeded last: the drop's clock (opens_at, closes_at) starts once the stack is up,
+        # so a slow start on a busy machine does not eat the sales window.
+        seeded = asyncio.run(seed_drop(settings, spec))
         plan = make_plan(options, seeded, spec, base_url, out, secret)
         plan.save(out / "plan.json")
         print(
