@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from typing import Annotated, Any
 
 from pydantic import Field, model_validator
@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from gateway import queue_metrics as metrics
@@ -21,7 +22,7 @@ from gateway.bodies import StrictBody, path_int, read_json
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.queue_hub import QueueHub, Subscriber, close_quietly, running_hub
-from gateway.queue_messages import fan_json, pass_fields, retry_after_s
+from gateway.queue_messages import fan_json, message_text, pass_fields, retry_after_s
 from gateway.queue_page import drop_page
 from gateway.serialize import drop_json
 from queue_engine import controls, waiting_room
@@ -148,30 +149,11 @@ CLOSE_CODES: list[tuple[type[DomainError], int]] = [
 async def queue_socket(websocket: WebSocket) -> None:
     """Live position: a JSON message on connect, on every change, and at least every 2 s."""
     await websocket.accept()
-    raw_id = str(websocket.path_params.get("drop_id", ""))
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        await close_quietly(websocket, 4404, "no such drop")
+    opened = await _open_subscription(websocket)
+    if opened is None:
         return
-    drop_id = int(raw_id)
-    try:
-        fan_id = _fan_from_ticket(websocket, websocket.query_params.get("ticket", ""), drop_id)
-    except DomainError as exc:
-        code = next((c for kind, c in CLOSE_CODES if isinstance(exc, kind)), 4400)
-        await close_quietly(websocket, code, exc.detail)
-        return
-    hub, now_ms = _hub(websocket), _now_ms(websocket)
-    # Auto-pipelined: a reconnect storm shares round trips.
-    readout = await read_fans(websocket.app.state.queue_batcher, drop_id, [fan_id],
-                              now_ms=now_ms)
-    subscriber = Subscriber(websocket=websocket, fan_id=fan_id)
-    subscriber.rebase(readout.standings[0], readout.admitted_total, readout.departed_total)
-    message = hub.message(drop_id, await hub.status(drop_id, now_ms), subscriber, now_ms)
-    if message is None:
-        await close_quietly(websocket, 4404, "you are not in this line; join it first")
-        return
-    await websocket.send_json(message)
-    subscriber.last_message, subscriber.last_sent = message, time.monotonic()
-    subscriber.changed = False
+    drop_id, subscriber = opened
+    hub = _hub(websocket)
     hub.subscribe(drop_id, subscriber)
     try:
         # Fans send nothing we need; reading notices the disconnect.
@@ -181,6 +163,49 @@ async def queue_socket(websocket: WebSocket) -> None:
         pass
     finally:
         hub.unsubscribe(drop_id, subscriber)
+
+
+async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | None:
+    """Check the ticket, read the fan's place and send the first message; None once the
+    socket is closed with the reason. A coroutine of its own so that what the opening
+    needed (readout, first message) is freed while the socket idles for minutes."""
+    raw_id = str(websocket.path_params.get("drop_id", ""))
+    if not raw_id.isdigit() or len(raw_id) > 18:
+        await close_quietly(websocket, 4404, "no such drop")
+        return None
+    drop_id = int(raw_id)
+    try:
+        fan_id = _fan_from_ticket(websocket, websocket.query_params.get("ticket", ""), drop_id)
+    except DomainError as exc:
+        code = next((c for kind, c in CLOSE_CODES if isinstance(exc, kind)), 4400)
+        await close_quietly(websocket, code, exc.detail)
+        return None
+    hub, now_ms = _hub(websocket), _now_ms(websocket)
+    # Auto-pipelined: a reconnect storm shares round trips.
+    readout = await read_fans(websocket.app.state.queue_batcher, drop_id, [fan_id],
+                              now_ms=now_ms)
+    subscriber = Subscriber(websocket=websocket, fan_id=fan_id)
+    subscriber.rebase(readout.standings[0], readout.admitted_total, readout.departed_total)
+    message = hub.message(drop_id, await hub.status(drop_id, now_ms), subscriber, now_ms)
+    if message is None:
+        await close_quietly(websocket, 4404, "you are not in this line; join it first")
+        return None
+    text = message_text(message)
+    await websocket.send_text(text)
+    subscriber.last_text, subscriber.last_sent = text, time.monotonic()
+    subscriber.changed = False
+    return drop_id, subscriber
+
+
+class QueueSocket:
+    """`queue_socket` as a plain ASGI app. Starlette wraps a function endpoint in a second
+    WebSocket object and a second layer of exception-handling closures, which every idle
+    socket keeps (~1.5 KiB); ExceptionMiddleware around the router already does both once,
+    with the same handlers."""
+
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        # Not `async def`: returning the handler's coroutine keeps no frame of our own.
+        return queue_socket(WebSocket(scope, receive, send))
 
 
 async def _change_state(request: Request, action: str) -> Response:
@@ -263,6 +288,6 @@ routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id}/close", close_drop, methods=["POST"]),
     Route("/api/drops/{drop_id}", change_pacing, methods=["PATCH"]),
     Route("/api/drops/{drop_id}/passes/{fan_id}/revoke", revoke_fan_pass, methods=["POST"]),
-    WebSocketRoute("/ws/drops/{drop_id}/queue", queue_socket),
+    WebSocketRoute("/ws/drops/{drop_id}/queue", QueueSocket()),
     Route("/drops/{drop_id}", drop_page, methods=["GET"]),
 ]

@@ -23,7 +23,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from gateway import queue_metrics as metrics
-from gateway.queue_messages import fan_json, pass_fields
+from gateway.queue_messages import fan_json, message_text, pass_fields
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import Standing, heartbeat, read_fans
 from queue_engine.positions import DropStatus, ahead_now, read_status
@@ -62,7 +62,7 @@ class Subscriber:
     last_read: float = 0.0
     last_heartbeat: float = 0.0
     last_sent: float = 0.0
-    last_message: dict[str, Any] | None = None
+    last_text: str | None = None  # the last message as sent, to skip repeats
 
     def rebase(self, standing: Standing, admitted_total: int, departed_total: int) -> None:
         self.standing, self.seq, self.ahead = standing.state, standing.seq, standing.ahead
@@ -196,14 +196,15 @@ class QueueHub:
             feed.subscribers.discard(sub)
             return
         sub.changed = False
-        if message == sub.last_message and now - sub.last_sent < KEEPALIVE_S:
+        text = message_text(message)
+        if text == sub.last_text and now - sub.last_sent < KEEPALIVE_S:
             return
         try:
-            await sub.websocket.send_json(message)
+            await sub.websocket.send_text(text)
         except Exception:  # the socket went away mid-send; its handler cleans up
             feed.subscribers.discard(sub)
             return
-        sub.last_message, sub.last_sent = message, now
+        sub.last_text, sub.last_sent = text, now
 
     async def _send_urgent(self, feed: DropFeed, status: DropStatus, now: float,
                            now_ms: int) -> None:

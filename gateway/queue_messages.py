@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
@@ -27,6 +28,12 @@ def fan_json(view: FanView, *, now_ms: int, passes: dict[str, Any]) -> dict[str,
         body.update(passes)
         body["pass_expires_in_s"] = max(0, (view.pass_expires_ms - now_ms) // 1000)
     return body
+
+
+def message_text(body: dict[str, Any]) -> str:
+    """A WebSocket message as sent (Starlette's `send_json` encoding). Sockets remember
+    this text, not the dict, to skip repeats: a third of the size, kept per socket."""
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
 def retry_after_s(view: FanView) -> int:

@@ -4,10 +4,12 @@ from an admission tick to the admitted fan's message.
     python -m loadtest.bench_queue_ws [--fans 10000] [--client-processes 4] [--admit-seconds 12]
 
 Everything is on loopback: embedded Redis and Postgres, one uvicorn worker with
-`--ws websockets-sansio`, and subscriber processes each on its own 127.0.0.x source address.
+production's options (ticketq.serving), and subscriber processes each on its own
+127.0.0.x source address, offering permessage-deflate as browsers do.
 The same subscribers first connect to a bare Starlette WebSocket endpoint (the
-reference): its memory per connection, and the lag of one message pushed to every
-socket, are the yardsticks the gateway's figures are divided by.
+reference), served with the same options: its memory per connection, and the lag
+of one message pushed to every socket, are the yardsticks the gateway's figures are
+divided by.
 Goals (ARCHITECTURE/issue): < 20 KiB per connection; p99 lag < 1 s.
 """
 
@@ -43,6 +45,7 @@ from ticketq.redis_client import close_redis, create_redis
 from ticketq.redis_keys import DropKeys
 from ticketq.script_batching import ScriptBatcher
 from ticketq.scripts import ScriptRegistry
+from ticketq.serving import uvicorn_args
 from ticketq.settings import DEMO_SECRET_KEY
 
 TICK_S = 0.5
@@ -85,7 +88,8 @@ async def _admit(redis_url: str, drop_id: int, seconds: float, batch: int) -> di
 class Subscribers:
     """Client processes following `urls`, split evenly, each from its own source address."""
 
-    def __init__(self, urls: list[tuple[int, str]], processes: int) -> None:
+    def __init__(self, urls: list[tuple[int, str]], processes: int,
+                 compression: str | None = "deflate") -> None:
         context = multiprocessing.get_context("spawn")
         self.manager = context.Manager()
         self.ready: Any = self.manager.Queue()
@@ -93,7 +97,7 @@ class Subscribers:
         self.pool = context.Pool(processes)
         self.results = [
             self.pool.apply_async(run_clients, (urls[i::processes], f"127.0.0.{2 + i}",
-                                                self.ready, self.stop))
+                                                self.ready, self.stop, compression))
             for i in range(processes)
         ]
         self.processes = processes
@@ -127,12 +131,16 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--admit-seconds", type=float, default=12.0)
     parser.add_argument("--batch", type=int, default=50, help="fans admitted per tick")
-    parser.add_argument("--ws", default="websockets-sansio",
-                        help="uvicorn WebSocket implementation for both servers")
+    parser.add_argument("--ws", default=None,
+                        help="uvicorn WebSocket implementation for both servers "
+                             "(default: production's, see ticketq.serving)")
+    parser.add_argument("--offer-deflate", action=argparse.BooleanOptionalAction, default=True,
+                        help="clients offer permessage-deflate, as browsers do")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # uvicorn inherits it
     home = HOME / "ws"
+    compression = "deflate" if args.offer_deflate else None
     signer = CredentialSigner(DEMO_SECRET_KEY)
     with servers(home, None, None) as urls:
         wait_redis_ready(urls["REDIS_URL"])
@@ -145,7 +153,8 @@ def main() -> None:
         with uvicorn_process(reference_app, {}, "ws-ref", args.ws) as (ref_url, ref_pid):
             base = ref_url.replace("http", "ws", 1)
             before = rss_kib(ref_pid)
-            clients = Subscribers([(fan, f"{base}/ws") for fan in fans], args.client_processes)
+            clients = Subscribers([(fan, f"{base}/ws") for fan in fans], args.client_processes,
+                                  compression)
             connected, failed = clients.wait_ready()
             ref_memory = _memory(ref_pid, before, connected)
             for _ in range(3):
@@ -165,7 +174,7 @@ def main() -> None:
             clients = Subscribers(
                 [(fan, f"{base}/ws/drops/{drop_id}/queue?ticket="
                        f"{signer.queue_ticket(fan, drop_id)}") for fan in fans],
-                args.client_processes)
+                args.client_processes, compression)
             connected, failed = clients.wait_ready()
             opened_s = time.monotonic() - started
             memory = _memory(gw_pid, before, connected)
@@ -182,7 +191,8 @@ def main() -> None:
          f"{messages:,} messages in all")
     note(f"admission lag p50 {percentile(lags, 0.5):.0f} ms, p99 {percentile(lags, 0.99):.0f} ms,"
          f" max {max(lags, default=float('nan')):.0f} ms, mean {statistics.fmean(lags):.0f} ms")
-    note(f"uvicorn --ws {args.ws}")
+    note(f"uvicorn {' '.join(uvicorn_args(ws=args.ws) if args.ws else uvicorn_args())}; "
+         f"clients {'offer' if args.offer_deflate else 'do not offer'} permessage-deflate")
     figure("ws memory per connection", memory, "KiB", memory / ref_memory,
            "bare Starlette WebSocket, same clients")
     note(f"goal < 20 KiB per connection: {'met' if memory < 20 else 'NOT met'}")

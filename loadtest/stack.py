@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ticketq.embedded import EmbeddedServices, free_port
+from ticketq.serving import GATEWAY_APP, uvicorn_args
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -139,13 +140,12 @@ def start_gateway(stack: Stack, env: dict[str, str], workers: int) -> str:
         sys.executable,
         "-m",
         "uvicorn",
-        "gateway.asgi:app",
+        GATEWAY_APP,
         "--host",
         LOOPBACK,
         "--port",
         str(port),
-        "--ws",
-        "websockets-sansio",
+        *uvicorn_args(),
         "--log-level",
         "warning",
         "--workers",

@@ -56,18 +56,19 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
+    from ticketq.serving import GATEWAY_APP, UVICORN_OPTIONS
+
     settings.check_production()
     settings = resolve_servers(settings)
     export_servers(settings)
     uvicorn.run(
-        "gateway.asgi:app",
+        GATEWAY_APP,
         host=args.host or settings.host,
         port=args.port or settings.port,
         workers=args.workers,
-        # The sans-I/O `websockets` protocol: the legacy one is deprecated and uses more memory.
-        ws="websockets-sansio",
         log_level="info",
         proxy_headers=True,
+        **UVICORN_OPTIONS,
     )
     return 0
 

@@ -27,6 +27,7 @@ from ticketq.clock import utcnow
 from ticketq.db import create_engine, create_sessionmaker
 from ticketq.embedded import EmbeddedServices
 from ticketq.models import Event, Role, TicketTier, User, Venue, VenueStaff
+from ticketq.serving import GATEWAY_APP, uvicorn_args
 from ticketq.settings import Settings
 
 DEMO_PASSWORD = "ticketq-demo"
@@ -216,13 +217,12 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
                 sys.executable,
                 "-m",
                 "uvicorn",
-                "gateway.asgi:app",
+                GATEWAY_APP,
                 "--host",
                 settings.host,
                 "--port",
                 str(port),
-                "--ws",
-                "websockets-sansio",
+                *uvicorn_args(),
             ],
             env,
             logs / "gateway.log",

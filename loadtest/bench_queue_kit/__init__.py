@@ -22,6 +22,7 @@ from queue_engine.line import open_line
 from ticketq.embedded import free_port
 from ticketq.redis_client import RedisClient
 from ticketq.scripts import ScriptRegistry
+from ticketq.serving import uvicorn_args
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / ".ticketq" / "bench_queue"
@@ -52,15 +53,17 @@ async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,
 
 
 @contextlib.contextmanager
-def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str = "websockets-sansio"
+def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str | None = None
                     ) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker on a loopback port, as production runs it (`--ws websockets-sansio`)."""
+    """One uvicorn worker on a loopback port with production's options (ticketq.serving),
+    whichever app it serves, so the reference and the gateway are served alike; `ws`
+    swaps the WebSocket implementation for comparisons."""
     port = free_port()
     log = (HOME / "logs" / f"{name}-{port}.log")
     log.parent.mkdir(parents=True, exist_ok=True)
     args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--ws", ws, "--no-access-log",
-            "--backlog", "4096"]
+            "--log-level", "warning", "--no-access-log", "--backlog", "4096",
+            *(uvicorn_args(ws=ws) if ws else uvicorn_args())]
     with log.open("wb") as out:
         process = subprocess.Popen(args, env={**os.environ, **env}, stdout=out,
                                    stderr=subprocess.STDOUT, cwd=ROOT)

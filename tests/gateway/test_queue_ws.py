@@ -1,4 +1,5 @@
-"""The live position WebSocket, through a real uvicorn process (`--ws websockets-sansio`)."""
+"""The live position WebSocket, through a real uvicorn process served as production is
+(ticketq.serving: the lean sans-I/O protocol, compression declined)."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 
 from ticketq.embedded import free_port
+from ticketq.serving import GATEWAY_APP, uvicorn_args
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -83,15 +84,14 @@ def gateway_process(env: dict[str, str], log_dir: Path) -> Iterator[RunningProce
         sys.executable,
         "-m",
         "uvicorn",
-        "gateway.asgi:app",
+        GATEWAY_APP,
         "--host",
         "127.0.0.1",
         "--port",
         str(port),
         "--log-level",
         "warning",
-        "--ws",
-        "websockets-sansio",
+        *uvicorn_args(),
         # Tests stop gateways with sockets still open; do not wait for them.
         "--timeout-graceful-shutdown",
         "2",
