@@ -9,7 +9,7 @@
   ARGV[1] now_ms   ARGV[2] pass nonce (random hex, new per call)   ARGV[3] max per call
   ARGV[4] burst_ms (bucket capacity in ms of rate)   ARGV[5] window_ms (admissions kept)
   Returns {admitted, live_passes, line_length, reason}
-    reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out'
+    reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out' | 'all_held' (every seat in a cart)
   Errors: TQ:NOT_SYNCED ]]
 local rcall = redis.call
 local metaKey, lineKey, heartbeatKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -31,6 +31,7 @@ local reason = ''
 if m[2] ~= '1' then reason = 'not_open'
 elseif state == 'closed' or state == 'cancelled' or now >= tonumber(m[5]) then reason = 'closed'
 elseif m[4] == '1' or state == 'sold_out' then reason = 'sold_out'
+elseif m[4] == 'held' then reason = 'all_held'
 elseif state == 'paused' then reason = 'paused' end
 if reason ~= '' then return {0, live, lineLength, reason} end
 

@@ -3,12 +3,13 @@
   ledger commit, so a retried settlement of the same order finds it again.
   KEYS[1] tq:{ev:ID}:holds     HASH  hold_id -> JSON {fan, state, exp, order, items}
   KEYS[2] tq:{ev:ID}:holdexp   ZSET  hold_id -> expiry (ms) of active holds
+  KEYS[3] tq:{ev:ID}:meta      HASH  sold_out "held" -> "1" when the last active hold is paid
   ARGV[1] hold_id   ARGV[2] order_id   ARGV[3] now_ms
   Returns 1 converted now | 2 already converted for this order
   Errors  TQ:HOLD_GONE (released, swept, or converted for another order)
           TQ:HOLD_EXPIRED (still active but past its expiry: the sweeper will return it) ]]
 local rcall = redis.call
-local holdsKey, expiryKey = KEYS[1], KEYS[2]
+local holdsKey, expiryKey, metaKey = KEYS[1], KEYS[2], KEYS[3]
 local holdId, orderId, nowMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
 local raw = rcall('HGET', holdsKey, holdId)
@@ -29,4 +30,8 @@ record.state = 'paid'
 record.order = orderId
 rcall('HSET', holdsKey, holdId, cjson.encode(record))
 rcall('ZREM', expiryKey, holdId)
+-- Stock is gone and no cart can expire any more: sold out for good (the queue refuses joins).
+if rcall('HGET', metaKey, 'sold_out') == 'held' and rcall('ZCARD', expiryKey) == 0 then
+  rcall('HSET', metaKey, 'sold_out', '1')
+end
 return 1

@@ -4,7 +4,7 @@
   KEYS[2] tq:{ev:ID}:fancount  HASH  "fan:tier" -> seats the fan holds or bought
   KEYS[3] tq:{ev:ID}:holds     HASH  hold_id -> JSON {fan, state, exp, order, items}
   KEYS[4] tq:{ev:ID}:holdexp   ZSET  hold_id -> expiry (ms) of active holds
-  KEYS[5] tq:{ev:ID}:meta      HASH  sold_out cleared when stock returns
+  KEYS[5] tq:{ev:ID}:meta      HASH  sold_out ("held") cleared when stock returns
   ARGV[1] now_ms   ARGV[2] owner fan id ("" = any owner)
   ARGV[3] "1" = release only holds already expired at now_ms, "0" = release even if live
   ARGV[4..] hold ids

@@ -6,7 +6,7 @@
   KEYS[4] tq:{ev:ID}:holdexp   ZSET  hold_id -> expiry (ms) of active holds
   KEYS[5] tq:{ev:ID}:active    ZSET  fan -> admission pass expiry (ms), written by the queue
   KEYS[6] tq:{ev:ID}:passes    HASH  fan -> live pass id, written by the queue
-  KEYS[7] tq:{ev:ID}:meta      HASH  sold_out = "1" while every tier's stock is 0
+  KEYS[7] tq:{ev:ID}:meta      HASH  sold_out = "held" once every tier's stock is 0
   ARGV[1] hold_id   ARGV[2] fan_id   ARGV[3] pass_id   ARGV[4] now_ms   ARGV[5] expires_ms
   ARGV[6] item count n, then n triples: tier_id, quantity, per_fan_limit
   Returns {stock left after the hold, per item in ARGV order}
@@ -60,12 +60,13 @@ local record = {fan = fanId, state = 'active', exp = expiresMs, order = '', item
 rcall('HSET', holdsKey, holdId, cjson.encode(record))
 rcall('ZADD', expiryKey, expiresMs, holdId)
 
--- The queue stops taking joins while the whole drop is sold out (contract with queue_engine).
+-- Nothing left to hold: the queue stops admitting (contract with queue_engine). "held",
+-- not "1": this hold, at least, may still expire and bring its seats back.
 local total = 0
 for _, value in ipairs(rcall('HVALS', stockKey)) do
   total = total + tonumber(value)
 end
 if total <= 0 then
-  rcall('HSET', metaKey, 'sold_out', '1')
+  rcall('HSET', metaKey, 'sold_out', 'held')
 end
 return left

@@ -5,7 +5,7 @@
   KEYS[2] tq:{ev:ID}:fancount  HASH  "fan:tier" -> seats the fan holds or bought
   KEYS[3] tq:{ev:ID}:holds     HASH  hold_id -> JSON {fan, state, exp, order, items}
   KEYS[4] tq:{ev:ID}:holdexp   ZSET  hold_id -> expiry (ms) of active holds
-  KEYS[5] tq:{ev:ID}:meta      HASH  sold_out = "1" while every tier's stock is 0
+  KEYS[5] tq:{ev:ID}:meta      HASH  sold_out = "held" (holds may expire) or "1" at stock 0
   ARGV[1] JSON {room: {tier: n}, bought: {"fan:tier": n}, ticketed: [hold_id],
                holds: {hold_id: {fan, exp, items: list of (tier, qty)}}}   (the ledger's view)
   ARGV[2] "rebuild" | "if_missing" (do nothing when every tier in room already has stock)
@@ -93,7 +93,7 @@ for field, n in pairs(fanHeld) do
   end
 end
 if total <= 0 then
-  rcall('HSET', metaKey, 'sold_out', '1')
+  rcall('HSET', metaKey, 'sold_out', rcall('ZCARD', expiryKey) > 0 and 'held' or '1')
 else
   rcall('HDEL', metaKey, 'sold_out')
 end

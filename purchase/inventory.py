@@ -128,7 +128,7 @@ async def convert_hold(
 ) -> bool:
     """Mark a live hold as paid; True if converted now, False if it already was (same order)."""
     try:
-        result = await scripts.run("convert_hold", [keys.holds, keys.hold_expiry],
+        result = await scripts.run("convert_hold", [keys.holds, keys.hold_expiry, keys.meta],
                                    [hold_id, order_id, now_ms])
     except ScriptError as exc:
         raise _error(exc) from exc
@@ -214,8 +214,13 @@ async def hold_record(
     return None if raw is None else dict(json.loads(raw))
 
 
-async def is_sold_out(scripts: ScriptRegistry, keys: DropKeys) -> bool:
-    return _text(await scripts.client.hget(keys.meta, "sold_out") or b"") == "1"
+SELLOUT = {"": "", "held": "held", "1": "sold"}
+
+
+async def sellout(scripts: ScriptRegistry, keys: DropKeys) -> str:
+    """"" while seats are left to hold; "held" once every seat is held or sold but some
+    holds may still expire; "sold" once every seat is paid for (the queue refuses joins)."""
+    return SELLOUT.get(_text(await scripts.client.hget(keys.meta, "sold_out") or b""), "sold")
 
 
 def _text(value: bytes | str) -> str:

@@ -78,6 +78,12 @@ class DropStatus:
             return "scheduled" if before_prequeue else "prequeue"
         return "paused" if state == "paused" else "open"
 
+    @property
+    def tickets_in_carts(self) -> bool:
+        """Every seat is held or sold, but some holds may still expire and bring seats back
+        (the purchase part's `sold_out` = "held"): admission waits, fans keep their places."""
+        return self.meta.get("sold_out") == "held"
+
     def admission_rate_per_minute(self) -> float | None:
         """Admissions per minute actually observed over the last minute; the configured rate
         while there is too little history; None when nobody has been admitted for a minute."""
@@ -92,7 +98,7 @@ class DropStatus:
         return self.admitted_in_window * 60_000 / window
 
     def estimated_wait_s(self, position: int | None) -> int | None:
-        if position is None or self.phase != "open":
+        if position is None or self.phase != "open" or self.tickets_in_carts:
             return None
         rate = self.admission_rate_per_minute()
         if not rate:

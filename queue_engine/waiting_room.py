@@ -56,13 +56,14 @@ class FanView:
     estimated_wait_s: int | None
     paused: bool
     line_length: int
+    tickets_in_carts: bool  # nothing left to buy right now, but carts may still expire
     pass_id: str | None
     pass_expires_ms: int | None
 
     def fields(self) -> dict[str, object]:
         return {"state": self.state, "position": self.position, "ahead": self.ahead,
                 "estimated_wait_s": self.estimated_wait_s, "paused": self.paused,
-                "line_length": self.line_length}
+                "line_length": self.line_length, "tickets_in_carts": self.tickets_in_carts}
 
 
 def fan_view(status: DropStatus, standing: str, ahead: int | None, *, pass_id: str | None = None,
@@ -78,6 +79,7 @@ def fan_view(status: DropStatus, standing: str, ahead: int | None, *, pass_id: s
         state=state, position=position, ahead=ahead if waiting else None,
         estimated_wait_s=status.estimated_wait_s(position) if waiting else None,
         paused=status.phase == "paused", line_length=status.line_length,
+        tickets_in_carts=status.tickets_in_carts and state in {"prequeue", "waiting"},
         pass_id=pass_id if admitted else None,
         pass_expires_ms=pass_expires_ms if admitted else None,
     )

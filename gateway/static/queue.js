@@ -25,8 +25,10 @@
     if (message.state === "waiting") {
       $("position").textContent = message.position.toLocaleString();
       $("ahead").textContent = message.ahead.toLocaleString();
-      $("wait").textContent = message.paused ? "paused" : duration(message.estimated_wait_s);
+      $("wait").textContent = message.paused ? "paused"
+        : message.tickets_in_carts ? "until carts free up" : duration(message.estimated_wait_s);
       $("paused").hidden = !message.paused;
+      $("in-carts").hidden = !message.tickets_in_carts;
       if (state.firstPosition === null || message.position > state.firstPosition) {
         state.firstPosition = message.position;
       }

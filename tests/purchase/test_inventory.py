@@ -39,7 +39,7 @@ async def _hold(scripts: ScriptRegistry, keys: DropKeys, fan: int, items: list[H
 
 def test_every_purchase_script_declares_the_keys_its_wrapper_passes() -> None:
     sources = load_sources()
-    expected = {"reserve_hold": 7, "release_hold": 5, "convert_hold": 2, "finish_hold": 2,
+    expected = {"reserve_hold": 7, "release_hold": 5, "convert_hold": 3, "finish_hold": 2,
                 "set_stock": 5}
     assert {name: sources[name].key_count for name in expected} == expected
 
@@ -113,12 +113,19 @@ async def test_sweep_returns_only_expired_holds(drop) -> None:
     assert await inventory.read_stock(scripts, keys) == {1: 7, 2: 2}
 
 
-async def test_sold_out_flag_follows_total_stock(drop) -> None:
+async def test_sellout_is_held_while_carts_may_expire_and_sold_once_all_are_paid(drop) -> None:
     scripts, keys = drop
-    everything = await _hold(scripts, keys, 7, [HoldItem(1, 10, 10), HoldItem(2, 2, 2)])
-    assert await inventory.is_sold_out(scripts, keys)
-    await inventory.release_holds(scripts, keys, [everything], now_ms=NOW)
-    assert not await inventory.is_sold_out(scripts, keys)
+    most = await _hold(scripts, keys, 7, [HoldItem(1, 10, 10), HoldItem(2, 1, 2)])
+    assert await inventory.sellout(scripts, keys) == ""
+    last = await _hold(scripts, keys, 8, [HoldItem(2, 1, 2)])
+    assert await inventory.sellout(scripts, keys) == "held"
+    await inventory.release_holds(scripts, keys, [last], now_ms=NOW)
+    assert await inventory.sellout(scripts, keys) == ""
+    last = await _hold(scripts, keys, 8, [HoldItem(2, 1, 2)])
+    await inventory.convert_hold(scripts, keys, hold_id=most, order_id="o1", now_ms=NOW)
+    assert await inventory.sellout(scripts, keys) == "held"  # `last` may still expire
+    await inventory.convert_hold(scripts, keys, hold_id=last, order_id="o2", now_ms=NOW)
+    assert await inventory.sellout(scripts, keys) == "sold"
 
 
 async def test_convert_blocks_expiry_and_is_idempotent_per_order(drop) -> None:

@@ -1,5 +1,6 @@
 """The contracts with the waiting room, through its real admission: the pass it issues opens
-purchase, a paid order frees the fan's slot, and a sold-out drop stops taking joins."""
+purchase, a paid order frees the fan's slot, carts holding every seat pause admission, and a
+sold-out drop stops taking joins."""
 
 from __future__ import annotations
 
@@ -35,19 +36,38 @@ async def test_a_queue_pass_buys_and_the_paid_fan_frees_the_slot(shop: Shop) -> 
     assert (await shop.hold(fan, GA=1)).status_code == 410
 
 
-async def test_sold_out_stops_joins_until_stock_returns(shop: Shop) -> None:
+async def test_carts_holding_every_seat_keep_the_line_and_paying_them_sells_out(
+        shop: Shop) -> None:
+    queue = f"/api/drops/{shop.drop_id}/queue"
     fan = await _admitted(shop)
-    hold_id = (await shop.hold(fan, GA=4, VIP=2)).json()["hold_id"]
+    holds = {fan.account.id: (fan, (await shop.hold(fan, GA=4, VIP=2)).json()["hold_id"])}
     other = await _admitted(shop)
     rest = (await shop.hold(other, GA=4, VIP=2)).json()["hold_id"]
     for _ in range(3):
         extra = await _admitted(shop)
-        assert (await shop.hold(extra, GA=4)).status_code == 201
+        held = await shop.hold(extra, GA=4)
+        assert held.status_code == 201, held.text
+        holds[extra.account.id] = (extra, held.json()["hold_id"])
     assert await shop.stock() == {shop.tier("GA"): 0, shop.tier("VIP"): 0}
+    # Every seat is in a cart, and carts expire: the line keeps fans, tells them why it
+    # stands still, and admits nobody while there is nothing to buy.
+    shop.clock.advance(1)  # past the hub's cached snapshot
     late = await sign_up(shop.api, "late")
-    refused = await shop.api.post(f"/api/drops/{shop.drop_id}/queue", headers=late.headers)
-    assert refused.status_code == 409, refused.text
-    await shop.api.delete(f"/api/holds/{rest}", headers=other.account.headers)
-    joined = await shop.api.post(f"/api/drops/{shop.drop_id}/queue", headers=late.headers)
+    joined = await shop.api.post(queue, headers=late.headers)
     assert joined.status_code == 201, joined.text
-    assert (await shop.pay(fan, hold_id)).json()["status"] == "paid"
+    assert joined.json()["state"] == "waiting" and joined.json()["tickets_in_carts"] is True
+    assert joined.json()["estimated_wait_s"] is None
+    admitting = await admit_batch(shop.ctx.scripts, shop.drop_id, now_ms=to_ms(shop.clock()))
+    assert (admitting.admitted, admitting.reason) == (0, "all_held")
+    # A released cart brings its seats back.
+    await shop.api.delete(f"/api/holds/{rest}", headers=other.account.headers)
+    shop.clock.advance(1)
+    assert (await shop.api.get(queue, headers=late.headers)).json()["tickets_in_carts"] is False
+    # Once every seat is paid for, nothing can come back: sold out, and the line closes.
+    holds[other.account.id] = (other, (await shop.hold(other, GA=4, VIP=2)).json()["hold_id"])
+    for buyer, hold_id in holds.values():
+        assert (await shop.pay(buyer, hold_id)).json()["status"] == "paid"
+    shop.clock.advance(1)
+    assert (await shop.api.get(queue, headers=late.headers)).json()["state"] == "sold_out"
+    refused = await shop.api.post(queue, headers=(await sign_up(shop.api, "later")).headers)
+    assert refused.status_code == 409, refused.text

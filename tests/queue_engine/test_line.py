@@ -76,6 +76,10 @@ async def test_join_is_refused_with_a_reason(scripts, make_drop, any_redis):
     with pytest.raises(SoldOut):
         await join_line(scripts, sold.drop_id, 1, now_ms=T0)
     assert await any_redis.exists(DropKeys(sold.drop_id).fan_seq) == 0
+    # Every seat in a cart is not sold out: carts expire, so fans still join the line.
+    await any_redis.hset(DropKeys(sold.drop_id).meta, "sold_out", "held")
+    await open_line(scripts, sold.drop_id, now_ms=T0)
+    assert (await join_line(scripts, sold.drop_id, 1, now_ms=T0)).state == "waiting"
 
 
 async def test_open_happens_once_and_not_before_opens_at(scripts, make_drop):

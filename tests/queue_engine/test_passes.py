@@ -88,6 +88,9 @@ async def test_no_admission_while_paused_closed_or_sold_out(scripts, make_drop, 
     drop = await _line_of(scripts, make_drop, 3)
     await any_redis.hset(DropKeys(drop.drop_id).meta, "sold_out", "1")
     assert (await admit_batch(scripts, drop.drop_id, now_ms=T0 + 5000)).reason == "sold_out"
+    # Every seat in a cart: nobody is admitted until a cart frees seats (or sells out).
+    await any_redis.hset(DropKeys(drop.drop_id).meta, "sold_out", "held")
+    assert (await admit_batch(scripts, drop.drop_id, now_ms=T0 + 5500)).reason == "all_held"
     await any_redis.hdel(DropKeys(drop.drop_id).meta, "sold_out")
     assert (await admit_batch(scripts, drop.drop_id, now_ms=T0 + 6000)).admitted == 3
     ended = await _line_of(scripts, make_drop, 3)

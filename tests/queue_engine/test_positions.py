@@ -44,6 +44,10 @@ def test_estimated_wait_uses_the_observed_rate() -> None:
     # Nobody admitted for a whole minute (max_active full): unknown, not a made-up number.
     assert status(now=T + 120_000, **opened).estimated_wait_s(10) is None
     assert status(now=T + 120_000, state="paused", **opened).estimated_wait_s(10) is None
+    # Every seat in a cart: the line stands still until carts expire; no estimate either.
+    in_carts = status(now=T + 5000, sold_out="held", **opened)
+    assert (in_carts.phase, in_carts.tickets_in_carts) == ("open", True)
+    assert in_carts.estimated_wait_s(10) is None
 
 
 def test_ahead_now() -> None:
