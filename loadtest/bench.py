@@ -63,20 +63,25 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
-        """Whether the ratio meets a goal such as '>= 0.8' (None: no goal or no ratio)."""
-        found = re.match(rf"\s*(>=|<=|>|<|=)?\s*({NUMBER})", self.goal or "")
-        if not found or self.ratio is None:
+        """Whether the figure meets its goal (None: no goal, or nothing to compare).
+
+        A bare number ('>= 0.8') is a goal for the ratio; a number in the figure's own
+        unit ('< 20 KiB') is a goal for the value itself."""
+        found = re.match(rf"\s*(>=|<=|>|<|=)?\s*({NUMBER})\s*(\S*)", self.goal or "")
+        if not found:
             return None
         target = _number(found.group(2))
-        if target is None:
+        unit = found.group(3)
+        compared = self.value if unit and unit == self.unit else self.ratio
+        if target is None or compared is None or (unit and unit not in {"x", self.unit}):
             return None
         operator = found.group(1) or ">="
         return {
-            ">=": self.ratio >= target,
-            ">": self.ratio > target,
-            "<=": self.ratio <= target,
-            "<": self.ratio < target,
-            "=": abs(self.ratio - target) < 1e-9,
+            ">=": compared >= target,
+            ">": compared > target,
+            "<=": compared <= target,
+            "<": compared < target,
+            "=": abs(compared - target) < 1e-9,
         }[operator]
 
 

@@ -194,12 +194,12 @@ def main() -> None:
     note(f"uvicorn {' '.join(uvicorn_args(ws=args.ws) if args.ws else uvicorn_args())}; "
          f"clients {'offer' if args.offer_deflate else 'do not offer'} permessage-deflate")
     figure("ws memory per connection", memory, "KiB", memory / ref_memory,
-           "bare Starlette WebSocket, same clients")
-    note(f"goal < 20 KiB per connection: {'met' if memory < 20 else 'NOT met'}")
+           "bare Starlette WebSocket, same clients", "< 20 KiB")
     p99 = percentile(lags, 0.99)
     figure("ws admission-to-message lag p99", p99, "ms", p99 / percentile(ref_lags, 0.99),
-           "bare Starlette push to every socket, p99")
-    note(f"goal p99 < 1000 ms: {'met' if p99 < 1000 and missing == 0 else 'NOT met'}")
+           "bare Starlette push to every socket, p99", "< 1000 ms")
+    if missing:  # a fan who never heard of their admission has no lag to count
+        note(f"goal NOT met whatever the p99: {missing} admitted fans never heard")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,14 @@ def test_parses_the_human_line_with_separators_and_goal() -> None:
     assert figure.met is False
 
 
+def test_a_goal_in_the_figures_unit_is_for_the_value_not_the_ratio() -> None:
+    memory = Figure("ws", "memory", 17.4, "KiB", 1.07, "bare", "< 20 KiB")
+    assert memory.met is True
+    assert Figure("ws", "memory", 28.7, "KiB", 0.9, "bare", "< 20 KiB").met is False
+    assert Figure("ws", "lag", 75.0, "ms", 0.3, "bare", "< 20 KiB").met is None  # unit mismatch
+    assert Figure("q", "join", 10.0, "/s", 0.85, "ref", ">= 0.8x").met is True
+
+
 @pytest.mark.parametrize(
     "line",
     [
