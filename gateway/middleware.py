@@ -1,8 +1,14 @@
-"""Plain ASGI middleware (no BaseHTTPMiddleware): body cap and request metrics."""
+"""Plain ASGI middleware (no BaseHTTPMiddleware): body cap and request metrics.
+
+Both only concern HTTP. For anything else `__call__` returns the inner app's
+coroutine instead of awaiting it, so an idle WebSocket (tens of thousands per
+process) keeps no frame of theirs alive.
+"""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from prometheus_client import Counter, Histogram
@@ -31,10 +37,12 @@ class BodyLimit:
         self.app = app
         self.max_bytes = max_bytes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             response = problem_response(
@@ -71,10 +79,12 @@ class RequestMetrics:
         endpoint = scope.get("endpoint")
         return self._paths.get(id(endpoint), "unmatched") if endpoint is not None else "unmatched"
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         started = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
