@@ -88,8 +88,12 @@ async def serving() -> AsyncIterator[tuple[str, uvicorn.Server]]:
                             log_level="warning", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
+    async with asyncio.timeout(30):  # bounded: a server that cannot start fails the test
+        while not server.started:
+            if task.done():
+                task.result()  # raises what stopped it
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.01)
     try:
         yield f"ws://127.0.0.1:{port}/", server
     finally:
