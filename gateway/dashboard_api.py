@@ -36,6 +36,8 @@ async def drop_stats(request: Request) -> Response:
             "event_id": view.event.id,
             "queue": {
                 "phase": status.phase,
+                # Every seat held or sold, carts may still expire: admission waits by itself.
+                "tickets_in_carts": status.tickets_in_carts,
                 "waiting": status.line_length,
                 "prequeue": status.prequeue_size,
                 "active_passes": status.live_passes,

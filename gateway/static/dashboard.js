@@ -13,7 +13,8 @@ function showStats(stats) {
   const queue = stats.queue;
   eventId = stats.event_id;
   $("#title").textContent = `Drop ${dropId} (${stats.drop.mode})`;
-  $("#phase").textContent = queue.phase;
+  $("#phase").textContent = queue.tickets_in_carts
+    ? `${queue.phase}: every seat in a cart, admission waits` : queue.phase;
   $("#schedule").textContent = `opens ${new Date(stats.drop.opens_at).toLocaleString()}, closes ${new Date(stats.drop.closes_at).toLocaleString()}`;
   $("#waiting").textContent = queue.waiting;
   $("#prequeue").textContent = queue.prequeue;

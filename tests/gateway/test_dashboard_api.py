@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 
 from tests.support.api import create_drop_setup, sign_up
+from ticketq.redis_keys import DropKeys
 
 
 async def test_stats_count_the_prequeue_for_the_venue_admin(client: httpx.AsyncClient) -> None:
@@ -21,7 +22,18 @@ async def test_stats_count_the_prequeue_for_the_venue_admin(client: httpx.AsyncC
     assert queue["phase"] == "prequeue"
     assert queue["prequeue"] == 3 and queue["waiting"] == 0 and queue["active_passes"] == 0
     assert queue["configured_admit_per_minute"] == 600
+    assert queue["tickets_in_carts"] is False
     assert stats.json()["event_id"] == setup.event_id
+
+
+async def test_stats_say_when_every_seat_is_in_a_cart(client: httpx.AsyncClient, app) -> None:
+    setup = await create_drop_setup(client)
+    path = f"/api/drops/{setup.drop_id}/stats"
+    await client.post(f"/api/drops/{setup.drop_id}/queue", headers=(await sign_up(client)).headers)
+    # What purchase's reserve_hold writes when it holds the last seat (tests/purchase covers that).
+    await app.state.scripts.client.hset(DropKeys(setup.drop_id).meta, "sold_out", "held")
+    queue = (await client.get(path, headers=setup.admin.headers)).json()["queue"]
+    assert (queue["phase"], queue["tickets_in_carts"]) == ("open", True)
 
 
 async def test_stats_are_for_the_venue_admins_only(client: httpx.AsyncClient) -> None:
