@@ -47,19 +47,23 @@ async def test_cancellation_refunder_finishes_a_cancellation(shop: Shop) -> None
     cancelled = await shop.api.post(f"/api/events/{shop.setup.event_id}/cancel",
                                     headers=shop.setup.admin.headers, json={})
     assert cancelled.status_code == 202
+    progress_path = f"/api/events/{shop.setup.event_id}/cancellation"
     task = asyncio.create_task(jobs.cancellation_refunder(_worker(shop)))
     try:
+        # The order turns "refunded" when its refund is decided; the Stripe refund is
+        # recorded just after, so wait for both before stopping the job.
         async def refunded() -> bool:
             async with shop.ctx.sessionmaker() as session:
                 order = await session.get(Order, order_id)
-            return order is not None and order.state == "refunded"
+            pending = (await shop.api.get(progress_path, headers=shop.setup.admin.headers)
+                       ).json()["refunds_pending"]
+            return order is not None and order.state == "refunded" and pending == 0
 
         assert await _until(refunded)
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-    progress = await shop.api.get(f"/api/events/{shop.setup.event_id}/cancellation",
-                                  headers=shop.setup.admin.headers)
+    progress = await shop.api.get(progress_path, headers=shop.setup.admin.headers)
     assert progress.json()["refunds_pending"] == 0
 
 
