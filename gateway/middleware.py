@@ -15,6 +15,7 @@ from prometheus_client import Counter, Histogram
 from starlette.routing import Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.metric_children import child
 from gateway.problems import Problem, problem_response
 
 HTTP_REQUESTS = Counter(
@@ -64,9 +65,6 @@ class RequestMetrics:
         self.app = app
         self.router = router
         self._paths: dict[int, str] | None = None
-        # Labelled children, kept: prometheus_client's .labels() takes a lock per call.
-        self._latency: dict[tuple[str, str], Any] = {}
-        self._counts: dict[tuple[str, str, int], Any] = {}
 
     def _route_path(self, scope: Scope) -> str:
         if self._paths is None:
@@ -98,12 +96,5 @@ class RequestMetrics:
             await self.app(scope, receive, record_status)
         finally:
             route = self._route_path(scope)
-            latency = self._latency.get((route, method))
-            if latency is None:
-                latency = self._latency[route, method] = HTTP_LATENCY.labels(route, method)
-            latency.observe(time.perf_counter() - started)
-            key = (route, method, status["code"])
-            count = self._counts.get(key)
-            if count is None:
-                count = self._counts[key] = HTTP_REQUESTS.labels(route, method, str(key[2]))
-            count.inc()
+            child(HTTP_LATENCY, route, method).observe(time.perf_counter() - started)
+            child(HTTP_REQUESTS, route, method, str(status["code"])).inc()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 from prometheus_client import Gauge, Histogram
 
 QUEUE_LENGTH = Gauge("ticketq_queue_length", "Fans waiting in the line", ["drop"])
@@ -19,12 +17,6 @@ JOIN_SECONDS = Histogram(
     "ticketq_queue_join_seconds", "Latency of POST /api/drops/{id}/queue", ["drop"],
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1),
 )
-
-
-@functools.lru_cache(maxsize=1024)
-def join_seconds(drop_id: int) -> Histogram:
-    """The drop's join histogram, kept: `.labels()` takes a lock on every call."""
-    return JOIN_SECONDS.labels(str(drop_id))
 
 
 BROADCAST_SECONDS = Histogram(
