@@ -9,12 +9,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from accounts import users as accounts
+from accounts.tokens import SESSION_SALT
 from gateway.auth import SESSION_COOKIE, require_user, signer
 from gateway.bodies import StrictBody, read_json
 from gateway.openapi import documented
 from gateway.serialize import user_json
-from ticketq import accounts
-from ticketq.tokens import SESSION_SALT
 
 
 class SignUpBody(StrictBody):

@@ -12,6 +12,11 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.redis_client import close_redis, create_redis
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from gateway import (
     accounts_api,
     catalog_api,
@@ -25,11 +30,6 @@ from gateway import (
 )
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
-from ticketq.clock import utcnow
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
 
 STATIC = Path(__file__).parent / "static"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from core.settings import Settings
 from gateway.app import create_app
-from ticketq.settings import Settings
 
 settings = Settings.from_env()
 settings.check_production()

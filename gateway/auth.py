@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from accounts.tokens import SESSION_SALT, CredentialError, TokenSigner
+from core.models import User
 from gateway.problems import Problem
-from ticketq.models import User
-from ticketq.tokens import SESSION_SALT, CredentialError, TokenSigner
 
 SESSION_COOKIE = "tq_session"
 

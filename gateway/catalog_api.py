@@ -10,11 +10,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+import catalog
 from gateway.auth import optional_user, require_user
 from gateway.bodies import StrictBody, path_int, read_json
 from gateway.openapi import documented
 from gateway.serialize import drop_json, drop_view_json, event_json, tier_json, venue_json
-from ticketq import catalog
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Count = Annotated[int, Field(ge=1, le=1_000_000)]

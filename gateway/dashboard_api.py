@@ -10,14 +10,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+import catalog
+from core.clock import to_ms
 from gateway.auth import require_user
 from gateway.bodies import path_int
 from gateway.openapi import documented
 from gateway.serialize import drop_json
 from gateway.templating import templates
 from queue_engine.positions import read_status
-from ticketq import catalog
-from ticketq.clock import to_ms
 
 
 @documented(auth="venue_admin")

@@ -8,8 +8,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from core import errors
 from gateway.problems import Problem, problem_response
-from ticketq import errors
 
 log = logging.getLogger("ticketq.gateway")
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from catalog import managed_drop
 from gateway import lottery_pages
 from gateway.auth import optional_user, require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
@@ -28,7 +29,6 @@ from lottery.config import (
 )
 from lottery.payments import AuthorisationDeclined, HeldPayments
 from lottery.published import draw_document, entry_json, lottery_json, settlement_progress
-from ticketq.catalog import managed_drop
 
 
 class LotteryConfigBody(StrictBody):

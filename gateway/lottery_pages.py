@@ -13,14 +13,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from catalog import visible_drop
+from catalog.authz import can_manage_venue
+from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
 from lottery.config import CAPTURE_NOTES
 from lottery.models import LotteryDrop
 from lottery.published import lottery_json
-from ticketq.authz import can_manage_venue
-from ticketq.catalog import visible_drop
-from ticketq.errors import DomainError
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from importlib.metadata import version
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -10,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-import ticketq
 from gateway.openapi import openapi_spec
 
 
@@ -47,7 +47,7 @@ async def metrics(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     """This document."""
-    return JSONResponse(openapi_spec(request.app.routes, version=ticketq.__version__))
+    return JSONResponse(openapi_spec(request.app.routes, version=version("ticketq")))
 
 
 routes = [

@@ -9,10 +9,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+import catalog
+from core.drop_phase import drop_phase
+from core.models import Drop, Venue
 from gateway.templating import templates
-from ticketq import catalog
-from ticketq.drops import drop_phase
-from ticketq.models import Drop, Venue
 
 
 async def home(request: Request) -> Response:

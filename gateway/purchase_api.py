@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from catalog import managed_event
 from gateway import purchase_pages, purchase_webhooks
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
@@ -28,7 +29,6 @@ from gateway.problems import Problem
 from gateway.purchase_serialize import checkout_json, hold_json, order_json, progress_json
 from purchase import cancellation, checkout, holds, orders
 from purchase.context import PurchaseContext, build_context
-from ticketq.catalog import managed_event
 
 PASS_HEADER = "x-admission-pass"
 

@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from catalog import visible_drop
+from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
 from gateway.problems import Problem
 from gateway.templating import templates
-from ticketq.catalog import visible_drop
-from ticketq.errors import DomainError
 
 # Stripe's test payment methods that localstripe also knows (see docs/purchase.md).
 TEST_CARDS = [

@@ -16,6 +16,9 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from core.clock import to_ms
+from core.errors import DomainError
+from core.script_batching import ScriptBatcher
 from gateway import queue_metrics as metrics
 from gateway.auth import SESSION_COOKIE, require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
@@ -35,9 +38,6 @@ from queue_engine.credentials import (
 )
 from queue_engine.line import leave_line, read_fans
 from queue_engine.waiting_room import fan_view
-from ticketq.clock import to_ms
-from ticketq.errors import DomainError
-from ticketq.script_batching import ScriptBatcher
 
 Pace = Annotated[int, Field(ge=1, le=1_000_000)]
 

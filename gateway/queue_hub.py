@@ -22,14 +22,14 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 
+from core.clock import to_ms
+from core.scripts import ScriptRegistry
 from gateway import queue_metrics as metrics
 from gateway.queue_messages import fan_json, message_text, pass_fields
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import Standing, heartbeat, read_fans
 from queue_engine.positions import DropStatus, ahead_now, read_status
 from queue_engine.waiting_room import fan_view
-from ticketq.clock import to_ms
-from ticketq.scripts import ScriptRegistry
 
 log = logging.getLogger("ticketq.queue.hub")
 

@@ -6,10 +6,10 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+from core.clock import from_ms
 from gateway.serialize import iso
 from queue_engine.credentials import CredentialSigner
 from queue_engine.waiting_room import FanView
-from ticketq.clock import from_ms
 
 
 def pass_fields(signer: CredentialSigner, view: FanView, *, drop_id: int, fan_id: int,

@@ -6,13 +6,13 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from catalog import visible_drop
+from core.drop_phase import drop_phase
+from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
 from gateway.problems import Problem
 from gateway.templating import templates
-from ticketq.catalog import visible_drop
-from ticketq.drops import drop_phase
-from ticketq.errors import DomainError
 
 
 async def drop_page(request: Request) -> Response:

@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from catalog.authz import require_venue_admin
+from core.keys import ticket_signing_seed
 from gateway import scanner_pages
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
@@ -21,8 +23,6 @@ from gateway.problems import Problem
 from scanner import bundle, checkin, keyring, offline, tickets
 from scanner.ratelimit import check_scan_rate
 from scanner.verify import authorised_event
-from ticketq.authz import require_venue_admin
-from ticketq.keys import ticket_signing_seed
 
 DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Nonce = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]

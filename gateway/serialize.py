@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from ticketq.catalog import DropView
-from ticketq.drops import drop_phase
-from ticketq.models import Drop, Event, TicketTier, User, Venue
+from catalog import DropView
+from core.drop_phase import drop_phase
+from core.models import Drop, Event, TicketTier, User, Venue
 
 
 def iso(moment: datetime | None) -> str | None:

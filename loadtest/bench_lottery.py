@@ -43,6 +43,14 @@ import httpx
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bootstrap.migrate import upgrade
+from core.db import (
+    create_engine,
+    create_sessionmaker,
+    recreate_database,
+)
+from core.embedded import EmbeddedServices, free_port
+from core.models import Drop, Event, TicketTier, User, Venue
 from lottery import lifecycle
 from lottery.draw import EntryTicket, commitment, run_draw
 from lottery.entries import enter_lottery
@@ -50,14 +58,6 @@ from lottery.jobs import settle_lottery
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions
-from ticketq.db import (
-    create_engine,
-    create_sessionmaker,
-    recreate_database,
-)
-from ticketq.embedded import EmbeddedServices, free_port
-from ticketq.migrate import upgrade
-from ticketq.models import Drop, Event, TicketTier, User, Venue
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "ticketq_bench_lottery"

@@ -22,13 +22,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
+from core.db import create_engine
+from core.redis_client import close_redis, create_redis
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from loadtest.bench_purchase_kit import figure, note, servers
 from purchase import inventory
 from purchase.inventory import HoldItem, LedgerView
-from ticketq.db import create_engine
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 DROP_ID = 990_001
 TIER_ID = 1

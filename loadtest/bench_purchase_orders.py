@@ -26,6 +26,17 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from bootstrap.migrate import upgrade
+from core.db import (
+    create_engine,
+    create_sessionmaker,
+    recreate_database,
+)
+from core.models import Drop, Event, TicketTier, User, Venue
+from core.redis_client import close_redis, create_redis
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from loadtest.bench_purchase_kit import HOME, figure, note, servers
 from loadtest.pgbench import pgbench_tps
 from purchase import checkout, holds
@@ -33,17 +44,6 @@ from purchase.context import build_context
 from purchase.demo_stripe import demo_environment, start_localstripe
 from purchase.stripe_gateway import Intent, PaymentGateway
 from queue_engine.credentials import CredentialSigner
-from ticketq.db import (
-    create_engine,
-    create_sessionmaker,
-    recreate_database,
-)
-from ticketq.migrate import upgrade
-from ticketq.models import Drop, Event, TicketTier, User, Venue
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
 
 ORDERS_DB = "ticketq_bench_orders"
 PGBENCH_DB = "ticketq_bench_pgbench"

@@ -20,15 +20,15 @@ import shutil
 import subprocess
 import time
 
+from core.clock import to_ms, utcnow
+from core.embedded import RedisServer
+from core.redis_client import close_redis, create_redis
+from core.redis_keys import DropKeys
+from core.script_batching import ScriptBatcher
+from core.scripts import ScriptRegistry, load_sources
 from loadtest.bench_queue_kit import HOME, figure, note, prepare_drop
 from queue_engine.line import join_line
 from queue_engine.script_keys import KEYS_FOR, ScriptRunner
-from ticketq.clock import to_ms, utcnow
-from ticketq.embedded import RedisServer
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.redis_keys import DropKeys
-from ticketq.script_batching import ScriptBatcher
-from ticketq.scripts import ScriptRegistry, load_sources
 
 
 async def _python_joins(url: str, drop_id: int, first_fan: int, seconds: float,

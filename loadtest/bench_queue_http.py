@@ -15,6 +15,11 @@ import argparse
 import asyncio
 import time
 
+from accounts.tokens import TokenSigner
+from bootstrap.migrate import upgrade
+from core.clock import to_ms, utcnow
+from core.redis_client import close_redis, create_redis
+from core.settings import DEMO_SECRET_KEY, Settings
 from loadtest.bench_queue_kit import (
     HOME,
     cpu_seconds,
@@ -26,11 +31,6 @@ from loadtest.bench_queue_kit import (
 )
 from loadtest.bench_queue_kit.http_load import LoadPlan, request_bytes, run_load
 from loadtest.stack import servers
-from ticketq.clock import to_ms, utcnow
-from ticketq.migrate import upgrade
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.settings import DEMO_SECRET_KEY, Settings
-from ticketq.tokens import TokenSigner
 
 
 async def _prepare(redis_url: str, drop_id: int) -> None:

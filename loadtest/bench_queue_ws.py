@@ -4,7 +4,7 @@ from an admission tick to the admitted fan's message.
     python -m loadtest.bench_queue_ws [--fans 10000] [--client-processes 4] [--admit-seconds 12]
 
 Everything is on loopback: embedded Redis and Postgres, one uvicorn worker with
-production's options (ticketq.serving), and subscriber processes each on its own
+production's options (gateway.serving), and subscriber processes each on its own
 127.0.0.x source address, offering permessage-deflate as browsers do.
 The same subscribers first connect to a bare Starlette WebSocket endpoint (the
 reference), served with the same options: its memory per connection, and the lag
@@ -25,6 +25,14 @@ from typing import Any, cast
 
 import httpx
 
+from bootstrap.migrate import upgrade
+from core.clock import to_ms, utcnow
+from core.redis_client import close_redis, create_redis
+from core.redis_keys import DropKeys
+from core.script_batching import ScriptBatcher
+from core.scripts import ScriptRegistry
+from core.settings import DEMO_SECRET_KEY
+from gateway.serving import uvicorn_args
 from loadtest.bench_queue_kit import (
     HOME,
     figure,
@@ -39,14 +47,6 @@ from loadtest.stack import servers
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import join_line
 from queue_engine.passes import admit_batch
-from ticketq.clock import to_ms, utcnow
-from ticketq.migrate import upgrade
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.redis_keys import DropKeys
-from ticketq.script_batching import ScriptBatcher
-from ticketq.scripts import ScriptRegistry
-from ticketq.serving import uvicorn_args
-from ticketq.settings import DEMO_SECRET_KEY
 
 TICK_S = 0.5
 
@@ -133,7 +133,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=50, help="fans admitted per tick")
     parser.add_argument("--ws", default=None,
                         help="uvicorn WebSocket implementation for both servers "
-                             "(default: production's, see ticketq.serving)")
+                             "(default: production's, see gateway.serving)")
     parser.add_argument("--offer-deflate", action=argparse.BooleanOptionalAction, default=True,
                         help="clients offer permessage-deflate, as browsers do")
     args = parser.parse_args()

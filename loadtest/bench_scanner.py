@@ -31,20 +31,20 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bootstrap.migrate import upgrade
+from core.db import (
+    create_engine,
+    create_sessionmaker,
+    recreate_database,
+)
+from core.embedded import EmbeddedServices
+from core.models import Drop, Event, Order, Role, TicketTier, User, Venue, VenueStaff
 from loadtest.pgbench import pgbench_tps
 from purchase.ledger import issue_tickets
 from scanner.checkin import scan_online
 from scanner.codes import current_code
 from scanner.keyring import KeyRing, active_key_id
 from scanner.payload import TicketClaims, decode, encode
-from ticketq.db import (
-    create_engine,
-    create_sessionmaker,
-    recreate_database,
-)
-from ticketq.embedded import EmbeddedServices
-from ticketq.migrate import upgrade
-from ticketq.models import Drop, Event, Order, Role, TicketTier, User, Venue, VenueStaff
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD_S = 15

@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from ticketq.db import libpq_url
+from core.db import libpq_url
 
 
 def ledger(database_url: str, *, drop_id: int, event_id: int) -> dict[str, Any]:
@@ -171,8 +171,8 @@ def settle_and_check(
 
 
 async def _join_order(redis_url: str, cluster: bool, drop_id: int) -> dict[int, int]:
-    from ticketq.redis_client import close_redis, create_redis
-    from ticketq.redis_keys import drop_keys
+    from core.redis_client import close_redis, create_redis
+    from core.redis_keys import drop_keys
 
     client = create_redis(redis_url, cluster=cluster, max_connections=4)
     try:
@@ -190,7 +190,7 @@ async def _join_order(redis_url: str, cluster: bool, drop_id: int) -> dict[int, 
 def join_order(redis_url: str, cluster: bool, drop_id: int) -> dict[int, int]:
     """fan id -> the sequence number the waiting room gave it (its exact place in line).
 
-    Read once, after the run, from the drop's `fanseq` hash (ticketq.redis_keys);
+    Read once, after the run, from the drop's `fanseq` hash (core.redis_keys);
     {} if Redis cannot be read, and the report falls back to client join times.
     """
     import asyncio

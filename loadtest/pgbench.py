@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ticketq.db import libpq_url, recreate_database
+from core.db import libpq_url, recreate_database
 
 
 def pgbench_binary() -> str:

@@ -17,14 +17,14 @@ from datetime import timedelta
 
 from sqlalchemy import insert
 
+import catalog
+from accounts.passwords import hash_password
+from accounts.tokens import TokenSigner
+from core.clock import to_ms, utcnow
+from core.db import create_engine, create_sessionmaker
+from core.models import Role, User
+from core.settings import Settings
 from loadtest.config import Account
-from ticketq import catalog
-from ticketq.clock import to_ms, utcnow
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.models import Role, User
-from ticketq.passwords import hash_password
-from ticketq.settings import Settings
-from ticketq.tokens import TokenSigner
 
 PASSWORD = "rehearsal-password"
 # name: (share of the tickets, price in cents, per-fan limit)

@@ -29,11 +29,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from core.embedded import free_port
+from core.settings import Settings
 from loadtest import ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
-from ticketq.embedded import free_port
-from ticketq.settings import Settings
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STARTUP_S = 6.0  # from seeding to Locust's first user: Locust's master and workers start
@@ -256,7 +256,7 @@ def simulate_command(settings: Settings, args: argparse.Namespace) -> int:
         )
         if options.report_only:
             return _report_only(Path(options.report_only), settings)
-        from ticketq.migrate import upgrade
+        from bootstrap.migrate import upgrade
 
         upgrade(urls["DATABASE_URL"])
         spec = drop_spec(options)

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ticketq.embedded import EmbeddedServices, free_port
-from ticketq.serving import GATEWAY_APP, uvicorn_args
+from core.embedded import EmbeddedServices, free_port
+from gateway.serving import GATEWAY_APP, uvicorn_args
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

@@ -17,12 +17,12 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from core.db import create_engine, create_sessionmaker
+from core.models import Drop
+from core.settings import Settings
 from lottery.models import LotteryDrop
 from lottery.published import draw_document
 from lottery.verify import MalformedDocument, all_passed, verify_document
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.models import Drop
-from ticketq.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:

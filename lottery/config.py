@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog import DropView, managed_drop, visible_drop
+from catalog.authz import Actor
+from core import audit
+from core.errors import Conflict, Invalid
 from lottery.draw import SEED_BYTES, commitment
 from lottery.models import LotteryDrop, LotteryEntry
-from ticketq import audit
-from ticketq.authz import Actor
-from ticketq.catalog import DropView, managed_drop, visible_drop
-from ticketq.errors import Conflict, Invalid
 
 # Card authorisations last about 7 days; settlement must finish before they lapse,
 # so the draw may be at most 6 days after the window opens (a day for settling).

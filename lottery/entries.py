@@ -24,13 +24,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from catalog import visible_drop
+from core.drop_phase import DropPhase, drop_phase
+from core.errors import Busy, Conflict, Invalid, NotAuthenticated, NotFound
+from core.models import Drop
 from lottery.config import lottery_for_view
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import AuthorisationDeclined, HeldPayments
-from ticketq.catalog import visible_drop
-from ticketq.drops import DropPhase, drop_phase
-from ticketq.errors import Busy, Conflict, Invalid, NotAuthenticated, NotFound
-from ticketq.models import Drop
 
 log = logging.getLogger("ticketq.lottery")
 

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import ARRAY, BigInteger, String, bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core import audit
+from core.drop_phase import DropPhase, drop_phase
+from core.models import Drop, TicketTier
 from lottery.draw import EntryTicket, entries_digest, run_draw
 from lottery.models import LotteryDrop, LotteryEntry
-from ticketq import audit
-from ticketq.drops import DropPhase, drop_phase
-from ticketq.models import Drop, TicketTier
 
 
 class SealBroken(RuntimeError):

@@ -17,7 +17,7 @@ from typing import Any
 import stripe
 from stripe import RequestOptions
 
-from ticketq.errors import Busy, Invalid
+from core.errors import Busy, Invalid
 
 CANCELLABLE = {"requires_payment_method", "requires_confirmation", "requires_action",
                "requires_capture", "processing"}

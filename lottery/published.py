@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models import Drop
 from lottery.draw import ALGORITHM
 from lottery.models import LotteryDrop, LotteryEntry
-from ticketq.models import Drop
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -28,10 +28,10 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.models import Drop, Order, Payment
 from lottery.models import LotteryDrop, LotteryEntry, entry_items
 from lottery.payments import CAPTURE_FAILED, HeldPayments, PaymentsUnavailable
 from purchase.ledger import TierFull, issue_tickets
-from ticketq.models import Drop, Order, Payment
 
 log = logging.getLogger("ticketq.lottery")
 

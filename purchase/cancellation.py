@@ -15,17 +15,17 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 
+from catalog import managed_event
+from catalog.authz import Actor
+from core import audit
+from core.errors import NotFound
+from core.models import Drop, Hold, Order, Payment
 from purchase import holds as hold_service
 from purchase import refunds
 from purchase.context import PurchaseContext
 from purchase.models import EventCancellation
 from purchase.reconcile import reconcile_drop
 from purchase.settlement import CANCELLED_REASON
-from ticketq import audit
-from ticketq.authz import Actor
-from ticketq.catalog import managed_event
-from ticketq.errors import NotFound
-from ticketq.models import Drop, Hold, Order, Payment
 
 
 @dataclass(frozen=True)

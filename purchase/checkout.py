@@ -19,11 +19,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from core.models import Hold, Order, Payment
+from core.redis_keys import DropKeys
 from purchase import holds as hold_service
 from purchase import inventory, settlement
 from purchase.context import PurchaseContext
-from ticketq.models import Hold, Order, Payment
-from ticketq.redis_keys import DropKeys
 
 CLAIM_TTL = timedelta(seconds=60)
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.redis_client import close_redis, create_redis
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from purchase.context import build_context
 from purchase.inventory import StockReport
 from purchase.reconcile import reconcile_all
-from ticketq.clock import utcnow
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
 
 
 def describe(drop_id: int, report: StockReport) -> list[str]:

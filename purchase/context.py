@@ -8,12 +8,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.clock import utcnow
+from core.errors import Busy
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from purchase.offers import OfferCache
 from purchase.stripe_gateway import PaymentGateway
-from ticketq.clock import utcnow
-from ticketq.errors import Busy
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
 
 
 @dataclass

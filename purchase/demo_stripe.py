@@ -16,8 +16,8 @@ from pathlib import Path
 
 import httpx
 
-from ticketq.embedded import free_port
-from ticketq.settings import Settings
+from core.embedded import free_port
+from core.settings import Settings
 
 DEMO_API_KEY = "sk_test_ticketq_demo"
 DEMO_WEBHOOK_SECRET = "whsec_ticketq_demo"

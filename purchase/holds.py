@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import to_ms
+from core.drop_phase import DropPhase
+from core.errors import Busy, Conflict, Invalid, NotFound
+from core.models import Hold
+from core.redis_keys import DropKeys
 from purchase import inventory
 from purchase.context import PurchaseContext
 from purchase.inventory import HoldItem, InventoryNotLoaded, OverLimit, SoldOut
 from purchase.offers import DropOffer
 from queue_engine.credentials import CredentialSigner
-from ticketq.clock import to_ms
-from ticketq.drops import DropPhase
-from ticketq.errors import Busy, Conflict, Invalid, NotFound
-from ticketq.models import Hold
-from ticketq.redis_keys import DropKeys
 
 MAX_ITEMS = 10
 

@@ -1,7 +1,7 @@
 """The Redis inventory gate: typed wrappers over the hold and stock Lua scripts.
 
 Every function here is one atomic script call on one drop's hash tag (so it runs
-unchanged on Redis Cluster). Keys come from `ticketq.redis_keys.DropKeys` in each
+unchanged on Redis Cluster). Keys come from `core.redis_keys.DropKeys` in each
 script header's order; refusals come back as `ScriptError` codes that this module
 turns into domain errors a fan can read.
 """
@@ -12,9 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from ticketq.errors import Busy, Conflict, Gone
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptError, ScriptRegistry
+from core.errors import Busy, Conflict, Gone
+from core.redis_keys import DropKeys
+from core.scripts import ScriptError, ScriptRegistry
 
 
 class SoldOut(Conflict):

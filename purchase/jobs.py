@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from core.models import Hold, Order, Payment
 from purchase import cancellation, refunds, settlement
 from purchase.context import PurchaseContext, build_context
 from purchase.holds import sweep_drop
 from purchase.reconcile import drops_to_reconcile, reconcile_all
-from ticketq.models import Hold, Order, Payment
 from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.purchase.jobs")

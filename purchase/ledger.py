@@ -16,8 +16,8 @@ from collections.abc import Iterable, Mapping
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketq.errors import Conflict
-from ticketq.models import Order, Ticket, TicketTier
+from core.errors import Conflict
+from core.models import Order, Ticket, TicketTier
 
 
 class TierFull(Conflict):

@@ -1,4 +1,4 @@
-"""Tables only the purchase part uses (the shared ledger lives in ticketq.models.ledger)."""
+"""Tables only the purchase part uses (the shared ledger lives in core.models.ledger)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketq.models.base import Base
+from core.models.base import Base
 
 
 class EventCancellation(Base):

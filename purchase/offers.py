@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ticketq.drops import DropPhase, drop_phase
-from ticketq.errors import NotFound
-from ticketq.models import Drop, Event, TicketTier
+from core.drop_phase import DropPhase, drop_phase
+from core.errors import NotFound
+from core.models import Drop, Event, TicketTier
 
 
 @dataclass(frozen=True)

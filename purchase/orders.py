@@ -9,12 +9,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from catalog import event_tiers, managed_event
+from catalog.authz import Actor
+from core.errors import Busy, NotFound
+from core.models import Drop, Hold, Order, Payment, Ticket
 from purchase import settlement
 from purchase.context import PurchaseContext
-from ticketq.authz import Actor
-from ticketq.catalog import event_tiers, managed_event
-from ticketq.errors import Busy, NotFound
-from ticketq.models import Drop, Hold, Order, Payment, Ticket
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from core.scripts import ScriptRegistry
 from queue_engine.passes import complete_pass
-from ticketq.scripts import ScriptRegistry
 
 log = logging.getLogger("ticketq.purchase")
 

@@ -16,12 +16,12 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.clock import to_ms
+from core.models import Drop, Event, Hold, Order, Ticket, TicketTier
+from core.redis_keys import DropKeys
 from purchase import inventory
 from purchase.context import PurchaseContext
 from purchase.inventory import LedgerView, StockReport
-from ticketq.clock import to_ms
-from ticketq.models import Drop, Event, Hold, Order, Ticket, TicketTier
-from ticketq.redis_keys import DropKeys
 
 
 async def ledger_view(session: AsyncSession, drop: Drop, *, now: datetime,

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models import Order, Payment, Ticket
 from purchase.context import PurchaseContext
-from ticketq.models import Order, Payment, Ticket
 
 CLAIM_TTL = timedelta(seconds=60)
 

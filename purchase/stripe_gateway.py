@@ -16,7 +16,7 @@ from typing import Any
 
 import stripe
 
-from ticketq.errors import Busy, DomainError, Invalid
+from core.errors import Busy, DomainError, Invalid
 
 log = logging.getLogger("ticketq.purchase.stripe")
 

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from core.models import Order, Payment, ProcessedWebhookEvent
 from purchase import refunds, settlement
 from purchase.context import PurchaseContext
-from ticketq.models import Order, Payment, ProcessedWebhookEvent
 
 INTENT_EVENTS = {"payment_intent.succeeded", "payment_intent.payment_failed",
                  "payment_intent.canceled", "payment_intent.processing",

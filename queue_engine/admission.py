@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.redis_client import RedisClient
+from core.scripts import ScriptRegistry
 from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.line import drop_stale, open_line
 from queue_engine.passes import AdmitResult, admit_batch, expire_passes
-from ticketq.redis_client import RedisClient
-from ticketq.scripts import ScriptRegistry
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Operator controls of a drop's waiting room: pause, resume, close, change the pace.
 
-Only the venue's admins (ticketq.catalog.managed_drop). Each change is written to
+Only the venue's admins (catalog.managed_drop). Each change is written to
 Postgres with an audit row in one transaction, then mirrored into Redis meta so
 it takes effect on the next admission tick.
 """
@@ -11,15 +11,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog import managed_drop
+from catalog.authz import Actor
+from core import audit
+from core.errors import Conflict
+from core.models import Drop
+from core.redis_client import RedisClient
+from core.scripts import ScriptRegistry
 from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.passes import revoke_pass
-from ticketq import audit
-from ticketq.authz import Actor
-from ticketq.catalog import managed_drop
-from ticketq.errors import Conflict
-from ticketq.models import Drop
-from ticketq.redis_client import RedisClient
-from ticketq.scripts import ScriptRegistry
 
 # Operator state after each action, and the states it may start from.
 TRANSITIONS: dict[str, tuple[str, set[str]]] = {

@@ -8,7 +8,7 @@
   `DropKeys.passes[fan] == pass_id` and `DropKeys.active[fan] > now_ms`
   (revoking a pass deletes it there, so a copied token stops working).
 
-Both are itsdangerous timestamp signatures (ticketq.signed_fields: HMAC, constant-time
+Both are itsdangerous timestamp signatures (core.signed_fields: HMAC, constant-time
 comparison) with distinct salts, so neither can stand in for the other or for a login
 token.
 """
@@ -18,8 +18,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ticketq.errors import Forbidden, Gone, NotAuthenticated
-from ticketq.signed_fields import (
+from core.errors import Forbidden, Gone, NotAuthenticated
+from core.signed_fields import (
     BadSignature,
     SignatureExpired,
     int_field,

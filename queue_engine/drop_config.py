@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ticketq.catalog import visible_drop
-from ticketq.clock import to_ms
-from ticketq.errors import Conflict
-from ticketq.models import Drop
-from ticketq.redis_client import RedisClient
-from ticketq.redis_keys import DropKeys
+from catalog import visible_drop
+from core.clock import to_ms
+from core.errors import Conflict
+from core.models import Drop
+from core.redis_client import RedisClient
+from core.redis_keys import DropKeys
 
 # Passes issued just before closes_at still need expiring, so a drop keeps being
 # ticked a little after it closes.

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ticketq.errors import Conflict, DomainError, NotFound
-from ticketq.scripts import ScriptError
+from core.errors import Conflict, DomainError, NotFound
+from core.scripts import ScriptError
 
 
 class QueueClosed(Conflict):

@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import logging
 
+from core.clock import to_ms
 from queue_engine.admission import tick_drop
 from queue_engine.drop_config import live_drop_configs
 from queue_engine.lease import release_lease, take_lease
-from ticketq.clock import to_ms
 from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.queue.admission")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from queue_engine.script_keys import run_queue_script
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 
 async def take_lease(scripts: ScriptRegistry, drop_id: int, worker_id: str, *, ttl_ms: int) -> bool:

@@ -1,7 +1,7 @@
 """The line: join, open (the pre-queue shuffle), heartbeat, leave, and where fans stand.
 
 Typed wrappers over the Lua scripts in lua/; every operation is one atomic script,
-all keys of a drop under one hash tag (ticketq.redis_keys.DropKeys).
+all keys of a drop under one hash tag (core.redis_keys.DropKeys).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from queue_engine.script_keys import ScriptRunner, run_queue_script, text
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 
 @dataclass(frozen=True)

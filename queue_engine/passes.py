@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from queue_engine.script_keys import run_queue_script, text
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 # How many admission tokens may be banked, in ms of the configured rate: enough to
 # ride over a missed tick or a lease takeover, small enough that any 60 s window

@@ -15,10 +15,10 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from queue_engine.passes import RATE_WINDOW_MS
 from queue_engine.script_keys import run_queue_script, text
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 # Before this much admission history exists, the configured rate is the best guess.
 MIN_OBSERVATION_MS = 10_000

@@ -6,9 +6,9 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from core.redis_keys import DropKeys
+from core.scripts import ScriptError
 from queue_engine.errors import queue_error
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptError
 
 KEYS_FOR: dict[str, Callable[[DropKeys], list[str]]] = {
     "join_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.heartbeat, k.active,
@@ -35,7 +35,7 @@ def cached_keys(name: str, drop_id: int) -> tuple[str, ...]:
 
 
 class ScriptRunner(Protocol):
-    """A ScriptRegistry, or a ScriptBatcher in front of one (ticketq.script_batching)."""
+    """A ScriptRegistry, or a ScriptBatcher in front of one (core.script_batching)."""
 
     async def run(self, name: str, keys: list[str], args: list[Any]) -> Any: ...
 

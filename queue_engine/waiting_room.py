@@ -7,14 +7,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.errors import Busy
+from core.redis_client import RedisClient
+from core.scripts import ScriptRegistry
 from queue_engine.drop_config import load_config, sync_config
 from queue_engine.errors import DropNotSynced, NotInLine, OpenPending
 from queue_engine.line import Place, Standing, heartbeat, join_line, open_line, read_fans
 from queue_engine.positions import DropStatus, fan_state
 from queue_engine.script_keys import ScriptRunner
-from ticketq.errors import Busy
-from ticketq.redis_client import RedisClient
-from ticketq.scripts import ScriptRegistry
 
 
 async def join(

@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog import event_tiers
+from catalog.authz import Actor
+from core.models import Event, Role, Ticket, Venue, VenueStaff
 from scanner.keyring import KeyRing, active_key_id, event_keys
 from scanner.models import CheckIn
 from scanner.payload import FORMAT_VERSION
 from scanner.verify import authorised_event
-from ticketq.authz import Actor
-from ticketq.catalog import event_tiers
-from ticketq.models import Event, Role, Ticket, Venue, VenueStaff
 
 
 def _b64url(raw: bytes) -> str:

@@ -22,6 +22,8 @@ from sqlalchemy import BigInteger, DateTime, String, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.authz import Actor
+from core.models import Ticket
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn
 from scanner.payload import TicketClaims
@@ -34,8 +36,6 @@ from scanner.results import (
     ticket_state,
 )
 from scanner.verify import Rejected, check_fresh, check_genuine, present
-from ticketq.authz import Actor
-from ticketq.models import Ticket
 
 # Built once: the hot path binds values instead of constructing statements per scan.
 _ADMIT = (

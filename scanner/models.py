@@ -9,8 +9,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, Intege
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ticketq.models.base import Base, CreatedAt
-from ticketq.models.ledger import UUID_TEXT
+from core.models.base import Base, CreatedAt
+from core.models.ledger import UUID_TEXT
 
 
 class EventSigningKey(CreatedAt, Base):

@@ -27,6 +27,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.authz import Actor
+from core import audit
+from core.errors import Forbidden, NotFound
 from scanner.codes import code_matches
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn, ScanConflict
@@ -43,9 +46,6 @@ from scanner.results import (
     ticket_state,
 )
 from scanner.verify import Rejected, authorised_event, check_genuine, present
-from ticketq import audit
-from ticketq.authz import Actor
-from ticketq.errors import Forbidden, NotFound
 
 MAX_BATCH = 200
 # Offline admissions whose rotating code was not current (within +-1 minute of

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ticketq.errors import RateLimited
-from ticketq.redis_client import RedisClient
-from ticketq.redis_keys import scanner_rate_key
+from core.errors import RateLimited
+from core.redis_client import RedisClient
+from core.redis_keys import scanner_rate_key
 
 WINDOW_S = 60
 

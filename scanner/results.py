@@ -11,8 +11,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.models import Ticket, TicketTier, User
 from scanner.models import CheckIn, ScanRecord
-from ticketq.models import Ticket, TicketTier, User
 
 
 class ScanResult(StrEnum):

@@ -10,14 +10,14 @@ import segno
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.authz import Actor, require_venue_admin
+from core import audit
+from core.errors import Conflict, Gone, NotFound
+from core.models import Event, Ticket, TicketTier, Venue
 from scanner.codes import current_code, seconds_left, time_step
 from scanner.keyring import KeyRing, active_key_id
 from scanner.models import CheckIn
 from scanner.payload import TicketClaims, encode
-from ticketq import audit
-from ticketq.authz import Actor, require_venue_admin
-from ticketq.errors import Conflict, Gone, NotFound
-from ticketq.models import Event, Ticket, TicketTier, Venue
 
 
 def _iso(moment: datetime | None) -> str | None:

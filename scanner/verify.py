@@ -15,13 +15,13 @@ from datetime import datetime
 from sqlalchemy import and_, bindparam, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.authz import Actor, require_venue_scanner
+from core.errors import Forbidden, Invalid, NotFound
+from core.models import Event, Role, Ticket, VenueStaff
 from scanner.codes import code_matches
 from scanner.keyring import USABLE, KeyRing
 from scanner.models import EventSigningKey
 from scanner.payload import MalformedPayload, ScannedPayload, TicketClaims, decode
-from ticketq.authz import Actor, require_venue_scanner
-from ticketq.errors import Forbidden, Invalid, NotFound
-from ticketq.models import Event, Role, Ticket, VenueStaff
 
 # What door staff type when a screen will not scan: the first 8 hex digits of the
 # ticket id and the 6-digit rotating code shown under the QR, e.g. "1f0c9a2b-123456".

@@ -16,6 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from core.redis_client import RedisClient, close_redis, create_redis
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from tests.support.apps import api_client, running_app
 from tests.support.processes import (
     RunningProcess,
@@ -24,9 +27,6 @@ from tests.support.processes import (
     service_env,
 )
 from tests.support.services import TestServices, start_test_services
-from ticketq.redis_client import RedisClient, close_redis, create_redis
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,3 +1,3 @@
-"""TicketQ shared core: settings, connections, embedded services, shared models, CLI."""
+"""TicketQ's entry points: the `ticketq` command, the worker and the demo."""
 
 __version__ = "0.1.0"

@@ -18,8 +18,8 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
-from ticketq.embedded import EmbeddedServices
-from ticketq.settings import Settings, SettingsError
+from core.embedded import EmbeddedServices
+from core.settings import Settings, SettingsError
 
 
 def resolve_servers(settings: Settings) -> Settings:
@@ -45,7 +45,7 @@ def export_servers(settings: Settings) -> None:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from ticketq.migrate import upgrade
+    from bootstrap.migrate import upgrade
 
     settings = resolve_servers(settings)
     upgrade(settings.database_url or "")
@@ -56,7 +56,7 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
-    from ticketq.serving import GATEWAY_APP, UVICORN_OPTIONS
+    from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS
 
     settings.check_production()
     settings = resolve_servers(settings)
@@ -109,7 +109,7 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
-    from ticketq.keys import generate_keys
+    from core.keys import generate_keys
 
     created = generate_keys(settings.keys_dir, force=args.force)
     for line in created:

@@ -22,13 +22,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ticketq import accounts, catalog
-from ticketq.clock import utcnow
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.embedded import EmbeddedServices
-from ticketq.models import Event, Role, TicketTier, User, Venue, VenueStaff
-from ticketq.serving import GATEWAY_APP, uvicorn_args
-from ticketq.settings import Settings
+import catalog
+from accounts import users as accounts
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.embedded import EmbeddedServices
+from core.models import Event, Role, TicketTier, User, Venue, VenueStaff
+from core.settings import Settings
+from gateway.serving import GATEWAY_APP, uvicorn_args
 
 DEMO_PASSWORD = "ticketq-demo"
 DEMO_ACCOUNTS = {
@@ -177,7 +178,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float =
 def run_demo(settings: Settings, *, port: int | None = None) -> int:
     import asyncio
 
-    from ticketq.migrate import upgrade
+    from bootstrap.migrate import upgrade
 
     port = port or settings.port
     services = EmbeddedServices(settings.home)

@@ -20,11 +20,11 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from ticketq.clock import utcnow
-from ticketq.db import create_engine, create_sessionmaker
-from ticketq.redis_client import RedisClient, close_redis, create_redis
-from ticketq.scripts import ScriptRegistry
-from ticketq.settings import Settings
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.redis_client import RedisClient, close_redis, create_redis
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 
 log = logging.getLogger("ticketq.worker")
 

@@ -10,9 +10,9 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from core.embedded import EmbeddedServices
 from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
 from loadtest.figures import note as note
-from ticketq.embedded import EmbeddedServices
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / ".ticketq" / "bench_purchase"

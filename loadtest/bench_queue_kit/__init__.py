@@ -15,14 +15,14 @@ from pathlib import Path
 
 import httpx
 
+from core.embedded import free_port
+from core.redis_client import RedisClient
+from core.scripts import ScriptRegistry
+from gateway.serving import uvicorn_args
 from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
 from loadtest.figures import note as note
 from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.line import open_line
-from ticketq.embedded import free_port
-from ticketq.redis_client import RedisClient
-from ticketq.scripts import ScriptRegistry
-from ticketq.serving import uvicorn_args
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / ".ticketq" / "bench_queue"
@@ -55,7 +55,7 @@ async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,
 @contextlib.contextmanager
 def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str | None = None
                     ) -> Iterator[tuple[str, int]]:
-    """One uvicorn worker on a loopback port with production's options (ticketq.serving),
+    """One uvicorn worker on a loopback port with production's options (gateway.serving),
     whichever app it serves, so the reference and the gateway are served alike; `ws`
     swaps the WebSocket implementation for comparisons."""
     port = free_port()

@@ -7,10 +7,10 @@ import re
 
 import pytest
 
+from core.clock import to_ms, utcnow
+from core.redis_keys import DropKeys
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.clock import to_ms, utcnow
-from ticketq.redis_keys import DropKeys
 
 pytestmark = pytest.mark.browser
 

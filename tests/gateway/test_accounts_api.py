@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import func, select
 
+from core.models import User
 from tests.support.api import sign_up, unique_email
-from ticketq.models import User
 
 
 async def test_signup_returns_the_account_as_a_fan(client: httpx.AsyncClient) -> None:
@@ -78,7 +78,7 @@ def _token_signed_long_ago(settings, user_id: int) -> str:
 
     from itsdangerous import TimestampSigner
 
-    from ticketq.tokens import API_TOKEN_SALT
+    from accounts.tokens import API_TOKEN_SALT
 
     class LongAgo(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -90,7 +90,7 @@ def _token_signed_long_ago(settings, user_id: int) -> str:
 async def test_forged_expired_and_cross_kind_credentials_are_refused(
     client: httpx.AsyncClient, app
 ) -> None:
-    from ticketq.tokens import SESSION_SALT, TokenSigner
+    from accounts.tokens import SESSION_SALT, TokenSigner
 
     account = await sign_up(client)
     forged = account.token[:-2] + ("AA" if not account.token.endswith("AA") else "BB")

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from core.models import AuditEntry, Drop, Event, TicketTier, User, Venue, VenueStaff
 from tests.support.api import DropSetup, create_drop_setup, iso
-from ticketq.models import AuditEntry, Drop, Event, TicketTier, User, Venue, VenueStaff
 
 TABLES = (User, Venue, VenueStaff, Event, TicketTier, Drop, AuditEntry)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import func, select
 
+from core.models import AuditEntry, Drop, Event, TicketTier
 from tests.support.api import create_drop_setup, iso, sign_up
-from ticketq.models import AuditEntry, Drop, Event, TicketTier
 
 
 async def _draft_setup(client: httpx.AsyncClient):

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import httpx
 
+from core.redis_keys import DropKeys
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.redis_keys import DropKeys
 
 
 async def test_stats_count_the_prequeue_for_the_venue_admin(client: httpx.AsyncClient) -> None:

@@ -7,9 +7,9 @@ import dataclasses
 import httpx
 from starlette.routing import Mount, Route, WebSocketRoute
 
+from core.embedded import free_port
+from core.settings import Settings
 from gateway.app import create_app
-from ticketq.embedded import free_port
-from ticketq.settings import Settings
 
 
 async def test_healthz_checks_both_servers(client: httpx.AsyncClient) -> None:

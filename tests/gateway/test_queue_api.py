@@ -9,11 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.clock import to_ms, utcnow
+from core.models import AuditEntry
+from core.redis_keys import DropKeys
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.clock import to_ms, utcnow
-from ticketq.models import AuditEntry
-from ticketq.redis_keys import DropKeys
 
 
 async def test_join_then_rejoin_returns_the_same_place(client):

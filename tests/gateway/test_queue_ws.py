@@ -1,5 +1,5 @@
 """The live position WebSocket, through a real uvicorn process served as production is
-(ticketq.serving: the lean sans-I/O protocol, compression declined)."""
+(gateway.serving: the lean sans-I/O protocol, compression declined)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from itsdangerous import TimestampSigner
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from core.clock import to_ms, utcnow
 from queue_engine.credentials import QUEUE_TICKET_SALT
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.clock import to_ms, utcnow
 
 
 def ws_url(live_server, drop_id: int, ticket: str) -> str:

@@ -16,12 +16,12 @@ import stripe
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from core.models import Drop, User
+from core.settings import Settings
 from lottery.models import LotteryDrop
 from lottery.payments import HeldPayments, StripeHTTPXClient
 from tests.support.api import DropSetup, create_drop_setup
 from tests.support.apps import api_client, running_app
-from ticketq.models import Drop, User
-from ticketq.settings import Settings
 
 STRIPE_KEY = "sk_test_lottery"
 

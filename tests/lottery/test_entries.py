@@ -11,14 +11,14 @@ import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from accounts.tokens import TokenSigner
+from core.settings import Settings
 from lottery import lifecycle
 from lottery.entries import EntryWindowClosed, enter_lottery
 from lottery.models import LotteryEntry
 from lottery.payments import HeldPayments
 from tests.lottery.conftest import make_fans, make_lottery, now, times
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.settings import Settings
-from ticketq.tokens import TokenSigner
 
 
 async def entry_rows(db: async_sessionmaker[AsyncSession], drop_id: int) -> list[LotteryEntry]:

@@ -6,9 +6,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
+from core.db import sqlalchemy_url
+from core.models import Base
 from lottery import models
-from ticketq.db import sqlalchemy_url
-from ticketq.models import Base
 
 LOTTERY_TABLES = {models.LotteryDrop.__tablename__, models.LotteryEntry.__tablename__}
 

@@ -16,6 +16,8 @@ import stripe
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.models import Drop, Order, Payment, Ticket, TicketTier
+from core.settings import Settings
 from lottery import settlement
 from lottery.jobs import settle_lottery, settler_pass
 from lottery.models import LotteryDrop, LotteryEntry
@@ -24,8 +26,6 @@ from lottery.settlement import SettleOptions
 from lottery.verify import all_passed, verify_document
 from tests.lottery.conftest import enter_many, make_lottery, seal_and_draw
 from tests.support.api import sign_up
-from ticketq.models import Drop, Order, Payment, Ticket, TicketTier
-from ticketq.settings import Settings
 
 
 async def entries_of(db: async_sessionmaker[AsyncSession], drop_id: int) -> list[LotteryEntry]:

@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from core.settings import Settings
 from lottery.cli import report, verify_draw_command
 from lottery.draw import ALGORITHM, EntryTicket, commitment, entries_digest, run_draw
 from lottery.verify import all_passed, verify_document
-from ticketq.settings import Settings
 
 SEED = bytes(range(100, 132))
 

@@ -15,6 +15,8 @@ import pytest
 import stripe
 from starlette.applications import Starlette
 
+from core.clock import to_ms
+from core.settings import Settings
 from purchase.context import PurchaseContext
 from purchase.demo_stripe import register_webhook
 from tests.purchase.passes import grant_pass
@@ -22,8 +24,6 @@ from tests.support.api import Account, DropSetup, create_drop_setup, sign_up
 from tests.support.apps import api_client, running_app
 from tests.support.processes import RunningProcess, gateway_process, service_env
 from tests.support.services import TestServices as Services
-from ticketq.clock import to_ms
-from ticketq.settings import Settings
 
 WEBHOOK_SECRET = "whsec_purchase_tests"
 
@@ -117,8 +117,8 @@ class Shop:
                                    json={"payment_method": card})
 
     async def stock(self) -> dict[int, int]:
+        from core.redis_keys import DropKeys
         from purchase.inventory import read_stock
-        from ticketq.redis_keys import DropKeys
 
         return await read_stock(self.ctx.scripts, DropKeys(self.drop_id))
 

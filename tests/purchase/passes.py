@@ -10,9 +10,9 @@ from __future__ import annotations
 import secrets
 import time
 
+from core.redis_client import RedisClient
+from core.redis_keys import DropKeys
 from queue_engine.credentials import CredentialSigner
-from ticketq.redis_client import RedisClient
-from ticketq.redis_keys import DropKeys
 
 
 async def grant_pass(redis: RedisClient, secret_key: str, drop_id: int, fan_id: int, *,

@@ -8,11 +8,11 @@ import re
 import httpx
 import pytest
 
+from core.clock import to_ms, utcnow
 from queue_engine.passes import admit_batch
 from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
 from tests.support.api import create_drop_setup, sign_up
 from tests.support.processes import RunningProcess
-from ticketq.clock import to_ms, utcnow
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

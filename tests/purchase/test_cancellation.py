@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from core.models import Payment
 from purchase import cancellation, refunds
 from tests.purchase.conftest import Shop
 from tests.purchase.stripe_helpers import refunds_of
-from ticketq.models import Payment
 
 
 async def _paid_orders(shop: Shop, count: int) -> list[str]:

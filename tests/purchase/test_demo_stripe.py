@@ -7,8 +7,8 @@ import subprocess
 
 import httpx
 
+from core.settings import Settings
 from purchase.demo_stripe import DEMO_API_KEY, DEMO_WEBHOOK_SECRET, start_demo_stripe
-from ticketq.settings import Settings
 
 
 def test_start_demo_stripe_runs_a_localstripe_for_the_gateway(settings: Settings, tmp_path) -> None:

@@ -7,12 +7,12 @@ import uuid
 
 import pytest
 
+from core.redis_client import RedisClient
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry, load_sources
 from purchase import inventory
 from purchase.inventory import HoldItem, LedgerView
 from tests.purchase.passes import grant_pass
-from ticketq.redis_client import RedisClient
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry, load_sources
 
 NOW = 1_800_000_000_000
 SECRET = "inventory-test-secret"

@@ -16,12 +16,12 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule
 
+from core.redis_client import close_redis, create_redis
+from core.redis_keys import DropKeys
+from core.scripts import ScriptRegistry
 from purchase import inventory
 from purchase.inventory import HoldExpired, HoldGone, HoldItem, LedgerView, OverLimit, SoldOut
 from tests.purchase.passes import grant_pass
-from ticketq.redis_client import close_redis, create_redis
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import ScriptRegistry
 
 T = TypeVar("T")
 CAPACITY = {1: 6, 2: 3}

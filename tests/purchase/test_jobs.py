@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from core.models import Order
 from purchase import jobs
 from tests.purchase.conftest import Shop
-from ticketq.models import Order
 from ticketq.worker import WorkerContext
 
 

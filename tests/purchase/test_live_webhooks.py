@@ -8,12 +8,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from core.models import Order, Payment
+from core.redis_client import close_redis, create_redis
 from tests.purchase.passes import grant_pass
 from tests.purchase.stripe_helpers import authenticate, card_needing_authentication
 from tests.support.api import create_drop_setup, sign_up
 from tests.support.processes import RunningProcess
-from ticketq.models import Order, Payment
-from ticketq.redis_client import close_redis, create_redis
 
 pytestmark = pytest.mark.slow
 

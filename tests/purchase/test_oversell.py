@@ -10,10 +10,10 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from accounts.tokens import TokenSigner
+from core.models import Order, Payment, Ticket, TicketTier, User
 from tests.purchase.conftest import Fan, Shop
 from tests.support.api import Account, create_drop_setup
-from ticketq.models import Order, Payment, Ticket, TicketTier, User
-from ticketq.tokens import TokenSigner
 
 pytestmark = pytest.mark.slow
 

@@ -6,6 +6,7 @@ import time
 
 from sqlalchemy import func, select
 
+from core.models import Order, Payment, ProcessedWebhookEvent, Ticket, TicketTier
 from purchase import holds as hold_service
 from purchase.jobs import reconcile_payments
 from purchase.reconcile import reconcile_drop
@@ -16,7 +17,6 @@ from tests.purchase.stripe_helpers import (
     intent_status,
     refunds_of,
 )
-from ticketq.models import Order, Payment, ProcessedWebhookEvent, Ticket, TicketTier
 
 
 async def _pending_3ds_order(shop: Shop, localstripe_url: str) -> tuple[Fan, str, str, str]:

@@ -6,10 +6,10 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from core.models import Hold, Order, Payment, Ticket, TicketTier
 from purchase import holds as hold_service
 from tests.purchase.conftest import Shop
 from tests.support.api import sign_up
-from ticketq.models import Hold, Order, Payment, Ticket, TicketTier
 
 
 async def _count(ctx, model, *where) -> int:

@@ -4,11 +4,11 @@ sold-out drop stops taking joins."""
 
 from __future__ import annotations
 
+from core.clock import to_ms
+from core.redis_keys import DropKeys
 from queue_engine.passes import admit_batch
 from tests.purchase.conftest import Fan, Shop
 from tests.support.api import sign_up
-from ticketq.clock import to_ms
-from ticketq.redis_keys import DropKeys
 
 
 async def _admitted(shop: Shop) -> Fan:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from core.models import Ticket, TicketTier
 from purchase.reconcile import reconcile_drop
 from tests.purchase.conftest import Shop
-from ticketq.models import Ticket, TicketTier
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from core.redis_client import RedisClient
+from core.redis_keys import DropKeys
 from queue_engine.drop_config import DropConfig, sync_config
-from ticketq.redis_client import RedisClient
-from ticketq.redis_keys import DropKeys
 
 # Scripted tests run on a fixed clock; drop ids are unique per run so tests never share keys.
 T0 = 1_800_000_000_000

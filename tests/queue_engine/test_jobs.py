@@ -10,14 +10,14 @@ import time
 
 import pytest
 
+from core.clock import to_ms, utcnow
+from core.redis_keys import DropKeys
 from queue_engine.admission import tick_drop
 from queue_engine.drop_config import load_config, sync_config
 from queue_engine.line import join_line, open_line
 from queue_engine.positions import read_status
 from tests.support.api import create_drop_setup
 from tests.support.processes import service_env, worker_process
-from ticketq.clock import to_ms, utcnow
-from ticketq.redis_keys import DropKeys
 
 
 async def _drop_with_fans(app, client, fans: int, **pacing) -> int:

@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
+from core.redis_keys import DropKeys
 from queue_engine.errors import DropNotSynced, NotOpenYet, OpenPending, QueueClosed, SoldOut
 from queue_engine.line import drop_stale, heartbeat, join_line, leave_line, open_line, read_fans
 from queue_engine.passes import admit_batch, complete_pass
 from tests.queue_engine.conftest import T0, new_drop_id
-from ticketq.redis_keys import DropKeys
 
 
 async def test_join_after_open_takes_fifo_places_and_retries_return_the_same(scripts, make_drop):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from core.redis_keys import DropKeys
 from queue_engine.line import join_line, open_line, read_fans
 from queue_engine.passes import admit_batch, complete_pass, expire_passes, revoke_pass
 from tests.queue_engine.conftest import T0
-from ticketq.redis_keys import DropKeys
 
 
 async def _line_of(scripts, make_drop, fans: int, **config):

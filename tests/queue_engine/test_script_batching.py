@@ -1,4 +1,4 @@
-"""Auto-pipelined script calls (ticketq.script_batching) give each caller exactly what the
+"""Auto-pipelined script calls (core.script_batching) give each caller exactly what the
 registry would; exercised through the queue scripts, whose fixtures live here."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
+from core.script_batching import ScriptBatcher
 from queue_engine.errors import DropNotSynced, QueueClosed
 from queue_engine.line import join_line, open_line
 from tests.queue_engine.conftest import T0, new_drop_id
-from ticketq.script_batching import ScriptBatcher
 
 
 async def test_concurrent_joins_share_pipelines_and_keep_their_own_answers(scripts, make_drop):

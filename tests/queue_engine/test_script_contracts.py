@@ -6,9 +6,9 @@ import re
 
 import pytest
 
+from core.redis_keys import DropKeys
+from core.scripts import load_sources
 from queue_engine.script_keys import KEYS_FOR
-from ticketq.redis_keys import DropKeys
-from ticketq.scripts import load_sources
 
 HEADER_KEY = re.compile(r"^\s*KEYS\[(\d+)\]\s+(\S+)", re.MULTILINE)
 SOURCES = load_sources()

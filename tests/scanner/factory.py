@@ -13,9 +13,9 @@ import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.models import Order, Ticket
 from purchase.ledger import issue_tickets
 from tests.support.api import Account, DropSetup, create_drop_setup, sign_up
-from ticketq.models import Order, Ticket
 
 
 @dataclass

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from core.clock import utcnow
 from scanner.codes import current_code
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn
@@ -26,7 +27,6 @@ from tests.scanner.factory import (
     set_status,
 )
 from tests.support.api import create_drop_setup, sign_up
-from ticketq.clock import utcnow
 
 
 def _ring(app: Starlette) -> KeyRing:
@@ -267,7 +267,7 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_device_over_its_rate_is_429(client: httpx.AsyncClient, app: Starlette) -> None:
-    from ticketq.redis_keys import scanner_rate_key
+    from core.redis_keys import scanner_rate_key
     door = await make_door(client)
     device = f"busy-{uuid.uuid4().hex[:8]}"
     limit = app.state.settings.scanner_rate_per_minute

@@ -10,10 +10,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.models import AuditEntry
 from scanner.models import CheckIn
 from scanner.payload import decode
 from tests.scanner.factory import Door, issue, live_payload, make_door, scan_body, set_status
-from ticketq.models import AuditEntry
 
 
 def _iso(moment: datetime) -> str:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.errors import RateLimited
+from core.redis_client import RedisClient
 from scanner.ratelimit import check_scan_rate
-from ticketq.errors import RateLimited
-from ticketq.redis_client import RedisClient
 
 
 async def test_limit_per_device_per_window(any_redis: RedisClient) -> None:

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
+from core.settings import Settings
 from gateway.app import create_app
-from ticketq.settings import Settings
 
 
 @contextlib.asynccontextmanager

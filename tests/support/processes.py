@@ -13,8 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from ticketq.embedded import free_port
-from ticketq.serving import GATEWAY_APP, uvicorn_args
+from core.embedded import free_port
+from gateway.serving import GATEWAY_APP, uvicorn_args
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent

@@ -7,10 +7,10 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ticketq.db import recreate_database
-from ticketq.embedded import EmbeddedServices, start_redis_cluster, stop_redis_cluster
-from ticketq.migrate import upgrade
-from ticketq.redis_keys import PREFIX
+from bootstrap.migrate import upgrade
+from core.db import recreate_database
+from core.embedded import EmbeddedServices, start_redis_cluster, stop_redis_cluster
+from core.redis_keys import PREFIX
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 
-from ticketq.db import libpq_url
+from core.db import libpq_url
 
 TICKETQ = str(Path(sys.executable).parent / "ticketq")
 

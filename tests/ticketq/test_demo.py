@@ -13,7 +13,7 @@ import httpx
 import psutil
 import pytest
 
-from ticketq.embedded import EmbeddedServices, free_port
+from core.embedded import EmbeddedServices, free_port
 
 TICKETQ = str(Path(sys.executable).parent / "ticketq")
 

@@ -1,0 +1,43 @@
+"""The catalogue a drop sells from: venues and their staff, events, ticket tiers, drops,
+and who may see or change each. Other parts use the names exported here."""
+
+from catalog.drops import (
+    MAX_SESSION_SECONDS,
+    DropSchedule,
+    DropView,
+    create_drop,
+    drop_changes,
+    managed_drop,
+    visible_drop,
+)
+from catalog.events import (
+    create_event,
+    create_tier,
+    event_tiers,
+    list_published_events,
+    managed_event,
+    publish_event,
+    visible_event,
+)
+from catalog.venues import VenueOverview, add_staff, create_venue, staff_venues
+
+__all__ = [
+    "MAX_SESSION_SECONDS",
+    "DropSchedule",
+    "DropView",
+    "VenueOverview",
+    "add_staff",
+    "create_drop",
+    "create_event",
+    "create_tier",
+    "create_venue",
+    "drop_changes",
+    "event_tiers",
+    "list_published_events",
+    "managed_drop",
+    "managed_event",
+    "publish_event",
+    "staff_venues",
+    "visible_drop",
+    "visible_event",
+]

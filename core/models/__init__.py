@@ -1,0 +1,25 @@
+"""SQLAlchemy models shared by several parts. Part-specific tables live in their part."""
+
+from core.models.accounts import Role, User
+from core.models.audit import AuditEntry
+from core.models.base import Base
+from core.models.events import Drop, Event, TicketTier
+from core.models.ledger import Hold, Order, Payment, ProcessedWebhookEvent, Ticket
+from core.models.venues import Venue, VenueStaff
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Drop",
+    "Event",
+    "Hold",
+    "Order",
+    "Payment",
+    "ProcessedWebhookEvent",
+    "Role",
+    "Ticket",
+    "TicketTier",
+    "User",
+    "Venue",
+    "VenueStaff",
+]

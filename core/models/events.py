@@ -1,0 +1,85 @@
+"""Events, their ticket tiers, and the drops that sell them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Identity,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, CreatedAt
+
+
+class Event(CreatedAt, Base):
+    __tablename__ = "events"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'published', 'cancelled')", name="status"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+
+
+class TicketTier(CreatedAt, Base):
+    __tablename__ = "ticket_tiers"
+    __table_args__ = (
+        UniqueConstraint("event_id", "name"),
+        CheckConstraint("price_cents >= 0", name="price_not_negative"),
+        CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+        CheckConstraint("per_fan_limit >= 1", name="per_fan_limit_positive"),
+        # The ledger's own guard against oversell (ARCHITECTURE.md promise 1):
+        # whatever Redis believes, Postgres never records more sold than exist.
+        CheckConstraint("sold >= 0 AND sold <= capacity", name="sold_within_capacity"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    price_cents: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    capacity: Mapped[int]
+    per_fan_limit: Mapped[int]
+    sold: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class Drop(CreatedAt, Base):
+    __tablename__ = "drops"
+    __table_args__ = (
+        CheckConstraint("mode IN ('direct', 'lottery')", name="mode"),
+        CheckConstraint(
+            "state IN ('scheduled', 'paused', 'closed', 'sold_out', 'cancelled')", name="state"
+        ),
+        CheckConstraint("prequeue_opens_at <= opens_at", name="prequeue_before_open"),
+        CheckConstraint("closes_at > opens_at", name="closes_after_open"),
+        CheckConstraint("admit_per_minute > 0", name="admit_per_minute_positive"),
+        CheckConstraint("max_active > 0", name="max_active_positive"),
+        CheckConstraint("session_seconds > 0", name="session_seconds_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id"), index=True)
+    mode: Mapped[str] = mapped_column(String(10))
+    prequeue_opens_at: Mapped[datetime]
+    opens_at: Mapped[datetime]
+    closes_at: Mapped[datetime]
+    admit_per_minute: Mapped[int]
+    max_active: Mapped[int]
+    session_seconds: Mapped[int]
+    hold_seconds: Mapped[int] = mapped_column(default=600, server_default="600")
+    # What the operator decided; the phase a fan sees also depends on the clock
+    # (see core.drop_phase.drop_phase).
+    state: Mapped[str] = mapped_column(String(20), default="scheduled")

@@ -1,0 +1,26 @@
+"""Venues and the users who administer or scan for them."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, CreatedAt
+
+
+class Venue(CreatedAt, Base):
+    __tablename__ = "venues"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    city: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+
+
+class VenueStaff(CreatedAt, Base):
+    __tablename__ = "venue_staff"
+    __table_args__ = (CheckConstraint("role IN ('venue_admin', 'scanner')", name="role"),)
+
+    venue_id: Mapped[int] = mapped_column(ForeignKey("venues.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(20))

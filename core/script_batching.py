@@ -1,0 +1,120 @@
+"""Auto-pipelining for hot scripts: concurrent calls made in the same event-loop turn go
+to Redis as one pipeline (one write, one read) instead of one round trip each.
+
+redis-py spends far more CPU per command than Redis does (ARCHITECTURE.md: ~165 us
+of Python per EVALSHA in a join endpoint); a herd of joins on one gateway process
+shares that cost this way. Each call is still its own atomic script, with its own
+result or error, so callers see exactly what ScriptRegistry.run would give them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import NoScriptError, ResponseError
+
+from core.resp import pack_evalsha
+from core.scripts import ScriptRegistry, parse_script_error
+
+MAX_BATCH = 256
+
+Call = tuple[str, list[str], list[Any], "asyncio.Future[Any]"]
+
+
+class ScriptBatcher:
+    def __init__(self, registry: ScriptRegistry, *, max_batch: int = MAX_BATCH) -> None:
+        self.registry = registry
+        self.max_batch = max_batch
+        self._pending: list[Call] = []
+        self._scheduled = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
+        self.registry.check_keys(name, keys)
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending.append((name, keys, args, future))
+        if len(self._pending) >= self.max_batch:
+            self._flush()
+        elif not self._scheduled:
+            self._scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._scheduled = False
+        batch, self._pending = self._pending, []
+        if batch:
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[Call]) -> None:
+        if len(batch) == 1:
+            name, keys, args, future = batch[0]
+            await self._settle_single(name, keys, args, future)
+            return
+        try:
+            if isinstance(self.registry.client, Redis):
+                replies = await self._single_node_round_trip(self.registry.client, batch)
+            else:
+                replies = await self._cluster_round_trip(batch)
+        except Exception as exc:  # the connection failed: every caller learns it
+            for *_, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (name, keys, args, future), reply in zip(batch, replies, strict=True):
+            if isinstance(reply, NoScriptError):
+                # First use on this server (or after a restart): load it the slow way.
+                await self._settle_single(name, keys, args, future)
+            elif isinstance(reply, ResponseError):
+                future.set_exception(parse_script_error(str(reply)) or reply)
+            else:
+                future.set_result(reply)
+
+    async def _single_node_round_trip(self, client: Redis, batch: list[Call]) -> list[Any]:
+        """One write of the whole batch, then its replies in order, on one pooled connection.
+
+        Packed here rather than through redis-py's Pipeline, which costs about three
+        times as much CPU per command (core.resp). Error replies are per call.
+        """
+        packed = b"".join(pack_evalsha(self.registry.sha(name), keys, args)
+                          for name, keys, args, _ in batch)
+        pool = client.connection_pool
+        connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+        try:
+            await connection.send_packed_command(packed, check_health=False)
+            replies: list[Any] = []
+            # One deadline for the batch, not a timer per reply.
+            async with asyncio.timeout(connection.socket_timeout):
+                for _ in batch:
+                    try:
+                        replies.append(await connection.read_response(timeout=math.inf))
+                    except ResponseError as error:  # its bytes were read: the stream is intact
+                        replies.append(error)
+            return replies
+        except BaseException:
+            # A half-read batch leaves replies on the socket; never reuse it.
+            await connection.disconnect(nowait=True)
+            raise
+        finally:
+            await pool.release(connection)
+
+    async def _cluster_round_trip(self, batch: list[Call]) -> list[Any]:
+        pipe = self.registry.client.pipeline(transaction=False)
+        for name, keys, args, _ in batch:
+            # execute_command, not .evalsha: redis-py's cluster pipeline blocks the
+            # named method, yet routes EVALSHA by its KEYS (one slot per drop).
+            pipe.execute_command("EVALSHA", self.registry.sha(name), len(keys), *keys, *args)
+        return list(await pipe.execute(raise_on_error=False))
+
+    async def _settle_single(self, name: str, keys: list[str], args: list[Any],
+                             future: asyncio.Future[Any]) -> None:
+        try:
+            future.set_result(await self.registry.run(name, keys, args))
+        except Exception as exc:
+            future.set_exception(exc)
