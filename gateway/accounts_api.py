@@ -13,6 +13,7 @@ from accounts import users as accounts
 from accounts.tokens import SESSION_SALT
 from gateway.auth import SESSION_COOKIE, require_user, signer
 from gateway.bodies import StrictBody, read_json
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.serialize import user_json
 
@@ -34,7 +35,7 @@ class LoginBody(StrictBody):
 async def signup(request: Request) -> Response:
     """Create a fan account."""
     body = await read_json(request, SignUpBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         user = await accounts.sign_up(
             session, email=body.email, password=body.password, name=body.name
         )
@@ -45,9 +46,9 @@ async def signup(request: Request) -> Response:
 async def login(request: Request) -> Response:
     """Sign in: returns a bearer token and sets a session cookie."""
     body = await read_json(request, LoginBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         user = await accounts.authenticate(session, email=body.email, password=body.password)
-    settings = request.app.state.settings
+    settings = services_of(request).settings
     token = signer(request).issue(user.id)
     response = JSONResponse(
         {"token": token, "user": user_json(user), "expires_in": settings.token_ttl_seconds}

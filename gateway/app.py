@@ -12,10 +12,8 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
+from bootstrap.services import open_services
 from core.clock import utcnow
-from core.db import create_engine, create_sessionmaker
-from core.redis_client import close_redis, create_redis
-from core.scripts import ScriptRegistry
 from core.settings import Settings
 from gateway import (
     accounts_api,
@@ -61,35 +59,20 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        redis = create_redis(settings.redis_url or "", cluster=settings.redis_cluster)
-        engine = create_engine(settings.database_url or "")
-        app.state.redis = redis
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.scripts = ScriptRegistry(redis)
-        try:
-            # Parts' background tasks stop before the connections they use close.
-            async with contextlib.AsyncExitStack() as stack:
-                for hook in app.state.lifespan_hooks:
-                    await stack.enter_async_context(hook(app))
-                yield
-        finally:
-            await close_redis(redis)
-            await engine.dispose()
+        # The position hub stops before the connections it reads through close.
+        async with (
+            open_services(settings, clock=clock) as services,
+            queue_api.queue_runtime_lifespan(services) as runtime,
+        ):
+            app.state.services = services
+            app.state.queue_runtime = runtime
+            yield
 
-    routes = all_routes()
     app = Starlette(
-        routes=routes,
+        routes=all_routes(),
         middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.clock = clock
-    # Each part module may export `lifespan_hooks`: callables taking the app and
-    # returning an async context manager (background tasks tied to the app's life).
-    app.state.lifespan_hooks = [
-        hook for part in PARTS for hook in getattr(part, "lifespan_hooks", [])
-    ]
     app.add_middleware(RequestMetrics, router=app.router)
     return app

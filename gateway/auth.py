@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 
 from accounts.tokens import SESSION_SALT, CredentialError, TokenSigner
 from core.models import User
+from gateway.context import services_of
 from gateway.problems import Problem
 
 SESSION_COOKIE = "tq_session"
@@ -22,7 +23,7 @@ class CurrentUser:
 
 
 def signer(conn: HTTPConnection) -> TokenSigner:
-    settings = conn.app.state.settings
+    settings = services_of(conn).settings
     return TokenSigner(settings.secret_key, settings.token_ttl_seconds)
 
 
@@ -62,7 +63,7 @@ async def optional_user(conn: HTTPConnection) -> CurrentUser | None:
     user_id = _credential_user_id(conn)
     if user_id is None:
         return None
-    async with conn.app.state.sessionmaker() as session:
+    async with services_of(conn).sessionmaker() as session:
         user = await session.get(User, user_id)
     if user is None:
         raise Problem(401, "this account no longer exists; sign in again")

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 from starlette.requests import Request
 
+from gateway.context import services_of
 from gateway.problems import Problem
 
 Body = TypeVar("Body", bound=BaseModel)
@@ -22,7 +23,7 @@ class StrictBody(BaseModel):
 
 
 def _limit(request: Request) -> int:
-    return int(request.app.state.settings.max_body_bytes)
+    return int(services_of(request).settings.max_body_bytes)
 
 
 async def read_raw_body(request: Request) -> bytes:

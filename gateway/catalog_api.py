@@ -13,6 +13,7 @@ from starlette.routing import Route
 import catalog
 from gateway.auth import optional_user, require_user
 from gateway.bodies import StrictBody, path_int, read_json
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.serialize import drop_json, drop_view_json, event_json, tier_json, venue_json
 
@@ -61,7 +62,7 @@ class DropBody(StrictBody):
 
 
 def _now(request: Request) -> datetime:
-    moment: datetime = request.app.state.clock()
+    moment: datetime = services_of(request).clock()
     return moment
 
 
@@ -70,7 +71,7 @@ async def create_venue(request: Request) -> Response:
     """Create a venue; a non-admin creator becomes its venue_admin."""
     user = await require_user(request)
     body = await read_json(request, VenueBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         venue = await catalog.create_venue(
             session, user, name=body.name, city=body.city, timezone=body.timezone
         )
@@ -83,7 +84,7 @@ async def add_staff(request: Request) -> Response:
     user = await require_user(request)
     venue_id = path_int(request, "venue_id")
     body = await read_json(request, StaffBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         staff = await catalog.add_staff(
             session, user, venue_id=venue_id, email=body.email, role=body.role
         )
@@ -98,7 +99,7 @@ async def create_event(request: Request) -> Response:
     """Create an event (a draft unless `published` is true)."""
     user = await require_user(request)
     body = await read_json(request, EventBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         event = await catalog.create_event(
             session,
             user,
@@ -117,14 +118,14 @@ async def publish_event(request: Request) -> Response:
     """Publish a draft event so fans can see it and its drops."""
     user = await require_user(request)
     event_id = path_int(request, "event_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         event = await catalog.publish_event(session, user, event_id)
     return JSONResponse(event_json(event))
 
 
 async def list_events(request: Request) -> Response:
     """Published events, soonest first."""
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         events = await catalog.list_published_events(session)
     return JSONResponse({"events": [event_json(event) for event in events]})
 
@@ -133,7 +134,7 @@ async def get_event(request: Request) -> Response:
     """One event with its tiers (drafts only for their venue's admins)."""
     viewer = await optional_user(request)
     event_id = path_int(request, "event_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         event = await catalog.visible_event(session, viewer, event_id)
         tiers = await catalog.event_tiers(session, event.id)
     return JSONResponse({**event_json(event), "tiers": [tier_json(tier) for tier in tiers]})
@@ -145,7 +146,7 @@ async def create_tier(request: Request) -> Response:
     user = await require_user(request)
     event_id = path_int(request, "event_id")
     body = await read_json(request, TierBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         tier = await catalog.create_tier(
             session,
             user,
@@ -174,7 +175,7 @@ async def create_drop(request: Request) -> Response:
         session_seconds=body.session_seconds,
         hold_seconds=body.hold_seconds,
     )
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         drop = await catalog.create_drop(session, user, event_id=body.event_id, schedule=schedule)
     return JSONResponse(drop_json(drop, _now(request)), status_code=201)
 
@@ -183,7 +184,7 @@ async def get_drop(request: Request) -> Response:
     """A drop with its event, venue, tiers and current state (public once published)."""
     viewer = await optional_user(request)
     drop_id = path_int(request, "drop_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         view = await catalog.visible_drop(session, viewer, drop_id)
     return JSONResponse(drop_view_json(view, _now(request)))
 
@@ -193,7 +194,7 @@ async def my_venues(request: Request) -> Response:
     """The venues the caller works for, with their events, tiers and drops."""
     user = await require_user(request)
     now = _now(request)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         overviews = await catalog.staff_venues(session, user)
     return JSONResponse(
         {

@@ -14,6 +14,7 @@ import catalog
 from core.clock import to_ms
 from gateway.auth import require_user
 from gateway.bodies import path_int
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.serialize import drop_json
 from gateway.templating import templates
@@ -25,10 +26,10 @@ async def drop_stats(request: Request) -> Response:
     """Live queue numbers of a drop: line, pre-queue, passes, admission rate (venue admins)."""
     user = await require_user(request)
     drop_id = path_int(request, "drop_id")
-    now = request.app.state.clock()
-    async with request.app.state.sessionmaker() as session:
+    now = services_of(request).clock()
+    async with services_of(request).sessionmaker() as session:
         view = await catalog.managed_drop(session, user, drop_id)
-    status = await read_status(request.app.state.scripts, drop_id, now_ms=to_ms(now))
+    status = await read_status(services_of(request).scripts, drop_id, now_ms=to_ms(now))
     observed = status.admission_rate_per_minute() if status.synced else None
     return JSONResponse(
         {

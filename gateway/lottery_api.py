@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -17,6 +14,7 @@ from catalog import managed_drop
 from gateway import lottery_pages
 from gateway.auth import optional_user, require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from lottery import entries as lottery_entries
@@ -46,12 +44,12 @@ class EntryBody(StrictBody):
 
 
 def _now(request: Request) -> datetime:
-    moment: datetime = request.app.state.clock()
+    moment: datetime = services_of(request).clock()
     return moment
 
 
 def _payments(request: Request) -> HeldPayments:
-    payments: HeldPayments | None = getattr(request.app.state, "lottery_payments", None)
+    payments: HeldPayments | None = services_of(request).lottery_payments
     if payments is None:
         raise Problem(503, "payments are not configured (STRIPE_API_KEY); entries are closed",
                       headers={"Retry-After": "60"})
@@ -72,7 +70,7 @@ async def configure(request: Request) -> Response:
     wanted = LotterySettings(draw_at=body.draw_at, public_randomness=body.public_randomness,
                              max_quantity_per_entry=body.max_quantity_per_entry,
                              allow_capture_now=body.allow_capture_now)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         result = await configure_lottery(session, user, drop_id, wanted, now=_now(request))
         view = await managed_drop(session, user, drop_id)
     return JSONResponse({**lottery_json(result.lottery, view.drop),
@@ -83,7 +81,7 @@ async def get_lottery(request: Request) -> Response:
     """A lottery's public settings: window, draw time, commitment, entry count once sealed."""
     viewer = await optional_user(request)
     drop_id = path_int(request, "drop_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         view, lottery = await visible_lottery(session, viewer, drop_id)
     return JSONResponse({**lottery_json(lottery, view.drop),
                          "capture_note": CAPTURE_NOTES[lottery.capture_mode]})
@@ -94,7 +92,7 @@ async def progress(request: Request) -> Response:
     """Entries, outcomes and settlement progress, for the venue."""
     user = await require_user(request)
     drop_id = path_int(request, "drop_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         view = await managed_drop(session, user, drop_id)
         lottery = await lottery_for_view(session, view)
         counts = await settlement_progress(session, drop_id)
@@ -108,7 +106,7 @@ async def get_draw(request: Request) -> Response:
     """
     viewer = await optional_user(request)
     drop_id = path_int(request, "drop_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         view, lottery = await visible_lottery(session, viewer, drop_id)
         document = await draw_document(session, lottery, view.drop)
     return JSONResponse(document)
@@ -122,9 +120,9 @@ async def enter(request: Request) -> Response:
     body = await read_json(request, EntryBody)
     try:
         entry = await lottery_entries.enter_lottery(
-            request.app.state.sessionmaker, _payments(request), user_id=user_id,
+            services_of(request).sessionmaker, _payments(request), user_id=user_id,
             drop_id=drop_id, tier_id=body.tier_id, quantity=body.quantity,
-            payment_method=body.payment_method, clock=request.app.state.clock)
+            payment_method=body.payment_method, clock=services_of(request).clock)
     except AuthorisationDeclined as exc:
         raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \
             from exc
@@ -135,25 +133,10 @@ async def enter(request: Request) -> Response:
 async def list_my_entries(request: Request) -> Response:
     """Your lottery entries: entered, won or lost, and what happened to the money."""
     user_id = require_user_id(request)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         entries = await lottery_entries.my_entries(session, user_id)
     return JSONResponse({"entries": [entry_json(entry) for entry in entries]})
 
-
-@contextlib.asynccontextmanager
-async def held_payments(app: Starlette) -> AsyncIterator[None]:
-    settings = app.state.settings
-    payments = (HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
-                if settings.stripe_api_key else None)
-    app.state.lottery_payments = payments
-    try:
-        yield
-    finally:
-        if payments is not None:
-            await payments.close()
-
-
-lifespan_hooks = [held_payments]
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id}/lottery", configure, methods=["PUT"], name="configure_lottery"),

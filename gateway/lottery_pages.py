@@ -18,6 +18,7 @@ from catalog.authz import can_manage_venue
 from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
+from gateway.context import services_of
 from lottery.config import CAPTURE_NOTES
 from lottery.models import LotteryDrop
 from lottery.published import lottery_json
@@ -36,7 +37,7 @@ async def fan_page(request: Request) -> Response:
     drop_id = path_int(request, "drop_id")
     try:
         viewer = await optional_user(request)
-        async with request.app.state.sessionmaker() as session:
+        async with services_of(request).sessionmaker() as session:
             view = await visible_drop(session, viewer, drop_id)
             lottery = await session.get(LotteryDrop, drop_id)
     except DomainError:
@@ -57,7 +58,7 @@ async def venue_page(request: Request) -> Response:
         viewer = await optional_user(request)
         if viewer is None:
             return _message(request, 401, "Sign in", "Sign in as this venue's admin first.")
-        async with request.app.state.sessionmaker() as session:
+        async with services_of(request).sessionmaker() as session:
             view = await visible_drop(session, viewer, drop_id)
             allowed = await can_manage_venue(session, viewer, view.event.venue_id)
             lottery = await session.get(LotteryDrop, drop_id)

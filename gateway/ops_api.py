@@ -11,12 +11,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway.context import services_of
 from gateway.openapi import openapi_spec
 
 
 async def _check_redis(request: Request) -> str:
     try:
-        await asyncio.wait_for(request.app.state.redis.ping(), timeout=2)
+        await asyncio.wait_for(services_of(request).redis.ping(), timeout=2)
     except Exception as exc:  # any failure means "not ok", reported, not raised
         return f"error: {type(exc).__name__}"
     return "ok"
@@ -24,7 +25,7 @@ async def _check_redis(request: Request) -> str:
 
 async def _check_postgres(request: Request) -> str:
     try:
-        async with request.app.state.engine.connect() as conn:
+        async with services_of(request).engine.connect() as conn:
             await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
     except Exception as exc:  # any failure means "not ok", reported, not raised
         return f"error: {type(exc).__name__}"

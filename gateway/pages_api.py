@@ -12,13 +12,14 @@ from starlette.routing import BaseRoute, Route
 import catalog
 from core.drop_phase import drop_phase
 from core.models import Drop, Venue
+from gateway.context import services_of
 from gateway.templating import templates
 
 
 async def home(request: Request) -> Response:
     """Upcoming published events and their drops."""
-    now = request.app.state.clock()
-    async with request.app.state.sessionmaker() as session:
+    now = services_of(request).clock()
+    async with services_of(request).sessionmaker() as session:
         events = await catalog.list_published_events(session, limit=50)
         items: list[dict[str, Any]] = []
         for event in events:

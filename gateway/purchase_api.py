@@ -8,14 +8,11 @@ reserve_hold checks it is live inside the same atomic script as the stock).
 
 from __future__ import annotations
 
-import contextlib
 import uuid
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,11 +21,12 @@ from catalog import managed_event
 from gateway import purchase_pages, purchase_webhooks
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.purchase_serialize import checkout_json, hold_json, order_json, progress_json
 from purchase import cancellation, checkout, holds, orders
-from purchase.context import PurchaseContext, build_context
+from purchase.context import PurchaseContext
 
 PASS_HEADER = "x-admission-pass"
 
@@ -52,12 +50,12 @@ class CancelBody(StrictBody):
 
 
 def purchase_context(request: Request) -> PurchaseContext:
-    context: PurchaseContext = request.app.state.purchase
+    context: PurchaseContext = services_of(request).purchase
     return context
 
 
 def _now(request: Request) -> datetime:
-    moment: datetime = request.app.state.clock()
+    moment: datetime = services_of(request).clock()
     return moment
 
 
@@ -151,19 +149,6 @@ async def cancellation_progress(request: Request) -> Response:
         await managed_event(session, user, event_id)
     return JSONResponse(progress_json(await cancellation.progress(context, event_id)))
 
-
-@contextlib.asynccontextmanager
-async def purchase_lifespan(app: Starlette) -> AsyncIterator[None]:
-    context = build_context(app.state.settings, app.state.scripts, app.state.sessionmaker,
-                            clock=app.state.clock)
-    app.state.purchase = context
-    try:
-        yield
-    finally:
-        await context.aclose()
-
-
-lifespan_hooks = [purchase_lifespan]
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id}/holds", create_hold, methods=["POST"]),

@@ -14,6 +14,7 @@ from catalog import visible_drop
 from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
+from gateway.context import services_of
 from gateway.problems import Problem
 from gateway.templating import templates
 
@@ -32,7 +33,7 @@ async def buy_page(request: Request) -> Response:
     except Problem:
         viewer = None
     try:
-        async with request.app.state.sessionmaker() as session:
+        async with services_of(request).sessionmaker() as session:
             view = await visible_drop(session, viewer, drop_id)
     except DomainError:
         return templates.TemplateResponse(request, "queue_missing.html", {}, status_code=404)

@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.bodies import read_raw_body
+from gateway.context import services_of
 from gateway.openapi import documented
 from purchase.webhooks import handle_webhook
 
@@ -17,8 +18,8 @@ from purchase.webhooks import handle_webhook
 async def stripe_webhook(request: Request) -> Response:
     """Stripe events (Stripe-Signature on the raw body; replays and stale events change nothing)."""
     payload = await read_raw_body(request)
-    now: datetime = request.app.state.clock()
-    outcome = await handle_webhook(request.app.state.purchase, payload,
+    now: datetime = services_of(request).clock()
+    outcome = await handle_webhook(services_of(request).purchase, payload,
                                    request.headers.get("stripe-signature"), now=now)
     return JSONResponse({"received": True, "outcome": outcome})
 

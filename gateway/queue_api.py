@@ -6,22 +6,23 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, model_validator
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bootstrap.services import Services
 from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
 from gateway import queue_metrics as metrics
 from gateway.auth import SESSION_COOKIE, require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
+from gateway.context import QueueRuntime, queue_runtime, services_of
 from gateway.metric_children import child
 from gateway.openapi import documented
 from gateway.problems import Problem
@@ -54,21 +55,21 @@ class PacingBody(StrictBody):
 
 
 def _signer(conn: Request | WebSocket) -> CredentialSigner:
-    return CredentialSigner(conn.app.state.settings.secret_key)
+    return CredentialSigner(services_of(conn).settings.secret_key)
 
 
 def _hub(conn: Request | WebSocket) -> QueueHub:
-    hub: QueueHub = conn.app.state.queue_hub
+    hub: QueueHub = queue_runtime(conn).hub
     return hub
 
 
 def _now_ms(conn: Request | WebSocket) -> int:
-    return to_ms(conn.app.state.clock())
+    return to_ms(services_of(conn).clock())
 
 
 def _fan_from_ticket(conn: Request | WebSocket, token: str, drop_id: int,
                      fan_id: int | None = None) -> int:
-    ttl = conn.app.state.settings.queue_ticket_ttl_seconds
+    ttl = services_of(conn).settings.queue_ticket_ttl_seconds
     return _signer(conn).read_queue_ticket(token, drop_id=drop_id, ttl_seconds=ttl,
                                            fan_id=fan_id).fan_id
 
@@ -83,9 +84,10 @@ async def join_queue(request: Request) -> Response:
     fan_id = require_user_id(request)
     drop_id = path_int(request, "drop_id")
     now_ms = _now_ms(request)
-    state = request.app.state
-    place = await waiting_room.join(state.redis, state.scripts, state.sessionmaker, drop_id,
-                                    fan_id, now_ms=now_ms, runner=state.queue_batcher)
+    services = services_of(request)
+    place = await waiting_room.join(services.redis, services.scripts, services.sessionmaker,
+                                    drop_id, fan_id, now_ms=now_ms,
+                                    runner=queue_runtime(request).batcher)
     status = await _hub(request).status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)
@@ -116,7 +118,7 @@ async def poll_queue(request: Request) -> Response:
     drop_id = path_int(request, "drop_id")
     fan_id = _polling_fan(request, drop_id)
     now_ms = _now_ms(request)
-    scripts = request.app.state.scripts
+    scripts = services_of(request).scripts
     standing = await waiting_room.standing_of(scripts, drop_id, fan_id, now_ms=now_ms,
                                               mark_present=True)
     status = await _hub(request).status(drop_id, now_ms)
@@ -137,7 +139,7 @@ async def leave_queue(request: Request) -> Response:
     """Leave the line (your place is given up; joining again puts you at the back)."""
     drop_id = path_int(request, "drop_id")
     fan_id = _polling_fan(request, drop_id)
-    removed = await leave_line(request.app.state.scripts, drop_id, [fan_id])
+    removed = await leave_line(services_of(request).scripts, drop_id, [fan_id])
     return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
 
 
@@ -183,7 +185,7 @@ async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | N
         return None
     hub, now_ms = _hub(websocket), _now_ms(websocket)
     # Auto-pipelined: a reconnect storm shares round trips.
-    readout = await read_fans(websocket.app.state.queue_batcher, drop_id, [fan_id],
+    readout = await read_fans(queue_runtime(websocket).batcher, drop_id, [fan_id],
                               now_ms=now_ms)
     subscriber = Subscriber(websocket=websocket, fan_id=fan_id)
     subscriber.rebase(readout.standings[0], readout.admitted_total, readout.departed_total)
@@ -212,10 +214,10 @@ class QueueSocket:
 async def _change_state(request: Request, action: str) -> Response:
     user = await require_user(request)
     drop_id = path_int(request, "drop_id")
-    state = request.app.state
-    async with state.sessionmaker() as session:
-        drop = await controls.change_state(session, state.redis, user, drop_id, action)
-    return JSONResponse(drop_json(drop, state.clock()))
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        drop = await controls.change_state(session, services.redis, user, drop_id, action)
+    return JSONResponse(drop_json(drop, services.clock()))
 
 
 @documented(auth="venue_admin")
@@ -242,12 +244,12 @@ async def change_pacing(request: Request) -> Response:
     user = await require_user(request)
     drop_id = path_int(request, "drop_id")
     body = await read_json(request, PacingBody)
-    state = request.app.state
-    async with state.sessionmaker() as session:
-        drop = await controls.change_pacing(session, state.redis, user, drop_id,
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        drop = await controls.change_pacing(session, services.redis, user, drop_id,
                                             admit_per_minute=body.admit_per_minute,
                                             max_active=body.max_active)
-    return JSONResponse(drop_json(drop, state.clock()))
+    return JSONResponse(drop_json(drop, services.clock()))
 
 
 @documented(auth="venue_admin")
@@ -255,30 +257,22 @@ async def revoke_fan_pass(request: Request) -> Response:
     """Revoke a fan's admission pass; it stops working at once."""
     user = await require_user(request)
     drop_id, fan_id = path_int(request, "drop_id"), path_int(request, "fan_id")
-    state = request.app.state
-    async with state.sessionmaker() as session:
-        revoked = await controls.revoke_fan_pass(session, state.scripts, user, drop_id, fan_id,
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        revoked = await controls.revoke_fan_pass(session, services.scripts, user, drop_id, fan_id,
                                                  now_ms=_now_ms(request))
     return JSONResponse({"revoked": revoked})
 
 
-def _hub_hook(app: Starlette) -> contextlib.AbstractAsyncContextManager[Any]:
-    settings = app.state.settings
-
-    @contextlib.asynccontextmanager
-    async def hub_lifespan() -> AsyncIterator[None]:
-        hub = QueueHub(app.state.scripts, CredentialSigner(settings.secret_key), app.state.clock,
-                       interval_s=settings.admission_tick_ms / 2000,
-                       heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
-        app.state.queue_hub = hub
-        app.state.queue_batcher = ScriptBatcher(app.state.scripts)
-        async with running_hub(hub):
-            yield
-
-    return hub_lifespan()
-
-
-lifespan_hooks = [_hub_hook]
+@contextlib.asynccontextmanager
+async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRuntime]:
+    """The process's position hub (one read per drop per tick) and the herd's batcher."""
+    settings = services.settings
+    hub = QueueHub(services.scripts, CredentialSigner(settings.secret_key), services.clock,
+                   interval_s=settings.admission_tick_ms / 2000,
+                   heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
+    async with running_hub(hub):
+        yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts))
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id}/queue", join_queue, methods=["POST"]),

@@ -11,6 +11,7 @@ from core.drop_phase import drop_phase
 from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.bodies import path_int
+from gateway.context import services_of
 from gateway.problems import Problem
 from gateway.templating import templates
 
@@ -23,13 +24,13 @@ async def drop_page(request: Request) -> Response:
     except Problem:
         viewer = None  # a stale cookie: show the page with a sign-in link
     try:
-        async with request.app.state.sessionmaker() as session:
+        async with services_of(request).sessionmaker() as session:
             view = await visible_drop(session, viewer, drop_id)
     except DomainError:
         return templates.TemplateResponse(request, "queue_missing.html", {}, status_code=404)
     if view.drop.mode == "lottery":
         return RedirectResponse(f"/drops/{drop_id}/lottery", status_code=303)
     return templates.TemplateResponse(request, "drop.html", {
-        "view": view, "phase": drop_phase(view.drop, request.app.state.clock()).value,
+        "view": view, "phase": drop_phase(view.drop, services_of(request).clock()).value,
         "signed_in": viewer is not None,
     })

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from catalog.authz import require_venue_admin
-from core.keys import ticket_signing_seed
 from gateway import scanner_pages
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, path_int, read_json
+from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from scanner import bundle, checkin, keyring, offline, tickets
@@ -56,29 +53,18 @@ class RotateBody(StrictBody):
     revoke_previous: bool = False
 
 
-@contextlib.asynccontextmanager
-async def _load_keyring(app: Starlette) -> AsyncIterator[None]:
-    settings = app.state.settings
-    seed = ticket_signing_seed(settings.keys_dir, create=not settings.is_production)
-    app.state.ticket_keyring = keyring.KeyRing(seed)
-    yield
-
-
-lifespan_hooks = [_load_keyring]
-
-
 def _keyring(request: Request) -> keyring.KeyRing:
-    ring: keyring.KeyRing = request.app.state.ticket_keyring
+    ring: keyring.KeyRing = services_of(request).ticket_keyring
     return ring
 
 
 def _now(request: Request) -> datetime:
-    moment: datetime = request.app.state.clock()
+    moment: datetime = services_of(request).clock()
     return moment
 
 
 def _period(request: Request) -> int:
-    return int(request.app.state.settings.scanner_code_period_s)
+    return int(services_of(request).settings.scanner_code_period_s)
 
 
 @documented(body=ScanBody, auth="scanner")
@@ -91,10 +77,10 @@ async def scan(request: Request) -> Response:
     require_user_id(request)
     body = await read_json(request, ScanBody)
     now = _now(request)
-    await check_scan_rate(request.app.state.redis, body.device_id, now=now,
-                          limit_per_minute=request.app.state.settings.scanner_rate_per_minute)
+    await check_scan_rate(services_of(request).redis, body.device_id, now=now,
+                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
     user = await require_user(request)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         answer = await checkin.scan_online(
             session, _keyring(request), user, payload=body.payload, gate=body.gate,
             device_id=body.device_id, nonce=body.nonce, event_id=body.event_id, now=now,
@@ -111,7 +97,7 @@ async def scanner_bundle(request: Request) -> Response:
     user = await require_user(request)
     event_id = path_int(request, "event_id")
     include = request.query_params.get("tickets", "") in {"1", "true"}
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         body = await bundle.scanner_bundle(session, _keyring(request), user, event_id,
                                            now=_now(request), period_s=_period(request),
                                            include_tickets=include)
@@ -127,12 +113,12 @@ async def offline_scans(request: Request) -> Response:
     if any(item.scanned_at.tzinfo is None for item in body.scans):
         raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
     now = _now(request)
-    await check_scan_rate(request.app.state.redis, body.device_id, now=now,
-                          limit_per_minute=request.app.state.settings.scanner_rate_per_minute)
+    await check_scan_rate(services_of(request).redis, body.device_id, now=now,
+                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
     user = await require_user(request)
     scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,
                                  scanned_at=item.scanned_at) for item in body.scans]
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         answers = await offline.upload_offline_scans(
             session, _keyring(request), user, event_id=event_id, device_id=body.device_id,
             scans=scans, now=now, period_s=_period(request))
@@ -144,7 +130,7 @@ async def scan_conflicts(request: Request) -> Response:
     """Tickets admitted twice by gates that were offline, with which admission was kept."""
     user = await require_user(request)
     event_id = path_int(request, "event_id")
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)
         conflicts = await offline.list_conflicts(session, event_id)
@@ -157,7 +143,7 @@ async def rotate_key(request: Request) -> Response:
     user = await require_user(request)
     event_id = path_int(request, "event_id")
     body = await read_json(request, RotateBody)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)
         key_id = await keyring.rotate(session, event_id, now=_now(request),
@@ -170,7 +156,7 @@ async def rotate_key(request: Request) -> Response:
 async def scannable_events(request: Request) -> Response:
     """Events the caller may scan for (published, not yet over)."""
     user = await require_user(request)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         events = await bundle.scannable_events(session, user, now=_now(request))
     return JSONResponse({"events": events})
 
@@ -179,7 +165,7 @@ async def scannable_events(request: Request) -> Response:
 async def my_tickets(request: Request) -> Response:
     """The signed-in fan's tickets, with event, tier and check-in time."""
     user_id = require_user_id(request)
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         found = await tickets.fan_tickets(session, user_id)
     return JSONResponse({"tickets": found})
 
@@ -189,7 +175,7 @@ async def ticket_code(request: Request) -> Response:
     """The ticket's QR for the current period (SVG + text); fetch again when it expires."""
     user_id = require_user_id(request)
     ticket_id = str(request.path_params["ticket_id"])
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         code = await tickets.live_code(session, _keyring(request), user_id, ticket_id,
                                        now=_now(request), period_s=_period(request))
     return JSONResponse(code, headers={"Cache-Control": "no-store"})
@@ -200,7 +186,7 @@ async def reissue(request: Request) -> Response:
     """Replace a ticket with a new one; the old id joins the revocation list."""
     user = await require_user(request)
     ticket_id = str(request.path_params["ticket_id"])
-    async with request.app.state.sessionmaker() as session:
+    async with services_of(request).sessionmaker() as session:
         replacement = await tickets.reissue_ticket(session, user, ticket_id)
     return JSONResponse({"revoked": ticket_id, "ticket_id": replacement.id}, status_code=201)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +19,6 @@ from lottery.entries import sweep_abandoned
 from lottery.lifecycle import advance, due_lotteries
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions, finish_if_settled, settle_batch
-from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.lottery")
 
@@ -67,27 +66,16 @@ async def settler_pass(
     await sweep_abandoned(sessionmaker, payments, now=clock())
 
 
-def payments_from(ctx: WorkerContext) -> HeldPayments | None:
-    settings = ctx.settings
-    if not settings.stripe_api_key:
-        return None
-    return HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
-
-
-async def lottery_settler(ctx: WorkerContext) -> None:
-    payments = payments_from(ctx)
-    options = SettleOptions(worker_id=ctx.worker_id,
-                            concurrency=ctx.settings.lottery_settle_concurrency,
-                            lease=timedelta(seconds=ctx.settings.lottery_claim_seconds))
-    try:
-        while True:
-            try:
-                await settler_pass(ctx.sessionmaker, payments, options, ctx.clock)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("lottery settler pass failed; retrying next tick")
-            await asyncio.sleep(TICK_SECONDS)
-    finally:
-        if payments is not None:
-            await payments.close()
+async def lottery_settler(
+    sessionmaker: async_sessionmaker[AsyncSession], payments: HeldPayments | None,
+    options: SettleOptions, clock: Callable[[], datetime],
+) -> None:
+    """Draw, settle and finish due lotteries every tick until cancelled."""
+    while True:
+        try:
+            await settler_pass(sessionmaker, payments, options, clock)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("lottery settler pass failed; retrying next tick")
+        await asyncio.sleep(TICK_SECONDS)

@@ -17,10 +17,9 @@ from sqlalchemy import select
 
 from core.models import Hold, Order, Payment
 from purchase import cancellation, refunds, settlement
-from purchase.context import PurchaseContext, build_context
+from purchase.context import PurchaseContext
 from purchase.holds import sweep_drop
 from purchase.reconcile import drops_to_reconcile, reconcile_all
-from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.purchase.jobs")
 
@@ -31,28 +30,21 @@ REFUND_EVERY_S = 2.0
 SETTLE_AFTER = timedelta(seconds=30)
 
 
-def purchase_context(ctx: WorkerContext) -> PurchaseContext:
-    return build_context(ctx.settings, ctx.scripts, ctx.sessionmaker, clock=ctx.clock)
-
-
-async def hold_sweeper(ctx: WorkerContext) -> None:
-    context = purchase_context(ctx)
-    try:
-        reports = await reconcile_all(context, now=ctx.clock())
-        for drop_id, report in reports.items():
-            if report.differences:
-                log.warning("drop %s stock corrected at start: %s", drop_id, report.differences)
-        while True:
-            now = ctx.clock()
-            async with context.sessionmaker() as session:
-                drop_ids = await drops_to_reconcile(session, now=now - timedelta(hours=1))
-            for drop_id in drop_ids:
-                swept = await sweep_drop(context, drop_id, now=now)
-                if swept:
-                    log.info("drop %s: %d expired holds returned to stock", drop_id, len(swept))
-            await asyncio.sleep(SWEEP_EVERY_S)
-    finally:
-        await context.aclose()
+async def hold_sweeper(context: PurchaseContext) -> None:
+    """Rebuild stock from the ledger at start, then return expired holds every second."""
+    reports = await reconcile_all(context, now=context.clock())
+    for drop_id, report in reports.items():
+        if report.differences:
+            log.warning("drop %s stock corrected at start: %s", drop_id, report.differences)
+    while True:
+        now = context.clock()
+        async with context.sessionmaker() as session:
+            drop_ids = await drops_to_reconcile(session, now=now - timedelta(hours=1))
+        for drop_id in drop_ids:
+            swept = await sweep_drop(context, drop_id, now=now)
+            if swept:
+                log.info("drop %s: %d expired holds returned to stock", drop_id, len(swept))
+        await asyncio.sleep(SWEEP_EVERY_S)
 
 
 async def reconcile_payments(context: PurchaseContext, *, now: datetime, limit: int = 100) -> int:
@@ -92,24 +84,18 @@ async def settlement_expire(context: PurchaseContext, order_id: str) -> None:
             order.state, order.reason = "expired", "the hold expired before payment"
 
 
-async def payment_reconciler(ctx: WorkerContext) -> None:
-    context = purchase_context(ctx)
-    try:
-        while True:
-            if context.stripe is not None:
-                await reconcile_payments(context, now=ctx.clock())
-            await asyncio.sleep(RECONCILE_EVERY_S)
-    finally:
-        await context.aclose()
+async def payment_reconciler(context: PurchaseContext) -> None:
+    """Settle or expire orders whose fan never came back from paying."""
+    while True:
+        if context.stripe is not None:
+            await reconcile_payments(context, now=context.clock())
+        await asyncio.sleep(RECONCILE_EVERY_S)
 
 
-async def cancellation_refunder(ctx: WorkerContext) -> None:
-    context = purchase_context(ctx)
-    try:
-        while True:
-            if context.stripe is not None:
-                for event_id in await cancellation.unfinished_cancellations(context):
-                    await cancellation.refund_batch(context, event_id=event_id, now=ctx.clock())
-            await asyncio.sleep(REFUND_EVERY_S)
-    finally:
-        await context.aclose()
+async def cancellation_refunder(context: PurchaseContext) -> None:
+    """Carry on refunding cancelled events' orders until every one is done."""
+    while True:
+        if context.stripe is not None:
+            for event_id in await cancellation.unfinished_cancellations(context):
+                await cancellation.refund_batch(context, event_id=event_id, now=context.clock())
+        await asyncio.sleep(REFUND_EVERY_S)

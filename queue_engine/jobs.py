@@ -11,17 +11,34 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import to_ms
+from core.redis_client import RedisClient
+from core.scripts import ScriptRegistry
+from core.settings import Settings
 from queue_engine.admission import tick_drop
 from queue_engine.drop_config import live_drop_configs
 from queue_engine.lease import release_lease, take_lease
-from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.queue.admission")
 
 
-async def admission_tick(ctx: WorkerContext, held: set[int]) -> None:
+@dataclass(frozen=True)
+class AdmissionContext:
+    settings: Settings
+    redis: RedisClient
+    scripts: ScriptRegistry
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Callable[[], datetime]
+    worker_id: str  # names this process in leases
+
+
+async def admission_tick(ctx: AdmissionContext, held: set[int]) -> None:
     now = ctx.clock()
     async with ctx.sessionmaker() as session:
         configs = await live_drop_configs(session, now)
@@ -41,7 +58,7 @@ async def admission_tick(ctx: WorkerContext, held: set[int]) -> None:
             log.info("drop %s opened: pre-queue shuffled into the line", config.drop_id)
 
 
-async def admission_loop(ctx: WorkerContext) -> None:
+async def admission_loop(ctx: AdmissionContext) -> None:
     """Tick every `admission_tick_ms` until cancelled; release leases on the way out."""
     interval = ctx.settings.admission_tick_ms / 1000
     held: set[int] = set()

@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from core.redis_client import RedisClient, close_redis, create_redis
 from core.scripts import ScriptRegistry
 from core.settings import Settings
+from gateway.context import app_services
 from tests.support.apps import api_client, running_app
 from tests.support.processes import (
     RunningProcess,
@@ -124,7 +125,7 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 async def sessionmaker(app: Starlette) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = app.state.sessionmaker
+    maker: async_sessionmaker[AsyncSession] = app_services(app).sessionmaker
     return maker
 
 

@@ -2,8 +2,8 @@
 
 Commands that need servers resolve them the same way: REDIS_URL / DATABASE_URL
 when set, else the embedded servers under TICKETQ_HOME (never in production).
-Part-specific commands (reconcile, verify-draw, simulate) are imported lazily,
-so the core does not import the parts at import time.
+Every command is an imported function (PART_COMMANDS lists the parts' own), so a
+renamed command fails at import instead of when someone first runs it.
 """
 
 from __future__ import annotations
@@ -11,15 +11,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import importlib
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 
+import uvicorn
+
+from bootstrap.migrate import upgrade
 from core.embedded import EmbeddedServices
+from core.keys import generate_keys
 from core.settings import Settings, SettingsError
+from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS
+from loadtest.simulate import simulate_command
+from lottery.cli import verify_draw_command
+from purchase.cli import reconcile_command
+from ticketq.demo import run_demo, seed_demo
+from ticketq.worker import run_worker, select_jobs
 
 
 def resolve_servers(settings: Settings) -> Settings:
@@ -45,8 +54,6 @@ def export_servers(settings: Settings) -> None:
 
 
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
-    from bootstrap.migrate import upgrade
-
     settings = resolve_servers(settings)
     upgrade(settings.database_url or "")
     print("migrations applied (alembic upgrade heads)")
@@ -54,10 +61,6 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS
-
     settings.check_production()
     settings = resolve_servers(settings)
     export_servers(settings)
@@ -74,19 +77,19 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from ticketq.worker import JOBS, run_worker
-
     settings.check_production()
     settings = resolve_servers(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    jobs = [job for job in JOBS if not args.only or any(part in job for part in args.only)]
+    try:
+        jobs = select_jobs(args.only)
+    except ValueError as exc:
+        print(f"ticketq worker: {exc}", file=sys.stderr)
+        return 2
     asyncio.run(run_worker(settings, jobs))
     return 0
 
 
 def cmd_seed_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from ticketq.demo import seed_demo
-
     settings = resolve_servers(settings)
     result = asyncio.run(seed_demo(settings.database_url or ""))
     print(json.dumps(result, indent=2))
@@ -109,8 +112,6 @@ def cmd_services(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
-    from core.keys import generate_keys
-
     created = generate_keys(settings.keys_dir, force=args.force)
     for line in created:
         print(line)
@@ -118,19 +119,16 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    from ticketq.demo import run_demo
-
     return run_demo(settings, port=args.port)
 
 
-def _part_command(target: str) -> Callable[[Settings, argparse.Namespace], int]:
-    """A command implemented by a part, e.g. 'purchase.cli:reconcile_command'."""
+PartCommand = Callable[[Settings, argparse.Namespace], int]
+
+
+def _part_command(command: PartCommand) -> PartCommand:
+    """A command implemented by a part; its servers are resolved first when it needs them."""
 
     def run(settings: Settings, args: argparse.Namespace) -> int:
-        module_name, _, function_name = target.partition(":")
-        command: Callable[[Settings, argparse.Namespace], int] = getattr(
-            importlib.import_module(module_name), function_name
-        )
         asks_for_help = bool({"-h", "--help"} & set(args.rest))
         if args.needs_servers and not asks_for_help:
             settings = resolve_servers(settings)
@@ -181,19 +179,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-# Commands owned by parts: (name, "module:function", help, needs servers). The function
-# receives (settings, args) with `args.rest` holding its own arguments; servers are
-# resolved first (embedded ones started) when the command needs them.
-PART_COMMANDS: list[tuple[str, str, str, bool]] = [
-    ("reconcile", "purchase.cli:reconcile_command", "rebuild Redis stock from Postgres", True),
-    (
-        "verify-draw",
-        "lottery.cli:verify_draw_command",
-        "recompute a lottery draw from its published values",
-        True,
-    ),
+# Commands owned by parts: (name, function, help, needs servers). The function receives
+# (settings, args) with `args.rest` holding its own arguments; servers are resolved
+# first (embedded ones started) when the command needs them.
+PART_COMMANDS: list[tuple[str, PartCommand, str, bool]] = [
+    ("reconcile", reconcile_command, "rebuild Redis stock from Postgres", True),
+    ("verify-draw", verify_draw_command, "recompute a lottery draw from its published values",
+     True),
     # simulate starts its own stack under TICKETQ_HOME/simulate.
-    ("simulate", "loadtest.simulate:simulate_command", "rehearse a drop and print a report", False),
+    ("simulate", simulate_command, "rehearse a drop and print a report", False),
 ]
 
 

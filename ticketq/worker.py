@@ -1,116 +1,115 @@
 """`ticketq worker`: runs every part's background jobs until stopped.
 
-A job is `async def job(ctx: WorkerContext) -> None` that loops until cancelled.
-Parts list their jobs in JOBS below as "module:function"; the worker imports
-them lazily so the core never imports a part at import time.
+The jobs are a plain list of imported functions (JOBS): a renamed or broken job fails
+the worker at import, never silently at run time. Each entry hands its job only the
+services the job's signature names, taken from the one `Services` of this process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import os
 import signal
 import socket
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
-from core.clock import utcnow
-from core.db import create_engine, create_sessionmaker
-from core.redis_client import RedisClient, close_redis, create_redis
-from core.scripts import ScriptRegistry
+from bootstrap.services import Services, open_services
 from core.settings import Settings
+from lottery import jobs as lottery_jobs
+from lottery.settlement import SettleOptions
+from purchase import jobs as purchase_jobs
+from queue_engine import jobs as queue_jobs
 
 log = logging.getLogger("ticketq.worker")
 
-# Every background job, in start order. Missing modules are skipped with a log line.
-JOBS: list[str] = [
-    "queue_engine.jobs:admission_loop",
-    "purchase.jobs:hold_sweeper",
-    "purchase.jobs:payment_reconciler",
-    "purchase.jobs:cancellation_refunder",
-    "lottery.jobs:lottery_settler",
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    # Runs until cancelled; given the process's services and this worker's id.
+    run: Callable[[Services, str], Awaitable[None]]
+
+
+def _admission(services: Services, worker_id: str) -> Awaitable[None]:
+    return queue_jobs.admission_loop(queue_jobs.AdmissionContext(
+        settings=services.settings, redis=services.redis, scripts=services.scripts,
+        sessionmaker=services.sessionmaker, clock=services.clock, worker_id=worker_id,
+    ))
+
+
+def _lottery_settler(services: Services, worker_id: str) -> Awaitable[None]:
+    settings = services.settings
+    options = SettleOptions(worker_id=worker_id,
+                            concurrency=settings.lottery_settle_concurrency,
+                            lease=timedelta(seconds=settings.lottery_claim_seconds))
+    return lottery_jobs.lottery_settler(services.sessionmaker, services.lottery_payments,
+                                        options, services.clock)
+
+
+# Every background job, in start order.
+JOBS: list[Job] = [
+    Job("queue_engine.admission", _admission),
+    Job("purchase.hold_sweeper", lambda services, _: purchase_jobs.hold_sweeper(services.purchase)),
+    Job("purchase.payment_reconciler",
+        lambda services, _: purchase_jobs.payment_reconciler(services.purchase)),
+    Job("purchase.cancellation_refunder",
+        lambda services, _: purchase_jobs.cancellation_refunder(services.purchase)),
+    Job("lottery.settler", _lottery_settler),
 ]
 
 
-@dataclass
-class WorkerContext:
-    settings: Settings
-    redis: RedisClient
-    engine: AsyncEngine
-    sessionmaker: async_sessionmaker[AsyncSession]
-    scripts: ScriptRegistry
-    clock: Callable[[], datetime] = utcnow
-    # Identifies this process in leases, so another worker can take over when it dies.
-    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+def select_jobs(only: Sequence[str] | None) -> list[Job]:
+    """The jobs whose name contains one of `only` (all when empty); unknown words fail."""
+    if not only:
+        return list(JOBS)
+    unknown = [word for word in only if not any(word in job.name for job in JOBS)]
+    if unknown:
+        names = ", ".join(job.name for job in JOBS)
+        raise ValueError(f"no job matches {', '.join(unknown)}; jobs are: {names}")
+    return [job for job in JOBS if any(word in job.name for word in only)]
 
 
-Job = Callable[[WorkerContext], Awaitable[None]]
+def worker_id() -> str:
+    """Identifies this process in leases, so another worker can take over when it dies."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def load_jobs(names: list[str]) -> list[tuple[str, Job]]:
-    jobs = []
-    for name in names:
-        module_name, _, function_name = name.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            log.info("job %s not available (no module %s)", name, module_name)
-            continue
-        job = getattr(module, function_name, None)
-        if job is None:
-            log.info("job %s not available (no function %s)", name, function_name)
-            continue
-        jobs.append((name, job))
-    return jobs
-
-
-async def _supervise(name: str, job: Job, ctx: WorkerContext) -> None:
+async def _supervise(job: Job, services: Services, worker: str) -> None:
     """Restart a job that crashed, after a pause: one bad tick must not stop admissions."""
     while True:
         try:
-            await job(ctx)
+            await job.run(services, worker)
             return
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("job %s crashed; restarting in 1 s", name)
+            log.exception("job %s crashed; restarting in 1 s", job.name)
             await asyncio.sleep(1)
 
 
-async def run_worker(settings: Settings, job_names: list[str] | None = None) -> None:
-    redis = create_redis(settings.redis_url or "", cluster=settings.redis_cluster)
-    engine = create_engine(settings.database_url or "", pool_size=5)
-    ctx = WorkerContext(
-        settings=settings,
-        redis=redis,
-        engine=engine,
-        sessionmaker=create_sessionmaker(engine),
-        scripts=ScriptRegistry(redis),
-    )
+async def run_worker(settings: Settings, jobs: Sequence[Job] = JOBS) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    jobs = load_jobs(job_names if job_names is not None else JOBS)
-    log.info("worker %s running jobs: %s", ctx.worker_id, ", ".join(n for n, _ in jobs) or "none")
-    tasks = [asyncio.create_task(_supervise(name, job, ctx), name=name) for name, job in jobs]
-    try:
-        await stop.wait()
-    finally:
-        for task in tasks:
-            task.cancel()
-        # Bounded: a job whose library swallowed its cancellation must not keep the
-        # process alive after SIGTERM.
-        if tasks:
-            _, stuck = await asyncio.wait(tasks, timeout=10)
-            for task in stuck:
-                log.warning("job %s did not stop within 10 s; leaving it", task.get_name())
-        await close_redis(redis)
-        await engine.dispose()
+    worker = worker_id()
+    async with open_services(settings, db_pool_size=5) as services:
+        log.info("worker %s running jobs: %s", worker, ", ".join(j.name for j in jobs) or "none")
+        tasks = [asyncio.create_task(_supervise(job, services, worker), name=job.name)
+                 for job in jobs]
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            # Bounded: a job whose library swallowed its cancellation must not keep the
+            # process alive after SIGTERM.
+            if tasks:
+                _, stuck = await asyncio.wait(tasks, timeout=10)
+                for task in stuck:
+                    log.warning("job %s did not stop within 10 s; leaving it", task.get_name())

@@ -9,6 +9,7 @@ import pytest
 
 from core.clock import to_ms, utcnow
 from core.redis_keys import DropKeys
+from gateway.context import app_services
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
 
@@ -41,14 +42,14 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
         assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         # Every seat in a cart (purchase's flag): the page says why the line stands still.
         meta = DropKeys(setup.drop_id).meta
-        await app.state.scripts.client.hset(meta, "sold_out", "held")
+        await app_services(app).scripts.client.hset(meta, "sold_out", "held")
         await expect(page.locator("#in-carts")).to_be_visible()
         await expect(page.locator("#wait")).to_have_text("until carts free up")
-        await app.state.scripts.client.hdel(meta, "sold_out")
+        await app_services(app).scripts.client.hdel(meta, "sold_out")
         await expect(page.locator("#in-carts")).to_be_hidden()
 
         async def admit_one() -> None:
-            await admit_batch(app.state.scripts, setup.drop_id, now_ms=to_ms(utcnow()),
+            await admit_batch(app_services(app).scripts, setup.drop_id, now_ms=to_ms(utcnow()),
                               max_per_call=1)
 
         await admit_one()

@@ -6,6 +6,7 @@ import httpx
 from sqlalchemy import func, select
 
 from core.models import User
+from gateway.context import app_services
 from tests.support.api import sign_up, unique_email
 
 
@@ -101,11 +102,11 @@ async def test_forged_expired_and_cross_kind_credentials_are_refused(
     assert (
         await client.get("/api/me", headers={"Authorization": f"Bearer {other_secret}"})
     ).status_code == 401
-    expired = _token_signed_long_ago(app.state.settings, account.id)
+    expired = _token_signed_long_ago(app_services(app).settings, account.id)
     response = await client.get("/api/me", headers={"Authorization": f"Bearer {expired}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
     # A session cookie value is not accepted as a bearer token.
-    cookie_value = TokenSigner(app.state.settings.secret_key, 3600).issue(
+    cookie_value = TokenSigner(app_services(app).settings.secret_key, 3600).issue(
         account.id, kind=SESSION_SALT
     )
     response = await client.get("/api/me", headers={"Authorization": f"Bearer {cookie_value}"})

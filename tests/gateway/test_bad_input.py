@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import AuditEntry, Drop, Event, TicketTier, User, Venue, VenueStaff
+from gateway.context import app_services
 from tests.support.api import DropSetup, create_drop_setup, iso
 
 TABLES = (User, Venue, VenueStaff, Event, TicketTier, Drop, AuditEntry)
@@ -125,7 +126,7 @@ async def test_non_object_and_non_json_bodies(client, setup, sessionmaker) -> No
 
 async def test_oversize_bodies_are_413(client, setup, sessionmaker, app) -> None:
     before = await _row_counts(sessionmaker)
-    limit = app.state.settings.max_body_bytes
+    limit = app_services(app).settings.max_body_bytes
     huge = {"name": "x" * (limit + 10), "city": "C", "timezone": "UTC"}
     response = await client.post("/api/venues", headers=setup.admin.headers, json=huge)
     await _assert_refused(response, 413)

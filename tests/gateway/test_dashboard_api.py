@@ -7,6 +7,7 @@ from datetime import timedelta
 import httpx
 
 from core.redis_keys import DropKeys
+from gateway.context import app_services
 from tests.support.api import create_drop_setup, sign_up
 
 
@@ -31,7 +32,7 @@ async def test_stats_say_when_every_seat_is_in_a_cart(client: httpx.AsyncClient,
     path = f"/api/drops/{setup.drop_id}/stats"
     await client.post(f"/api/drops/{setup.drop_id}/queue", headers=(await sign_up(client)).headers)
     # What purchase's reserve_hold writes when it holds the last seat (tests/purchase covers that).
-    await app.state.scripts.client.hset(DropKeys(setup.drop_id).meta, "sold_out", "held")
+    await app_services(app).scripts.client.hset(DropKeys(setup.drop_id).meta, "sold_out", "held")
     queue = (await client.get(path, headers=setup.admin.headers)).json()["queue"]
     assert (queue["phase"], queue["tickets_in_carts"]) == ("open", True)
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from core.clock import to_ms, utcnow
 from core.models import AuditEntry
 from core.redis_keys import DropKeys
+from gateway.context import app_services
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
 
@@ -57,7 +58,7 @@ async def test_poll_by_ticket_or_sign_in_and_see_the_pass(client, app):
     assert foreign.status_code == 403
     assert (await client.get(f"/api/drops/{setup.drop_id}/queue",
                              headers=other.headers)).status_code == 404
-    await admit_batch(app.state.scripts, setup.drop_id, now_ms=to_ms(utcnow()) + 1000)
+    await admit_batch(app_services(app).scripts, setup.drop_id, now_ms=to_ms(utcnow()) + 1000)
     admitted = (await client.get(f"/api/drops/{setup.drop_id}/queue",
                                  headers=fan.headers)).json()
     assert admitted["state"] == "admitted"
@@ -102,7 +103,7 @@ async def test_join_refusals(client, app):
     assert pre.status_code == 201 and pre.json()["state"] == "prequeue"
     assert pre.json()["position"] is None
     # Sold out (set by the purchase part) refuses joins; positions report it.
-    await app.state.redis.hset(DropKeys(setup.drop_id).meta, "sold_out", "1")
+    await app_services(app).redis.hset(DropKeys(setup.drop_id).meta, "sold_out", "1")
     sold = await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
     assert sold.status_code == 409 and sold.json()["reason"] == "sold_out"
     closed = await client.post(f"/api/drops/{setup.drop_id}/close", headers=setup.admin.headers)
@@ -135,14 +136,15 @@ async def test_operator_controls_are_audited_and_reach_redis(client, app, sessio
     meta = DropKeys(setup.drop_id).meta
     paused = await client.post(f"{url}/pause", headers=setup.admin.headers)
     assert paused.status_code == 200 and paused.json()["state"] == "paused"
-    assert await app.state.redis.hget(meta, "state") == b"paused"
+    assert await app_services(app).redis.hget(meta, "state") == b"paused"
     resumed = await client.post(f"{url}/resume", headers=setup.admin.headers)
     assert resumed.json()["state"] == "open"
     patched = await client.patch(url, headers=setup.admin.headers,
                                  json={"admit_per_minute": 90, "max_active": 7})
     assert patched.status_code == 200, patched.text
     assert (patched.json()["admit_per_minute"], patched.json()["max_active"]) == (90, 7)
-    assert await app.state.redis.hmget(meta, "admit_per_minute", "max_active") == [b"90", b"7"]
+    pacing = await app_services(app).redis.hmget(meta, "admit_per_minute", "max_active")
+    assert pacing == [b"90", b"7"]
     for bad in ({}, {"max_active": 0}, {"max_active": "5"}, {"speed": 3}):
         answer = await client.patch(url, headers=setup.admin.headers, json=bad)
         assert answer.status_code == 422, (bad, answer.text)
@@ -164,7 +166,7 @@ async def test_revoking_a_pass(client, app):
     setup = await create_drop_setup(client)
     fan = await sign_up(client)
     await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
-    await admit_batch(app.state.scripts, setup.drop_id, now_ms=to_ms(utcnow()) + 1000)
+    await admit_batch(app_services(app).scripts, setup.drop_id, now_ms=to_ms(utcnow()) + 1000)
     url = f"/api/drops/{setup.drop_id}/passes/{fan.id}/revoke"
     assert (await client.post(url, headers=fan.headers)).status_code == 403
     assert (await client.post(url, headers=setup.admin.headers)).json() == {"revoked": True}

@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from core.clock import to_ms, utcnow
+from gateway.context import app_services
 from queue_engine.credentials import QUEUE_TICKET_SALT
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
@@ -39,7 +40,7 @@ async def test_positions_fall_live_until_admitted(client, app, live_server):
     setup = await create_drop_setup(client, admit_per_minute=600, max_active=50)
     fans = [await sign_up(client) for _ in range(3)]
     tickets = [await join(client, setup.drop_id, fan) for fan in fans]
-    scripts = app.state.scripts
+    scripts = app_services(app).scripts
     async with connect(ws_url(live_server, setup.drop_id, tickets[2])) as socket:
         first = json.loads(await socket.recv())
         assert (first["state"], first["position"], first["ahead"]) == ("waiting", 3, 2)

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from core.models import Drop, User
 from core.settings import Settings
+from gateway.context import app_services
 from lottery.models import LotteryDrop
 from lottery.payments import HeldPayments, StripeHTTPXClient
 from tests.support.api import DropSetup, create_drop_setup
@@ -46,7 +47,7 @@ async def api(lottery_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 @pytest.fixture
 def db(lottery_app: Starlette) -> async_sessionmaker[AsyncSession]:
-    maker: async_sessionmaker[AsyncSession] = lottery_app.state.sessionmaker
+    maker: async_sessionmaker[AsyncSession] = app_services(lottery_app).sessionmaker
     return maker
 
 

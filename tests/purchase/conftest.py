@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 from core.clock import to_ms
 from core.settings import Settings
+from gateway.context import app_services
 from purchase.context import PurchaseContext
 from purchase.demo_stripe import register_webhook
 from tests.purchase.passes import grant_pass
@@ -62,7 +63,7 @@ async def purchase_app(purchase_settings: Settings, clock: TestClock) -> AsyncIt
 @pytest.fixture
 def ctx(purchase_app: Starlette, clock: TestClock) -> PurchaseContext:
     clock.offset = timedelta()
-    context: PurchaseContext = purchase_app.state.purchase
+    context: PurchaseContext = app_services(purchase_app).purchase
     return context
 
 

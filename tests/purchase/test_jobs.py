@@ -7,13 +7,6 @@ import asyncio
 from core.models import Order
 from purchase import jobs
 from tests.purchase.conftest import Shop
-from ticketq.worker import WorkerContext
-
-
-def _worker(shop: Shop) -> WorkerContext:
-    return WorkerContext(settings=shop.ctx.settings, redis=shop.ctx.scripts.client,
-                         engine=None, sessionmaker=shop.ctx.sessionmaker,  # type: ignore[arg-type]
-                         scripts=shop.ctx.scripts, clock=shop.clock)
 
 
 async def _until(check, attempts: int = 100) -> bool:
@@ -29,7 +22,7 @@ async def test_hold_sweeper_reconciles_at_start_then_returns_expired_holds(shop:
     await shop.hold(fan, GA=3)
     await shop.ctx.scripts.client.hset(f"tq:{{ev:{shop.drop_id}}}:stock", str(shop.tier("VIP")), 77)
     shop.clock.advance(601)
-    task = asyncio.create_task(jobs.hold_sweeper(_worker(shop)))
+    task = asyncio.create_task(jobs.hold_sweeper(shop.ctx))
     try:
         async def restored() -> bool:
             return await shop.stock() == {shop.tier("GA"): 20, shop.tier("VIP"): 4}
@@ -48,7 +41,7 @@ async def test_cancellation_refunder_finishes_a_cancellation(shop: Shop) -> None
                                     headers=shop.setup.admin.headers, json={})
     assert cancelled.status_code == 202
     progress_path = f"/api/events/{shop.setup.event_id}/cancellation"
-    task = asyncio.create_task(jobs.cancellation_refunder(_worker(shop)))
+    task = asyncio.create_task(jobs.cancellation_refunder(shop.ctx))
     try:
         # The order turns "refunded" when its refund is decided; the Stripe refund is
         # recorded just after, so wait for both before stopping the job.

@@ -12,6 +12,7 @@ import pytest
 
 from core.clock import to_ms, utcnow
 from core.redis_keys import DropKeys
+from gateway.context import app_services
 from queue_engine.admission import tick_drop
 from queue_engine.drop_config import load_config, sync_config
 from queue_engine.line import join_line, open_line
@@ -22,26 +23,26 @@ from tests.support.processes import service_env, worker_process
 
 async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
     setup = await create_drop_setup(client, **pacing)
-    config = await load_config(app.state.sessionmaker, setup.drop_id)
-    await sync_config(app.state.redis, config)
+    config = await load_config(app_services(app).sessionmaker, setup.drop_id)
+    await sync_config(app_services(app).redis, config)
     now_ms = to_ms(utcnow())
-    await open_line(app.state.scripts, setup.drop_id, now_ms=now_ms)
+    await open_line(app_services(app).scripts, setup.drop_id, now_ms=now_ms)
     for fan in range(1, fans + 1):
-        await join_line(app.state.scripts, setup.drop_id, fan, now_ms=now_ms)
+        await join_line(app_services(app).scripts, setup.drop_id, fan, now_ms=now_ms)
     return setup.drop_id
 
 
 async def test_admission_rate_over_a_minute_is_within_5_percent(app, client):
     """One simulated minute of 500 ms ticks on a controlled clock (time is an input)."""
     drop_id = await _drop_with_fans(app, client, 800, admit_per_minute=600, max_active=10_000)
-    config = await load_config(app.state.sessionmaker, drop_id)
-    scripts = app.state.scripts
+    config = await load_config(app_services(app).sessionmaker, drop_id)
+    scripts = app_services(app).scripts
     now_ms = to_ms(utcnow())
-    await tick_drop(app.state.redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
+    await tick_drop(app_services(app).redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
     start = (await read_status(scripts, drop_id, now_ms=now_ms)).admitted_total
     for _ in range(120):
         now_ms += 500
-        await tick_drop(app.state.redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
+        await tick_drop(app_services(app).redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
     admitted = (await read_status(scripts, drop_id, now_ms=now_ms)).admitted_total - start
     assert abs(admitted - 600) <= 30, admitted
 
@@ -63,7 +64,7 @@ async def _wait_for(predicate, timeout_s: float, what: str):
 @pytest.mark.slow
 async def test_another_worker_takes_over_when_the_lease_holder_dies(app, client, services):
     drop_id = await _drop_with_fans(app, client, 400, admit_per_minute=1200, max_active=10_000)
-    redis, keys = app.state.redis, DropKeys(drop_id)
+    redis, keys = app_services(app).redis, DropKeys(drop_id)
     env = service_env(services.redis_url, services.database_url,
                       TICKETQ_ADMISSION_TICK_MS="200", TICKETQ_LEASE_TTL_MS="1500")
     logs = services.folder / "logs"

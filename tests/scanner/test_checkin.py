@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
 from core.clock import utcnow
+from gateway.context import app_services
 from scanner.codes import current_code
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn
@@ -30,7 +31,7 @@ from tests.support.api import create_drop_setup, sign_up
 
 
 def _ring(app: Starlette) -> KeyRing:
-    ring: KeyRing = app.state.ticket_keyring
+    ring: KeyRing = app_services(app).ticket_keyring
     return ring
 
 
@@ -270,10 +271,10 @@ async def test_a_device_over_its_rate_is_429(client: httpx.AsyncClient, app: Sta
     from core.redis_keys import scanner_rate_key
     door = await make_door(client)
     device = f"busy-{uuid.uuid4().hex[:8]}"
-    limit = app.state.settings.scanner_rate_per_minute
+    limit = app_services(app).settings.scanner_rate_per_minute
     window = int(utcnow().timestamp()) // 60
     for each in (window, window + 1):
-        await app.state.redis.set(scanner_rate_key(device, each), limit, ex=180)
+        await app_services(app).redis.set(scanner_rate_key(device, each), limit, ex=180)
     response = await client.post("/api/scan", headers=door.scanner.headers,
                                  json=scan_body("x" * 10, device=device))
     assert response.status_code == 429

@@ -1,0 +1,76 @@
+"""The typed services of one TicketQ process, built in one place.
+
+`open_services` is the only code that knows every concrete dependency: the Redis client
+(single node or Cluster), the script registry, the database engine and its sessions, the
+clock, the Stripe clients and the ticket-signing key ring. The gateway's lifespan, the
+worker, the CLI's commands and the tests all enter it; nothing else builds a connection
+for them. Parts receive only the fields their functions name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.keys import ticket_signing_seed
+from core.redis_client import RedisClient, close_redis, create_redis
+from core.scripts import ScriptRegistry
+from core.settings import Settings
+from lottery.payments import HeldPayments
+from purchase.context import PurchaseContext, build_context
+from scanner.keyring import KeyRing
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    clock: Clock
+    redis: RedisClient
+    scripts: ScriptRegistry
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    # Direct sales: inventory gate, holds, the order ledger and its Stripe client.
+    purchase: PurchaseContext
+    # Lottery entries' authorisation holds; None when STRIPE_API_KEY is unset.
+    lottery_payments: HeldPayments | None
+    # Ticket QR signing and verification keys (per event, derived from one seed).
+    ticket_keyring: KeyRing
+
+
+@contextlib.asynccontextmanager
+async def open_services(
+    settings: Settings, *, clock: Clock = utcnow, db_pool_size: int = 10
+) -> AsyncIterator[Services]:
+    """Connections for one process, closed in reverse order on the way out."""
+    if not settings.redis_url or not settings.database_url:
+        raise ValueError("open_services needs settings with redis_url and database_url")
+    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
+    engine = create_engine(settings.database_url, pool_size=db_pool_size)
+    sessionmaker = create_sessionmaker(engine)
+    scripts = ScriptRegistry(redis)
+    purchase = build_context(settings, scripts, sessionmaker, clock=clock)
+    lottery_payments = (
+        HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
+        if settings.stripe_api_key else None
+    )
+    seed = ticket_signing_seed(settings.keys_dir, create=not settings.is_production)
+    try:
+        yield Services(
+            settings=settings, clock=clock, redis=redis, scripts=scripts, engine=engine,
+            sessionmaker=sessionmaker, purchase=purchase, lottery_payments=lottery_payments,
+            ticket_keyring=KeyRing(seed),
+        )
+    finally:
+        if lottery_payments is not None:
+            await lottery_payments.close()
+        await purchase.aclose()
+        await close_redis(redis)
+        await engine.dispose()
