@@ -5,17 +5,25 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Browser libraries (package.json) go to ./node_modules, which npm ci empties first.
+NODE_STAMP := node_modules/.installed-stamp
 PYTEST_ARGS ?=
 
 .PHONY: install demo test lint simulate bench services-stop clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# --ignore-scripts: no package's install hooks run; the gateway serves only listed files.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ with npm"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
 
 demo: install
 	$(BIN)/ticketq demo
