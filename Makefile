@@ -5,17 +5,41 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# Browser libraries (package.json) go to ./node_modules, which npm ci empties first.
+NODE_STAMP := node_modules/.installed-stamp
+LOCK_VENV := .venv-lock
 PYTEST_ARGS ?=
 
-.PHONY: install demo test lint simulate bench services-stop clean
+.PHONY: install lock demo test lint simulate bench services-stop clean
 
-install: $(STAMP)
+install: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every Python package of the tested environment (`make lock`).
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# --ignore-scripts: no package's install hooks run; the gateway serves only listed files.
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ with npm"; exit 1; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(NODE_STAMP)
+
+# Refresh constraints.txt: the newest versions pyproject.toml allows, in a fresh venv.
+lock:
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/python -m pip install --quiet -e '.[test]'
+	{ echo "# Every Python package of the test environment, pinned. Made by \`make lock\`"; \
+	  echo "# (Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())')); \`make install\` installs with -c constraints.txt."; \
+	  $(LOCK_VENV)/bin/python -m pip freeze --all --exclude-editable | grep -v '^ticketq=='; \
+	} > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf $(LOCK_VENV)
+	$(MAKE) install
 
 demo: install
 	$(BIN)/ticketq demo
@@ -26,6 +50,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 simulate: install
 	$(BIN)/ticketq simulate

@@ -28,6 +28,7 @@ from gateway import (
 )
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
+from gateway.vendor_assets import vendor_mount
 
 STATIC = Path(__file__).parent / "static"
 
@@ -49,6 +50,7 @@ PARTS = (
 def all_routes() -> list[BaseRoute]:
     return [
         *(route for part in PARTS for route in part.routes),
+        vendor_mount(),  # before /static, which would otherwise answer /static/vendor/*
         Mount("/static", app=StaticFiles(directory=STATIC, check_dir=False), name="static"),
     ]
 

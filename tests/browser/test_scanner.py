@@ -1,4 +1,8 @@
-"""The door app in a real browser: a fake camera shows a real ticket QR; Valid, then Duplicate."""
+"""The door app in a real browser: a fake camera shows a real ticket QR; Valid, then Duplicate.
+
+The QR is decoded by jsQR as npm installed it (node_modules, served under /static/vendor/):
+the page is kept from using the browser's own BarcodeDetector so the test cannot pass without it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,10 @@ from tests.scanner.factory import Door, issue, live_payload, make_door
 from tests.support.processes import RunningProcess
 
 pytestmark = pytest.mark.browser
+
+DECODER_URL = "/static/vendor/jsqr/jsQR.js"
+# Chromium on Android or macOS has a QR BarcodeDetector, which the page prefers.
+WITHOUT_BARCODE_DETECTOR = "delete window.BarcodeDetector;"
 
 
 async def _fresh_payload(api: httpx.AsyncClient, door: Door, ticket: str) -> str:
@@ -74,9 +82,13 @@ async def test_door_app_scans_valid_then_duplicate(
     async with _browser(video) as browser:
         context = await browser.new_context(  # type: ignore[attr-defined]
             viewport={"width": 390, "height": 844}, base_url=live_server.url)
+        await context.add_init_script(WITHOUT_BARCODE_DETECTOR)
         page = await context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        decoder_statuses: list[int] = []
+        page.on("response", lambda response: decoder_statuses.append(response.status)
+                if response.url.split("?")[0].endswith(DECODER_URL) else None)
         await page.goto("/scan")
         await page.fill("#login-form input[name=email]", door.scanner.email)
         await page.fill("#login-form input[name=password]", door.scanner.password)
@@ -100,7 +112,44 @@ async def test_door_app_scans_valid_then_duplicate(
         assert "Main gate" in detail
         assert (await page.text_content("#admitted-count")) == "1"
         assert errors == []
-        assert "Scanning" in status
+        assert status == "Scanning (jsQR)" and decoder_statuses == [200]
+        await context.close()
+
+
+async def test_door_app_without_the_decoder_says_so_and_takes_manual_codes(
+        live_server: RunningProcess, sessionmaker: async_sessionmaker[AsyncSession],
+        tmp_path: Path) -> None:
+    """As on a checkout where `make install` has not run: node_modules/jsqr is missing."""
+    chromium_or_skip()
+    async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as api:
+        door = await make_door(api)
+        [ticket] = await issue(sessionmaker, door)
+        code = await api.get(f"/api/me/tickets/{ticket}/code", headers=door.fan.headers)
+        manual_code = code.json()["manual_code"]
+    video = qr_video(manual_code, tmp_path / "ticket.y4m")  # in view, but nothing can read it
+
+    async with _browser(video) as browser:
+        context = await browser.new_context(  # type: ignore[attr-defined]
+            base_url=live_server.url)
+        await context.add_init_script(WITHOUT_BARCODE_DETECTOR)
+        await context.route(f"**{DECODER_URL}*", lambda route: route.fulfill(status=404))
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto("/scan")
+        await page.fill("#login-form input[name=email]", door.scanner.email)
+        await page.fill("#login-form input[name=password]", door.scanner.password)
+        await page.click("#login-form button[type=submit]")
+        await page.wait_for_selector(f"#event option[value='{door.event_id}']", state="attached")
+        await page.select_option("#event", str(door.event_id))
+        await page.click("#start")
+
+        await page.wait_for_selector("#camera-status:text('QR decoder not installed')")
+        assert "make install" in (await page.text_content("#camera-status") or "")
+        await page.fill("#manual", manual_code)
+        await page.click("#manual-form button[type=submit]")
+        await page.wait_for_selector("#result[data-result='valid']", timeout=20_000)
+        assert errors == []
         await context.close()
 
 

@@ -210,9 +210,25 @@
     }
   }
 
+  async function qrDetector() {
+    if (!('BarcodeDetector' in window)) return null;
+    try {
+      const formats = await window.BarcodeDetector.getSupportedFormats();
+      return formats.includes('qr_code') ? new window.BarcodeDetector({ formats: ['qr_code'] }) : null;
+    } catch (error) { return null; }
+  }
+
   async function startCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       $('camera-status').textContent = 'No camera here: type the code under the QR instead.';
+      return;
+    }
+    const detector = await qrDetector();
+    if (!detector && typeof window.jsQR !== 'function') {
+      // jsQR comes from npm (node_modules) and is missing until `make install` has run:
+      // no decoder, so no point in holding the camera.
+      $('camera-status').textContent =
+        'QR decoder not installed (run `make install`): type the code under the QR instead.';
       return;
     }
     try {
@@ -224,13 +240,6 @@
     } catch (error) {
       $('camera-status').textContent = `Camera unavailable (${error.name}): type codes instead.`;
       return;
-    }
-    let detector = null;
-    if ('BarcodeDetector' in window) {
-      try {
-        const formats = await window.BarcodeDetector.getSupportedFormats();
-        if (formats.includes('qr_code')) detector = new window.BarcodeDetector({ formats: ['qr_code'] });
-      } catch (error) { detector = null; }
     }
     $('camera-status').textContent = detector ? 'Scanning (BarcodeDetector)' : 'Scanning (jsQR)';
     state.scanning = true;

@@ -2,12 +2,17 @@
  * Keeps the app shell and the last scanner bundle so the door works without a network.
  * Scans themselves are never cached: POSTs go straight to the network, and the app
  * queues admissions made offline in localStorage. */
-const CACHE = 'tq-door-v1';
+const CACHE = 'tq-door-v2';
 const SHELL = ['/scan', '/static/scan/door.js?v=1', '/static/scan/offline.js?v=1',
-               '/static/scan/jsQR.js?v=1', '/static/scan/scan.css?v=1'];
+               '/static/scan/scan.css?v=1'];
+// From npm (node_modules): cached when installed, but its absence must not stop the worker
+// from keeping the shell, since manual entry works without it.
+const DECODER = '/static/vendor/jsqr/jsQR.js?v=1';
 
 self.addEventListener('install', (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()));
+  event.waitUntil(caches.open(CACHE)
+    .then((cache) => cache.addAll(SHELL).then(() => cache.add(DECODER).catch(() => undefined)))
+    .then(() => self.skipWaiting()));
 });
 
 self.addEventListener('activate', (event) => {
@@ -37,7 +42,7 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) return;
   const path = url.pathname;
-  if (path.startsWith('/static/scan/')) {
+  if (path.startsWith('/static/scan/') || path.startsWith('/static/vendor/')) {
     event.respondWith(cacheFirst(request));
   } else if (path === '/scan' || path === '/api/me' || path === '/api/scanner/events'
              || /^\/api\/events\/\d+\/scanner-bundle$/.test(path)) {
