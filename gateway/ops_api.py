@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.openapi import openapi_spec
+from gateway.openapi import documented, openapi_spec
+from gateway.schemas.ops import Health, OpenApiDocument
 
 
 async def _check_redis(request: Request) -> str:
@@ -31,6 +32,7 @@ async def _check_postgres(request: Request) -> str:
     return "ok"
 
 
+@documented(response=Health, also=[503])
 async def healthz(request: Request) -> Response:
     """Checks Redis and Postgres; 200 when both answer, else 503."""
     checks = {"redis": await _check_redis(request), "postgres": await _check_postgres(request)}
@@ -40,11 +42,13 @@ async def healthz(request: Request) -> Response:
     )
 
 
+@documented(media_type=CONTENT_TYPE_LATEST)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this gateway process."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+@documented(response=OpenApiDocument)
 async def openapi(request: Request) -> Response:
     """This document."""
     return JSONResponse(openapi_spec(request.app.routes, version=version("ticketq")))
