@@ -312,6 +312,23 @@ async def _purchase_and_door(api: httpx.AsyncClient, contract: Contract,
                                  headers=admin), 200)
 
 
+async def _lottery(api: httpx.AsyncClient, contract: Contract) -> None:
+    tiers = {"GA": {"price_cents": 5000, "currency": "EUR", "capacity": 10, "per_fan_limit": 2}}
+    setup = await create_drop_setup(api, mode="lottery", tiers=tiers)
+    drop = contract.check(await api.get(f"/api/drops/{setup.drop_id}"), 200)
+    lottery = f"/api/drops/{setup.drop_id}/lottery"
+    contract.check(await api.put(lottery, headers=setup.admin.headers, json={
+        "draw_at": drop["closes_at"], "max_quantity_per_entry": 2}), 200)
+    fan = await sign_up(api, "entrant")
+    contract.check(await api.post(f"/api/drops/{setup.drop_id}/entries", headers=fan.headers,
+                                  json={"tier_id": setup.tier_ids["GA"], "quantity": 1,
+                                        "payment_method": "pm_card_visa"}), 201)
+    contract.check(await api.get(lottery), 200)
+    contract.check(await api.get(f"{lottery}/progress", headers=setup.admin.headers), 200)
+    contract.check(await api.get(f"/api/drops/{setup.drop_id}/draw"), 200)
+    contract.check(await api.get("/api/me/entries", headers=fan.headers), 200)
+
+
 async def test_real_responses_match_their_declared_schemas(paying_app: Starlette,
                                                            api: httpx.AsyncClient) -> None:
     spec = (await api.get("/openapi.json")).json()
@@ -320,6 +337,7 @@ async def test_real_responses_match_their_declared_schemas(paying_app: Starlette
     await _catalogue(api, contract, setup)
     await _queue(api, contract, setup)
     await _purchase_and_door(api, contract, setup)
+    await _lottery(api, contract)
     # The sample the issue asks for, at least: drop, event, queue join, hold, order.
     assert {("GET", "/api/drops/{drop_id}"), ("GET", "/api/events/{event_id}"),
             ("POST", "/api/drops/{drop_id}/queue"), ("POST", "/api/drops/{drop_id}/holds"),
