@@ -15,6 +15,7 @@ from gateway.auth import SESSION_COOKIE, require_user, signer
 from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
+from gateway.schemas import accounts as schemas
 from gateway.serialize import user_json
 
 
@@ -31,7 +32,7 @@ class LoginBody(StrictBody):
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@documented(body=SignUpBody, status=201)
+@documented(body=SignUpBody, response=schemas.User, status=201)
 async def signup(request: Request) -> Response:
     """Create a fan account."""
     body = await read_json(request, SignUpBody)
@@ -42,7 +43,7 @@ async def signup(request: Request) -> Response:
     return JSONResponse(user_json(user), status_code=201)
 
 
-@documented(body=LoginBody)
+@documented(body=LoginBody, response=schemas.LoginResult)
 async def login(request: Request) -> Response:
     """Sign in: returns a bearer token and sets a session cookie."""
     body = await read_json(request, LoginBody)
@@ -64,6 +65,7 @@ async def login(request: Request) -> Response:
     return response
 
 
+@documented(response=schemas.SignedOut)
 async def logout(request: Request) -> Response:
     """Sign out of the browser session."""
     response = JSONResponse({"signed_out": True})
@@ -71,7 +73,7 @@ async def logout(request: Request) -> Response:
     return response
 
 
-@documented(auth="user")
+@documented(response=schemas.User, auth="user")
 async def me(request: Request) -> Response:
     """The signed-in account."""
     user = await require_user(request)

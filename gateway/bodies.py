@@ -73,10 +73,3 @@ async def read_json(request: Request, model: type[Body]) -> Body:
             422, f"the body does not match the schema ({summary})", errors=errors
         ) from exc
 
-
-def path_int(request: Request, name: str) -> int:
-    """A numeric path parameter; anything else is a 404 (no such object)."""
-    raw = str(request.path_params.get(name, ""))
-    if not raw.isdigit() or len(raw) > 18:
-        raise Problem(404, f"no such {name.removesuffix('_id')}")
-    return int(raw)

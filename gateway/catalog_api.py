@@ -12,9 +12,10 @@ from starlette.routing import Route
 
 import catalog
 from gateway.auth import optional_user, require_user
-from gateway.bodies import StrictBody, path_int, read_json
+from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
+from gateway.schemas import catalog as schemas
 from gateway.serialize import drop_json, drop_view_json, event_json, tier_json, venue_json
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
@@ -66,7 +67,7 @@ def _now(request: Request) -> datetime:
     return moment
 
 
-@documented(body=VenueBody, auth="user", status=201)
+@documented(body=VenueBody, response=schemas.Venue, auth="user", status=201)
 async def create_venue(request: Request) -> Response:
     """Create a venue; a non-admin creator becomes its venue_admin."""
     user = await require_user(request)
@@ -78,11 +79,11 @@ async def create_venue(request: Request) -> Response:
     return JSONResponse(venue_json(venue), status_code=201)
 
 
-@documented(body=StaffBody, auth="venue_admin", status=201)
+@documented(body=StaffBody, response=schemas.Staff, auth="venue_admin", status=201)
 async def add_staff(request: Request) -> Response:
     """Make an existing account a venue_admin or scanner of this venue."""
     user = await require_user(request)
-    venue_id = path_int(request, "venue_id")
+    venue_id: int = request.path_params["venue_id"]
     body = await read_json(request, StaffBody)
     async with services_of(request).sessionmaker() as session:
         staff = await catalog.add_staff(
@@ -94,7 +95,7 @@ async def add_staff(request: Request) -> Response:
     )
 
 
-@documented(body=EventBody, auth="venue_admin", status=201)
+@documented(body=EventBody, response=schemas.Event, auth="venue_admin", status=201)
 async def create_event(request: Request) -> Response:
     """Create an event (a draft unless `published` is true)."""
     user = await require_user(request)
@@ -113,16 +114,17 @@ async def create_event(request: Request) -> Response:
     return JSONResponse(event_json(event), status_code=201)
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.Event, auth="venue_admin")
 async def publish_event(request: Request) -> Response:
     """Publish a draft event so fans can see it and its drops."""
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     async with services_of(request).sessionmaker() as session:
         event = await catalog.publish_event(session, user, event_id)
     return JSONResponse(event_json(event))
 
 
+@documented(response=schemas.EventList)
 async def list_events(request: Request) -> Response:
     """Published events, soonest first."""
     async with services_of(request).sessionmaker() as session:
@@ -130,21 +132,22 @@ async def list_events(request: Request) -> Response:
     return JSONResponse({"events": [event_json(event) for event in events]})
 
 
+@documented(response=schemas.EventWithTiers)
 async def get_event(request: Request) -> Response:
     """One event with its tiers (drafts only for their venue's admins)."""
     viewer = await optional_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     async with services_of(request).sessionmaker() as session:
         event = await catalog.visible_event(session, viewer, event_id)
         tiers = await catalog.event_tiers(session, event.id)
     return JSONResponse({**event_json(event), "tiers": [tier_json(tier) for tier in tiers]})
 
 
-@documented(body=TierBody, auth="venue_admin", status=201)
+@documented(body=TierBody, response=schemas.Tier, auth="venue_admin", status=201)
 async def create_tier(request: Request) -> Response:
     """Add a ticket tier (GA, VIP, ...) to an event."""
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     body = await read_json(request, TierBody)
     async with services_of(request).sessionmaker() as session:
         tier = await catalog.create_tier(
@@ -160,7 +163,7 @@ async def create_tier(request: Request) -> Response:
     return JSONResponse(tier_json(tier), status_code=201)
 
 
-@documented(body=DropBody, auth="venue_admin", status=201)
+@documented(body=DropBody, response=schemas.Drop, auth="venue_admin", status=201)
 async def create_drop(request: Request) -> Response:
     """Schedule a drop (direct or lottery) for an event."""
     user = await require_user(request)
@@ -180,16 +183,17 @@ async def create_drop(request: Request) -> Response:
     return JSONResponse(drop_json(drop, _now(request)), status_code=201)
 
 
+@documented(response=schemas.DropView)
 async def get_drop(request: Request) -> Response:
     """A drop with its event, venue, tiers and current state (public once published)."""
     viewer = await optional_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     async with services_of(request).sessionmaker() as session:
         view = await catalog.visible_drop(session, viewer, drop_id)
     return JSONResponse(drop_view_json(view, _now(request)))
 
 
-@documented(auth="user")
+@documented(response=schemas.StaffVenues, auth="user")
 async def my_venues(request: Request) -> Response:
     """The venues the caller works for, with their events, tiers and drops."""
     user = await require_user(request)
@@ -220,12 +224,12 @@ async def my_venues(request: Request) -> Response:
 routes = [
     Route("/api/me/venues", my_venues, methods=["GET"]),
     Route("/api/venues", create_venue, methods=["POST"]),
-    Route("/api/venues/{venue_id}/staff", add_staff, methods=["POST"]),
+    Route("/api/venues/{venue_id:id}/staff", add_staff, methods=["POST"]),
     Route("/api/events", create_event, methods=["POST"]),
     Route("/api/events", list_events, methods=["GET"], name="list_events"),
-    Route("/api/events/{event_id}", get_event, methods=["GET"]),
-    Route("/api/events/{event_id}/publish", publish_event, methods=["POST"]),
-    Route("/api/events/{event_id}/tiers", create_tier, methods=["POST"]),
+    Route("/api/events/{event_id:id}", get_event, methods=["GET"]),
+    Route("/api/events/{event_id:id}/publish", publish_event, methods=["POST"]),
+    Route("/api/events/{event_id:id}/tiers", create_tier, methods=["POST"]),
     Route("/api/drops", create_drop, methods=["POST"]),
-    Route("/api/drops/{drop_id}", get_drop, methods=["GET"]),
+    Route("/api/drops/{drop_id:id}", get_drop, methods=["GET"]),
 ]

@@ -13,19 +13,19 @@ from starlette.routing import BaseRoute, Route
 import catalog
 from core.clock import to_ms
 from gateway.auth import require_user
-from gateway.bodies import path_int
 from gateway.context import services_of
 from gateway.openapi import documented
+from gateway.schemas.dashboard import DropStats
 from gateway.serialize import drop_json
 from gateway.templating import templates
 from queue_engine.positions import read_status
 
 
-@documented(auth="venue_admin")
+@documented(response=DropStats, auth="venue_admin")
 async def drop_stats(request: Request) -> Response:
     """Live queue numbers of a drop: line, pre-queue, passes, admission rate (venue admins)."""
     user = await require_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     now = services_of(request).clock()
     async with services_of(request).sessionmaker() as session:
         view = await catalog.managed_drop(session, user, drop_id)
@@ -54,11 +54,11 @@ async def drop_stats(request: Request) -> Response:
 
 async def dashboard_page(request: Request) -> Response:
     """The venue dashboard of one drop (data loads from the JSON API)."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     return templates.TemplateResponse(request, "dashboard.html", {"drop_id": drop_id})
 
 
 routes: list[BaseRoute] = [
-    Route("/api/drops/{drop_id}/stats", drop_stats, methods=["GET"]),
-    Route("/venue/drops/{drop_id}", dashboard_page, methods=["GET"], include_in_schema=False),
+    Route("/api/drops/{drop_id:id}/stats", drop_stats, methods=["GET"]),
+    Route("/venue/drops/{drop_id:id}", dashboard_page, methods=["GET"], include_in_schema=False),
 ]

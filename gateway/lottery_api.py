@@ -13,10 +13,11 @@ from starlette.routing import BaseRoute, Route
 from catalog import managed_drop
 from gateway import lottery_pages
 from gateway.auth import optional_user, require_user, require_user_id
-from gateway.bodies import StrictBody, path_int, read_json
+from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
+from gateway.schemas import lottery as schemas
 from lottery import entries as lottery_entries
 from lottery.config import (
     CAPTURE_NOTES,
@@ -56,7 +57,7 @@ def _payments(request: Request) -> HeldPayments:
     return payments
 
 
-@documented(body=LotteryConfigBody, auth="venue_admin")
+@documented(body=LotteryConfigBody, response=schemas.LotterySettings, auth="venue_admin")
 async def configure(request: Request) -> Response:
     """Set up a lottery drop: draw time, seats per entry, optional public randomness.
 
@@ -65,7 +66,7 @@ async def configure(request: Request) -> Response:
     response's capture_mode and capture_note say which applies.
     """
     user = await require_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, LotteryConfigBody)
     wanted = LotterySettings(draw_at=body.draw_at, public_randomness=body.public_randomness,
                              max_quantity_per_entry=body.max_quantity_per_entry,
@@ -77,21 +78,22 @@ async def configure(request: Request) -> Response:
                          "capture_note": result.capture_note})
 
 
+@documented(response=schemas.LotterySettings)
 async def get_lottery(request: Request) -> Response:
     """A lottery's public settings: window, draw time, commitment, entry count once sealed."""
     viewer = await optional_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     async with services_of(request).sessionmaker() as session:
         view, lottery = await visible_lottery(session, viewer, drop_id)
     return JSONResponse({**lottery_json(lottery, view.drop),
                          "capture_note": CAPTURE_NOTES[lottery.capture_mode]})
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.LotteryProgress, auth="venue_admin")
 async def progress(request: Request) -> Response:
     """Entries, outcomes and settlement progress, for the venue."""
     user = await require_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     async with services_of(request).sessionmaker() as session:
         view = await managed_drop(session, user, drop_id)
         lottery = await lottery_for_view(session, view)
@@ -99,24 +101,25 @@ async def progress(request: Request) -> Response:
     return JSONResponse({**lottery_json(lottery, view.drop), "settlement": counts})
 
 
+@documented(response=schemas.DrawDocument)
 async def get_draw(request: Request) -> Response:
     """Everything needed to verify the draw: commitment, entry list and hash, seed, winners.
 
     Fields appear as the lottery advances: entries at close, seed and winners at the draw.
     """
     viewer = await optional_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     async with services_of(request).sessionmaker() as session:
         view, lottery = await visible_lottery(session, viewer, drop_id)
         document = await draw_document(session, lottery, view.drop)
     return JSONResponse(document)
 
 
-@documented(body=EntryBody, auth="user", status=201)
+@documented(body=EntryBody, response=schemas.Entry, auth="user", status=201)
 async def enter(request: Request) -> Response:
     """Enter a lottery: holds price x quantity on the card; one entry per fan per drop."""
     user_id = require_user_id(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, EntryBody)
     try:
         entry = await lottery_entries.enter_lottery(
@@ -129,7 +132,7 @@ async def enter(request: Request) -> Response:
     return JSONResponse(entry_json(entry), status_code=201)
 
 
-@documented(auth="user")
+@documented(response=schemas.EntryList, auth="user")
 async def list_my_entries(request: Request) -> Response:
     """Your lottery entries: entered, won or lost, and what happened to the money."""
     user_id = require_user_id(request)
@@ -139,12 +142,12 @@ async def list_my_entries(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/drops/{drop_id}/lottery", configure, methods=["PUT"], name="configure_lottery"),
-    Route("/api/drops/{drop_id}/lottery", get_lottery, methods=["GET"], name="get_lottery"),
-    Route("/api/drops/{drop_id}/lottery/progress", progress, methods=["GET"],
+    Route("/api/drops/{drop_id:id}/lottery", configure, methods=["PUT"], name="configure_lottery"),
+    Route("/api/drops/{drop_id:id}/lottery", get_lottery, methods=["GET"], name="get_lottery"),
+    Route("/api/drops/{drop_id:id}/lottery/progress", progress, methods=["GET"],
           name="lottery_progress"),
-    Route("/api/drops/{drop_id}/draw", get_draw, methods=["GET"], name="lottery_draw"),
-    Route("/api/drops/{drop_id}/entries", enter, methods=["POST"], name="enter_lottery"),
+    Route("/api/drops/{drop_id:id}/draw", get_draw, methods=["GET"], name="lottery_draw"),
+    Route("/api/drops/{drop_id:id}/entries", enter, methods=["POST"], name="enter_lottery"),
     Route("/api/me/entries", list_my_entries, methods=["GET"], name="my_lottery_entries"),
     *lottery_pages.routes,
 ]

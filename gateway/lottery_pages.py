@@ -17,7 +17,6 @@ from catalog import visible_drop
 from catalog.authz import can_manage_venue
 from core.errors import DomainError
 from gateway.auth import optional_user
-from gateway.bodies import path_int
 from gateway.context import services_of
 from lottery.config import CAPTURE_NOTES
 from lottery.models import LotteryDrop
@@ -34,7 +33,7 @@ def _message(request: Request, status: int, title: str, message: str) -> Respons
 
 async def fan_page(request: Request) -> Response:
     """The fan's lottery page: window countdown, entry form, entry and result."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     try:
         viewer = await optional_user(request)
         async with services_of(request).sessionmaker() as session:
@@ -53,7 +52,7 @@ async def fan_page(request: Request) -> Response:
 
 async def venue_page(request: Request) -> Response:
     """The venue's lottery page: entries, commitment, draw and settlement progress."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     try:
         viewer = await optional_user(request)
         if viewer is None:
@@ -74,8 +73,8 @@ async def venue_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/drops/{drop_id}/lottery", fan_page, methods=["GET"], name="lottery_fan_page",
+    Route("/drops/{drop_id:id}/lottery", fan_page, methods=["GET"], name="lottery_fan_page",
           include_in_schema=False),
-    Route("/venue/drops/{drop_id}/lottery", venue_page, methods=["GET"],
+    Route("/venue/drops/{drop_id:id}/lottery", venue_page, methods=["GET"],
           name="lottery_venue_page", include_in_schema=False),
 ]

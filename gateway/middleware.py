@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from prometheus_client import Counter, Histogram
-from starlette.routing import Router
+from starlette.routing import BaseRoute, Route, Router, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.metric_children import child
@@ -54,6 +54,13 @@ class BodyLimit:
         await self.app(scope, receive, send)
 
 
+def _label(route: BaseRoute) -> str:
+    """The route's template without convertors: "/api/drops/{drop_id}", not "{drop_id:id}"."""
+    if isinstance(route, Route | WebSocketRoute):
+        return route.path_format
+    return str(getattr(route, "path", "other"))
+
+
 class RequestMetrics:
     """Count and time requests by route template.
 
@@ -69,9 +76,7 @@ class RequestMetrics:
     def _route_path(self, scope: Scope) -> str:
         if self._paths is None:
             self._paths = {
-                id(getattr(route, "endpoint", None) or getattr(route, "app", None)): str(
-                    getattr(route, "path", "other")
-                )
+                id(getattr(route, "endpoint", None) or getattr(route, "app", None)): _label(route)
                 for route in self.router.routes
             }
         endpoint = scope.get("endpoint")

@@ -12,7 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from gateway.context import services_of
-from gateway.openapi import openapi_spec
+from gateway.openapi import documented, openapi_spec
+from gateway.schemas.ops import Health, OpenApiDocument
 
 
 async def _check_redis(request: Request) -> str:
@@ -32,6 +33,7 @@ async def _check_postgres(request: Request) -> str:
     return "ok"
 
 
+@documented(response=Health, also=[503])
 async def healthz(request: Request) -> Response:
     """Checks Redis and Postgres; 200 when both answer, else 503."""
     checks = {"redis": await _check_redis(request), "postgres": await _check_postgres(request)}
@@ -41,11 +43,13 @@ async def healthz(request: Request) -> Response:
     )
 
 
+@documented(media_type=CONTENT_TYPE_LATEST)
 async def metrics(request: Request) -> Response:
     """Prometheus metrics of this gateway process."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+@documented(response=OpenApiDocument)
 async def openapi(request: Request) -> Response:
     """This document."""
     return JSONResponse(openapi_spec(request.app.routes, version=version("ticketq")))

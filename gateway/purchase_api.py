@@ -8,7 +8,6 @@ reserve_hold checks it is live inside the same atomic script as the stock).
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated
 
@@ -20,11 +19,12 @@ from starlette.routing import BaseRoute, Route
 from catalog import managed_event
 from gateway import purchase_pages, purchase_webhooks
 from gateway.auth import require_user, require_user_id
-from gateway.bodies import StrictBody, path_int, read_json
+from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.purchase_serialize import checkout_json, hold_json, order_json, progress_json
+from gateway.schemas import purchase as schemas
 from purchase import cancellation, checkout, holds, orders
 from purchase.context import PurchaseContext
 
@@ -59,19 +59,11 @@ def _now(request: Request) -> datetime:
     return moment
 
 
-def path_uuid(request: Request, name: str) -> str:
-    raw = str(request.path_params.get(name, ""))
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError as exc:
-        raise Problem(404, f"no such {name.removesuffix('_id')}") from exc
-
-
-@documented(body=HoldBody, auth="user", status=201)
+@documented(body=HoldBody, response=schemas.Hold, auth="user", status=201)
 async def create_hold(request: Request) -> Response:
     """Hold tickets for a few minutes (needs the X-Admission-Pass header from the queue)."""
     fan_id = require_user_id(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     admission_pass = request.headers.get(PASS_HEADER, "").strip()
     if not admission_pass:
         raise Problem(401, "send your admission pass in the X-Admission-Pass header")
@@ -86,23 +78,24 @@ async def create_hold(request: Request) -> Response:
 async def release_hold(request: Request) -> Response:
     """Let go of a hold; its tickets go back on sale."""
     fan_id = require_user_id(request)
-    await holds.cancel_hold(purchase_context(request), hold_id=path_uuid(request, "hold_id"),
+    hold_id = str(request.path_params["hold_id"])
+    await holds.cancel_hold(purchase_context(request), hold_id=hold_id,
                             fan_id=fan_id, now=_now(request))
     return Response(status_code=204)
 
 
-@documented(body=CheckoutBody, auth="user")
+@documented(body=CheckoutBody, response=schemas.CheckoutResult, auth="user")
 async def checkout_hold(request: Request) -> Response:
     """Pay for a hold: one order and at most one charge per hold, however often it is sent."""
     fan_id = require_user_id(request)
-    hold_id = path_uuid(request, "hold_id")
+    hold_id = str(request.path_params["hold_id"])
     body = await read_json(request, CheckoutBody)
     result = await checkout.checkout(purchase_context(request), hold_id=hold_id, fan_id=fan_id,
                                      payment_method=body.payment_method, now=_now(request))
     return JSONResponse(checkout_json(result))
 
 
-@documented(auth="user")
+@documented(response=schemas.OrderList, auth="user")
 async def my_orders(request: Request) -> Response:
     """The caller's orders, newest first, with their tickets."""
     fan_id = require_user_id(request)
@@ -110,40 +103,42 @@ async def my_orders(request: Request) -> Response:
     return JSONResponse({"orders": [order_json(view) for view in views]})
 
 
-@documented(auth="user")
+@documented(response=schemas.Order, auth="user")
 async def get_order(request: Request) -> Response:
     """One of the caller's orders; a pending one is settled with Stripe first."""
     fan_id = require_user_id(request)
+    order_id = str(request.path_params["order_id"])
     view = await orders.order_for_owner(purchase_context(request), fan_id=fan_id,
-                                        order_id=path_uuid(request, "order_id"), now=_now(request))
+                                        order_id=order_id, now=_now(request))
     return JSONResponse(order_json(view))
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.EventSales, auth="venue_admin")
 async def event_sales(request: Request) -> Response:
     """Sold, held and remaining per tier, and revenue (the event's venue admins)."""
     user = await require_user(request)
     sales = await orders.event_sales(purchase_context(request), user,
-                                     event_id=path_int(request, "event_id"), now=_now(request))
+                                     event_id=request.path_params["event_id"], now=_now(request))
     return JSONResponse(sales)
 
 
-@documented(body=CancelBody, auth="venue_admin", status=202)
+@documented(body=CancelBody, response=schemas.CancellationProgress, auth="venue_admin",
+            status=202)
 async def cancel_event(request: Request) -> Response:
     """Cancel the event: sales stop, every paid order is refunded in batches by the worker."""
     user = await require_user(request)
     body = await read_json(request, CancelBody)
     state = await cancellation.cancel_event(purchase_context(request), user,
-                                            event_id=path_int(request, "event_id"),
+                                            event_id=request.path_params["event_id"],
                                             reason=body.reason, now=_now(request))
     return JSONResponse(progress_json(state), status_code=202)
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.CancellationProgress, auth="venue_admin")
 async def cancellation_progress(request: Request) -> Response:
     """How far the refunds of a cancelled event have got."""
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     context = purchase_context(request)
     async with context.sessionmaker() as session:
         await managed_event(session, user, event_id)
@@ -151,14 +146,14 @@ async def cancellation_progress(request: Request) -> Response:
 
 
 routes: list[BaseRoute] = [
-    Route("/api/drops/{drop_id}/holds", create_hold, methods=["POST"]),
-    Route("/api/holds/{hold_id}", release_hold, methods=["DELETE"]),
-    Route("/api/holds/{hold_id}/checkout", checkout_hold, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}/holds", create_hold, methods=["POST"]),
+    Route("/api/holds/{hold_id:uuid}", release_hold, methods=["DELETE"]),
+    Route("/api/holds/{hold_id:uuid}/checkout", checkout_hold, methods=["POST"]),
     Route("/api/me/orders", my_orders, methods=["GET"]),
-    Route("/api/orders/{order_id}", get_order, methods=["GET"]),
-    Route("/api/events/{event_id}/sales", event_sales, methods=["GET"]),
-    Route("/api/events/{event_id}/cancel", cancel_event, methods=["POST"]),
-    Route("/api/events/{event_id}/cancellation", cancellation_progress, methods=["GET"]),
+    Route("/api/orders/{order_id:uuid}", get_order, methods=["GET"]),
+    Route("/api/events/{event_id:id}/sales", event_sales, methods=["GET"]),
+    Route("/api/events/{event_id:id}/cancel", cancel_event, methods=["POST"]),
+    Route("/api/events/{event_id:id}/cancellation", cancellation_progress, methods=["GET"]),
     *purchase_webhooks.routes,
     *purchase_pages.routes,
 ]

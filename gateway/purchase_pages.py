@@ -13,7 +13,6 @@ from starlette.routing import Route
 from catalog import visible_drop
 from core.errors import DomainError
 from gateway.auth import optional_user
-from gateway.bodies import path_int
 from gateway.context import services_of
 from gateway.problems import Problem
 from gateway.templating import templates
@@ -27,7 +26,7 @@ TEST_CARDS = [
 
 async def buy_page(request: Request) -> Response:
     """Choose GA/VIP tickets, hold them for a few minutes, pay."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     try:
         viewer = await optional_user(request)
     except Problem:
@@ -49,6 +48,6 @@ async def orders_page(request: Request) -> Response:
 
 
 routes = [
-    Route("/drops/{drop_id}/buy", buy_page, methods=["GET"], include_in_schema=False),
+    Route("/drops/{drop_id:id}/buy", buy_page, methods=["GET"], include_in_schema=False),
     Route("/me/orders", orders_page, methods=["GET"], include_in_schema=False),
 ]

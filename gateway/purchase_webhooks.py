@@ -11,10 +11,11 @@ from starlette.routing import Route
 from gateway.bodies import read_raw_body
 from gateway.context import services_of
 from gateway.openapi import documented
+from gateway.schemas.purchase import WebhookReceipt
 from purchase.webhooks import handle_webhook
 
 
-@documented()
+@documented(response=WebhookReceipt)
 async def stripe_webhook(request: Request) -> Response:
     """Stripe events (Stripe-Signature on the raw body; replays and stale events change nothing)."""
     payload = await read_raw_body(request)

@@ -21,7 +21,7 @@ from core.errors import DomainError
 from core.script_batching import ScriptBatcher
 from gateway import queue_metrics as metrics
 from gateway.auth import SESSION_COOKIE, require_user, require_user_id
-from gateway.bodies import StrictBody, path_int, read_json
+from gateway.bodies import StrictBody, read_json
 from gateway.context import QueueRuntime, queue_runtime, services_of
 from gateway.metric_children import child
 from gateway.openapi import documented
@@ -29,6 +29,8 @@ from gateway.problems import Problem
 from gateway.queue_hub import QueueHub, Subscriber, close_quietly, running_hub
 from gateway.queue_messages import fan_json, message_text, pass_fields, retry_after_s
 from gateway.queue_page import drop_page
+from gateway.schemas import queue as schemas
+from gateway.schemas.catalog import Drop
 from gateway.serialize import drop_json
 from queue_engine import controls, waiting_room
 from queue_engine.credentials import (
@@ -74,7 +76,7 @@ def _fan_from_ticket(conn: Request | WebSocket, token: str, drop_id: int,
                                            fan_id=fan_id).fan_id
 
 
-@documented(auth="user", status=201)
+@documented(response=schemas.QueuePlace, auth="user", status=201, also=[200])
 async def join_queue(request: Request) -> Response:
     """Join a drop's line: 201 with a new place, 200 with the place you already hold.
 
@@ -82,7 +84,7 @@ async def join_queue(request: Request) -> Response:
     for the WebSocket and to poll."""
     started = time.perf_counter()
     fan_id = require_user_id(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     now_ms = _now_ms(request)
     services = services_of(request)
     place = await waiting_room.join(services.redis, services.scripts, services.sessionmaker,
@@ -111,11 +113,11 @@ def _polling_fan(request: Request, drop_id: int) -> int:
     return _fan_from_ticket(request, ticket, drop_id, fan_id)
 
 
-@documented(auth="user")
+@documented(response=schemas.QueuePoll, auth="user")
 async def poll_queue(request: Request) -> Response:
     """Where you stand (signed in, or `?ticket=`): the JSON fallback for clients without
     WebSockets. Includes the admission pass once admitted; Retry-After says when to ask again."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     fan_id = _polling_fan(request, drop_id)
     now_ms = _now_ms(request)
     scripts = services_of(request).scripts
@@ -134,10 +136,10 @@ async def poll_queue(request: Request) -> Response:
     return JSONResponse(body, headers={"Retry-After": str(retry)})
 
 
-@documented(auth="user")
+@documented(response=schemas.LeftQueue, auth="user")
 async def leave_queue(request: Request) -> Response:
     """Leave the line (your place is given up; joining again puts you at the back)."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     fan_id = _polling_fan(request, drop_id)
     removed = await leave_line(services_of(request).scripts, drop_id, [fan_id])
     return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
@@ -172,11 +174,7 @@ async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | N
     """Check the ticket, read the fan's place and send the first message; None once the
     socket is closed with the reason. A coroutine of its own so that what the opening
     needed (readout, first message) is freed while the socket idles for minutes."""
-    raw_id = str(websocket.path_params.get("drop_id", ""))
-    if not raw_id.isdigit() or len(raw_id) > 18:
-        await close_quietly(websocket, 4404, "no such drop")
-        return None
-    drop_id = int(raw_id)
+    drop_id: int = websocket.path_params["drop_id"]
     try:
         fan_id = _fan_from_ticket(websocket, websocket.query_params.get("ticket", ""), drop_id)
     except DomainError as exc:
@@ -200,6 +198,7 @@ async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | N
     return drop_id, subscriber
 
 
+@documented(response=schemas.QueueMessage, auth="queue ticket (?ticket=)")
 class QueueSocket:
     """`queue_socket` as a plain ASGI app. Starlette wraps a function endpoint in a second
     WebSocket object and a second layer of exception-handling closures, which every idle
@@ -213,36 +212,36 @@ class QueueSocket:
 
 async def _change_state(request: Request, action: str) -> Response:
     user = await require_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     services = services_of(request)
     async with services.sessionmaker() as session:
         drop = await controls.change_state(session, services.redis, user, drop_id, action)
     return JSONResponse(drop_json(drop, services.clock()))
 
 
-@documented(auth="venue_admin")
+@documented(response=Drop, auth="venue_admin")
 async def pause_drop(request: Request) -> Response:
     """Pause admission (the line keeps its order; fans may still join)."""
     return await _change_state(request, "pause")
 
 
-@documented(auth="venue_admin")
+@documented(response=Drop, auth="venue_admin")
 async def resume_drop(request: Request) -> Response:
     """Resume admission after a pause."""
     return await _change_state(request, "resume")
 
 
-@documented(auth="venue_admin")
+@documented(response=Drop, auth="venue_admin")
 async def close_drop(request: Request) -> Response:
     """Close the drop: no more joins or admissions."""
     return await _change_state(request, "close")
 
 
-@documented(body=PacingBody, auth="venue_admin")
+@documented(body=PacingBody, response=Drop, auth="venue_admin")
 async def change_pacing(request: Request) -> Response:
     """Change admit_per_minute and/or max_active; effective on the next admission tick."""
     user = await require_user(request)
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, PacingBody)
     services = services_of(request)
     async with services.sessionmaker() as session:
@@ -252,11 +251,11 @@ async def change_pacing(request: Request) -> Response:
     return JSONResponse(drop_json(drop, services.clock()))
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.PassRevoked, auth="venue_admin")
 async def revoke_fan_pass(request: Request) -> Response:
     """Revoke a fan's admission pass; it stops working at once."""
     user = await require_user(request)
-    drop_id, fan_id = path_int(request, "drop_id"), path_int(request, "fan_id")
+    drop_id, fan_id = request.path_params["drop_id"], request.path_params["fan_id"]
     services = services_of(request)
     async with services.sessionmaker() as session:
         revoked = await controls.revoke_fan_pass(session, services.scripts, user, drop_id, fan_id,
@@ -275,14 +274,14 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
         yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts))
 
 routes: list[BaseRoute] = [
-    Route("/api/drops/{drop_id}/queue", join_queue, methods=["POST"]),
-    Route("/api/drops/{drop_id}/queue", poll_queue, methods=["GET"], name="poll_queue"),
-    Route("/api/drops/{drop_id}/queue", leave_queue, methods=["DELETE"], name="leave_queue"),
-    Route("/api/drops/{drop_id}/pause", pause_drop, methods=["POST"]),
-    Route("/api/drops/{drop_id}/resume", resume_drop, methods=["POST"]),
-    Route("/api/drops/{drop_id}/close", close_drop, methods=["POST"]),
-    Route("/api/drops/{drop_id}", change_pacing, methods=["PATCH"]),
-    Route("/api/drops/{drop_id}/passes/{fan_id}/revoke", revoke_fan_pass, methods=["POST"]),
-    WebSocketRoute("/ws/drops/{drop_id}/queue", QueueSocket()),
-    Route("/drops/{drop_id}", drop_page, methods=["GET"]),
+    Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}/queue", poll_queue, methods=["GET"], name="poll_queue"),
+    Route("/api/drops/{drop_id:id}/queue", leave_queue, methods=["DELETE"], name="leave_queue"),
+    Route("/api/drops/{drop_id:id}/pause", pause_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}/resume", resume_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}/close", close_drop, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}", change_pacing, methods=["PATCH"]),
+    Route("/api/drops/{drop_id:id}/passes/{fan_id:id}/revoke", revoke_fan_pass, methods=["POST"]),
+    WebSocketRoute("/ws/drops/{drop_id:id}/queue", QueueSocket()),
+    Route("/drops/{drop_id:id}", drop_page, methods=["GET"]),
 ]

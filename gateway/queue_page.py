@@ -10,15 +10,16 @@ from catalog import visible_drop
 from core.drop_phase import drop_phase
 from core.errors import DomainError
 from gateway.auth import optional_user
-from gateway.bodies import path_int
 from gateway.context import services_of
+from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.templating import templates
 
 
+@documented(media_type="text/html")
 async def drop_page(request: Request) -> Response:
     """A drop's waiting room: join, watch your place fall, then go buy."""
-    drop_id = path_int(request, "drop_id")
+    drop_id: int = request.path_params["drop_id"]
     try:
         viewer = await optional_user(request)
     except Problem:

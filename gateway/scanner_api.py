@@ -13,10 +13,11 @@ from starlette.routing import BaseRoute, Route
 from catalog.authz import require_venue_admin
 from gateway import scanner_pages
 from gateway.auth import require_user, require_user_id
-from gateway.bodies import StrictBody, path_int, read_json
+from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
+from gateway.schemas import scanner as schemas
 from scanner import bundle, checkin, keyring, offline, tickets
 from scanner.ratelimit import check_scan_rate
 from scanner.verify import authorised_event
@@ -67,7 +68,7 @@ def _period(request: Request) -> int:
     return int(services_of(request).settings.scanner_code_period_s)
 
 
-@documented(body=ScanBody, auth="scanner")
+@documented(body=ScanBody, response=schemas.ScanAnswer, auth="scanner")
 async def scan(request: Request) -> Response:
     """Check a ticket in at the door: valid | duplicate | invalid | refunded.
 
@@ -88,14 +89,14 @@ async def scan(request: Request) -> Response:
     return JSONResponse(answer)
 
 
-@documented(auth="scanner")
+@documented(response=schemas.ScannerBundle, auth="scanner")
 async def scanner_bundle(request: Request) -> Response:
     """What a door device needs offline: public keys, revocation list, checked-in tickets.
 
     Add `?tickets=1` for the list of valid tickets too.
     """
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     include = request.query_params.get("tickets", "") in {"1", "true"}
     async with services_of(request).sessionmaker() as session:
         body = await bundle.scanner_bundle(session, _keyring(request), user, event_id,
@@ -104,11 +105,11 @@ async def scanner_bundle(request: Request) -> Response:
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
-@documented(body=OfflineBatchBody, auth="scanner")
+@documented(body=OfflineBatchBody, response=schemas.OfflineResults, auth="scanner")
 async def offline_scans(request: Request) -> Response:
     """Upload admissions made offline; idempotent per nonce, the earliest admission wins."""
     require_user_id(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     body = await read_json(request, OfflineBatchBody)
     if any(item.scanned_at.tzinfo is None for item in body.scans):
         raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
@@ -125,11 +126,11 @@ async def offline_scans(request: Request) -> Response:
     return JSONResponse({"results": answers})
 
 
-@documented(auth="venue_admin")
+@documented(response=schemas.ScanConflicts, auth="venue_admin")
 async def scan_conflicts(request: Request) -> Response:
     """Tickets admitted twice by gates that were offline, with which admission was kept."""
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)
@@ -137,11 +138,11 @@ async def scan_conflicts(request: Request) -> Response:
     return JSONResponse({"event_id": event_id, "conflicts": conflicts})
 
 
-@documented(body=RotateBody, auth="venue_admin")
+@documented(body=RotateBody, response=schemas.RotatedKey, auth="venue_admin")
 async def rotate_key(request: Request) -> Response:
     """Start signing the event's codes with a new key id (old one retired or revoked)."""
     user = await require_user(request)
-    event_id = path_int(request, "event_id")
+    event_id: int = request.path_params["event_id"]
     body = await read_json(request, RotateBody)
     async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
@@ -152,7 +153,7 @@ async def rotate_key(request: Request) -> Response:
     return JSONResponse({"event_id": event_id, "key_id": key_id})
 
 
-@documented(auth="scanner")
+@documented(response=schemas.ScannableEvents, auth="scanner")
 async def scannable_events(request: Request) -> Response:
     """Events the caller may scan for (published, not yet over)."""
     user = await require_user(request)
@@ -161,7 +162,7 @@ async def scannable_events(request: Request) -> Response:
     return JSONResponse({"events": events})
 
 
-@documented(auth="user")
+@documented(response=schemas.FanTickets, auth="user")
 async def my_tickets(request: Request) -> Response:
     """The signed-in fan's tickets, with event, tier and check-in time."""
     user_id = require_user_id(request)
@@ -170,7 +171,7 @@ async def my_tickets(request: Request) -> Response:
     return JSONResponse({"tickets": found})
 
 
-@documented(auth="user")
+@documented(response=schemas.TicketCode, auth="user")
 async def ticket_code(request: Request) -> Response:
     """The ticket's QR for the current period (SVG + text); fetch again when it expires."""
     user_id = require_user_id(request)
@@ -181,7 +182,7 @@ async def ticket_code(request: Request) -> Response:
     return JSONResponse(code, headers={"Cache-Control": "no-store"})
 
 
-@documented(auth="venue_admin", status=201)
+@documented(response=schemas.Reissued, auth="venue_admin", status=201)
 async def reissue(request: Request) -> Response:
     """Replace a ticket with a new one; the old id joins the revocation list."""
     user = await require_user(request)
@@ -194,12 +195,12 @@ async def reissue(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/scan", scan, methods=["POST"]),
     Route("/api/scanner/events", scannable_events, methods=["GET"]),
-    Route("/api/events/{event_id}/scanner-bundle", scanner_bundle, methods=["GET"]),
-    Route("/api/events/{event_id}/offline-scans", offline_scans, methods=["POST"]),
-    Route("/api/events/{event_id}/scan-conflicts", scan_conflicts, methods=["GET"]),
-    Route("/api/events/{event_id}/scanner-keys/rotate", rotate_key, methods=["POST"]),
+    Route("/api/events/{event_id:id}/scanner-bundle", scanner_bundle, methods=["GET"]),
+    Route("/api/events/{event_id:id}/offline-scans", offline_scans, methods=["POST"]),
+    Route("/api/events/{event_id:id}/scan-conflicts", scan_conflicts, methods=["GET"]),
+    Route("/api/events/{event_id:id}/scanner-keys/rotate", rotate_key, methods=["POST"]),
     Route("/api/me/tickets", my_tickets, methods=["GET"]),
-    Route("/api/me/tickets/{ticket_id}/code", ticket_code, methods=["GET"]),
-    Route("/api/tickets/{ticket_id}/reissue", reissue, methods=["POST"]),
+    Route("/api/me/tickets/{ticket_id:uuid}/code", ticket_code, methods=["GET"]),
+    Route("/api/tickets/{ticket_id:uuid}/reissue", reissue, methods=["POST"]),
     *scanner_pages.routes,
 ]

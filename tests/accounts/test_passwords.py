@@ -29,8 +29,8 @@ def test_the_stored_form_names_scheme_and_parameters_and_salts_each_hash() -> No
 def test_old_hashes_with_other_parameters_still_verify() -> None:
     salt = b"0123456789abcdef"
     digest = hashlib.scrypt(b"older", salt=salt, n=2**12, r=8, p=1, dklen=32)
-    stored = "scrypt$4096$8$1${}${}".format(base64.b64encode(salt).decode(),
-                                         base64.b64encode(digest).decode())
+    salt_b64, digest_b64 = base64.b64encode(salt).decode(), base64.b64encode(digest).decode()
+    stored = f"scrypt$4096$8$1${salt_b64}${digest_b64}"
     assert verify_password("older", stored)
     assert not verify_password("newer", stored)
 

@@ -1,11 +1,10 @@
-"""Health, metrics and the OpenAPI document."""
+"""Health and metrics (the OpenAPI document: test_openapi.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 
 import httpx
-from starlette.routing import Mount, Route, WebSocketRoute
 
 from core.embedded import free_port
 from core.settings import Settings
@@ -35,21 +34,9 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     await client.get("/api/events")
     text = (await client.get("/metrics")).text
     assert 'ticketq_http_requests_total{method="GET",route="/api/events",status="200"}' in text
+    # Templated routes are labelled by their template, convertors left out.
+    await client.get("/api/drops/999999999")
+    text = (await client.get("/metrics")).text
+    assert 'route="/api/drops/{drop_id}",status="404"' in text
     assert "ticketq_http_request_seconds_bucket" in text
 
-
-async def test_openapi_describes_every_route(client: httpx.AsyncClient, app) -> None:
-    spec = (await client.get("/openapi.json")).json()
-    assert spec["openapi"].startswith("3.")
-    for route in app.routes:
-        if isinstance(route, Mount) or (isinstance(route, Route) and not route.include_in_schema):
-            continue
-        assert route.path in spec["paths"], route.path
-        if isinstance(route, Route):
-            for method in (route.methods or set()) - {"HEAD"}:
-                assert method.lower() in spec["paths"][route.path], (route.path, method)
-        if isinstance(route, WebSocketRoute):
-            assert spec["paths"][route.path]["get"]["x-websocket"] is True
-    signup = spec["paths"]["/api/auth/signup"]["post"]
-    schema = signup["requestBody"]["content"]["application/json"]["schema"]
-    assert set(schema["required"]) == {"email", "password", "name"}

@@ -7,9 +7,10 @@ import asyncio
 import json
 import time
 
+import pytest
 from itsdangerous import TimestampSigner
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from core.clock import to_ms, utcnow
 from gateway.context import app_services
@@ -18,7 +19,7 @@ from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
 
 
-def ws_url(live_server, drop_id: int, ticket: str) -> str:
+def ws_url(live_server, drop_id: int | str, ticket: str) -> str:
     return f"{live_server.url.replace('http', 'ws', 1)}/ws/drops/{drop_id}/queue?ticket={ticket}"
 
 
@@ -89,4 +90,8 @@ async def test_bad_tickets_close_with_4xxx(client, live_server, settings):
     assert (await close_code(ws_url(live_server, one.drop_id, expired)))[0] == 4410
     await client.delete(f"/api/drops/{one.drop_id}/queue", headers=fan.headers)
     assert (await close_code(ws_url(live_server, one.drop_id, ticket)))[0] == 4404
-    assert (await close_code(ws_url(live_server, 0, ticket)))[0] == 4403
+    # 0 is no drop id at all: no route matches, so the handshake itself is refused.
+    for not_an_id in (0, "%C2%B3", 2**63):
+        with pytest.raises(InvalidStatus) as refused:
+            await close_code(ws_url(live_server, not_an_id, ticket))
+        assert refused.value.response.status_code == 403
