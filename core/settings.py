@@ -1,105 +1,200 @@
 """Settings: every knob TicketQ reads from the environment, in one place.
 
-docs/configuration.md documents each variable; a test checks that the two and
-docker-compose.yml agree, so add a row there whenever a field is added here.
+Each setting is declared once below, with its type, default, allowed range and
+the environment variable it is read from (pydantic-settings does the reading).
+A value that does not parse or is out of range refuses the process at start with
+a `SettingsError` naming the variable; nothing falls back to a default silently.
+docs/configuration.md documents each variable and the rules; a test checks that
+it, this class and docker-compose.yml agree, so add a row there with every field.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 # The secret used when none is configured. Fine for `make demo` and tests;
 # production refuses to start with it (see `Settings.check_production`).
 DEMO_SECRET_KEY = "ticketq-demo-secret-do-not-use-in-production"
 
+# Variables whose values never appear in an error message or repr (both end up in logs).
+SECRET_VARIABLES = frozenset({"TICKETQ_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"})
+
+_TRUE_WORDS = frozenset({"true", "1", "yes"})
+_FALSE_WORDS = frozenset({"false", "0", "no"})
+
 
 class SettingsError(Exception):
-    """A setting is missing or unsafe for the environment it runs in."""
+    """A setting is missing, malformed or unsafe for the environment it runs in."""
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
         self.problems = problems
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise SettingsError([f"{name} must be a whole number, got {raw!r}"]) from exc
+def _flag(value: object) -> object:
+    # Stricter than pydantic's own bool: a typo such as `ture` must refuse to start,
+    # not quietly read as one side or the other.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _TRUE_WORDS:
+            return True
+        if word in _FALSE_WORDS:
+            return False
+    raise ValueError("must be one of true/false, 1/0, yes/no (any case)")
 
 
-def _bool(env: dict[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+def _url_of(*schemes: str) -> AfterValidator:
+    def check(url: str) -> str:
+        if not url.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+            raise ValueError(f"must start with {' or '.join(f'{s}://' for s in schemes)}")
+        return url
+
+    return AfterValidator(check)
 
 
-@dataclass(frozen=True)
-class Settings:
-    env: str = "development"
-    home: Path = field(default_factory=lambda: Path(".ticketq").resolve())
-    host: str = "127.0.0.1"
-    port: int = 8000
-    redis_url: str | None = None
-    redis_cluster: bool = False
-    database_url: str | None = None
-    secret_key: str = DEMO_SECRET_KEY
-    session_cookie_secure: bool = False
-    token_ttl_seconds: int = 7 * 24 * 3600
-    max_body_bytes: int = 64 * 1024
-    queue_grace_seconds: int = 60
-    queue_ticket_ttl_seconds: int = 24 * 3600
-    admission_tick_ms: int = 500
-    lease_ttl_ms: int = 3000
-    hold_seconds: int = 600
-    stripe_api_key: str | None = None
-    stripe_api_base: str | None = None
-    stripe_webhook_secret: str | None = None
-    ticket_key_dir: Path | None = None
-    public_url: str | None = None
-    scanner_code_period_s: int = 15
-    scanner_rate_per_minute: int = 300
-    lottery_settle_concurrency: int = 8
-    lottery_claim_seconds: int = 60
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Folder = Annotated[Path, AfterValidator(lambda path: path.resolve())]
+RedisUrl = Annotated[str, _url_of("redis", "rediss", "unix")]
+PostgresUrl = Annotated[str, _url_of("postgresql", "postgres", "postgresql+psycopg")]
+HttpUrl = Annotated[str, _url_of("http", "https")]
+
+
+def secret_key_weakness(key: str) -> str | None:
+    """Why `key` is too weak to sign production credentials, or None when it is fine.
+
+    Length alone is not enough: 'a' * 32 or '0123456789' * 4 pass a length check
+    yet are guessed at once. So a key also needs at least 10 distinct characters
+    and must not be a shorter block repeated. `ticketq keys` (64 URL-safe random
+    characters) passes with a wide margin.
+    """
+    if key == DEMO_SECRET_KEY:
+        return "is the demo secret"
+    if len(key) < 32:
+        return "must be at least 32 characters"
+    if len(set(key)) < 10:
+        return "must contain at least 10 distinct characters"
+    if _smallest_period(key) <= len(key) // 2:
+        return "must not be a short block repeated"
+    return None
+
+
+def _smallest_period(text: str) -> int:
+    """Length of the shortest block whose repetition spells `text` (a cut-off tail allowed)."""
+    # Knuth-Morris-Pratt failure function: the longest proper prefix that is also a suffix.
+    border = [0] * len(text)
+    for index in range(1, len(text)):
+        length = border[index - 1]
+        while length and text[index] != text[length]:
+            length = border[length - 1]
+        border[index] = length + 1 if text[index] == text[length] else 0
+    return len(text) - (border[-1] if text else 0)
+
+
+def _env(variable: str, default: Any = None, **constraints: Any) -> Any:
+    """A field read from the environment variable `variable`."""
+    return Field(default, validation_alias=variable, **constraints)
+
+
+class Settings(BaseSettings):
+    """TicketQ's configuration, frozen once read; copy with `replace(...)`."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        case_sensitive=True,  # the documented names exactly: `port` is not PORT
+        env_ignore_empty=True,  # VAR= means unset, as it did before
+        extra="forbid",  # a misspelt keyword to Settings(...) / replace(...) is an error
+    )
+
+    env: Literal["development", "test", "production"] = _env("TICKETQ_ENV", "development")
+    home: Folder = Field(
+        default_factory=lambda: Path(".ticketq").resolve(), validation_alias="TICKETQ_HOME"
+    )
+    host: str = _env("HOST", "127.0.0.1", min_length=1)
+    port: int = _env("PORT", 8000, ge=1, le=65535)
+    redis_url: RedisUrl | None = _env("REDIS_URL")
+    redis_cluster: Flag = _env("REDIS_CLUSTER", False)
+    database_url: PostgresUrl | None = _env("DATABASE_URL")
+    secret_key: str = _env("TICKETQ_SECRET_KEY", DEMO_SECRET_KEY, repr=False)
+    session_cookie_secure: Flag = _env("TICKETQ_SECURE_COOKIES", False)
+    token_ttl_seconds: int = _env(
+        "TICKETQ_TOKEN_TTL_SECONDS", 7 * 24 * 3600, ge=60, le=366 * 24 * 3600
+    )
+    max_body_bytes: int = _env("TICKETQ_MAX_BODY_BYTES", 64 * 1024, ge=1024, le=64 * 1024 * 1024)
+    queue_grace_seconds: int = _env("TICKETQ_QUEUE_GRACE_SECONDS", 60, ge=1, le=24 * 3600)
+    queue_ticket_ttl_seconds: int = _env(
+        "TICKETQ_QUEUE_TICKET_TTL_SECONDS", 24 * 3600, ge=60, le=30 * 24 * 3600
+    )
+    admission_tick_ms: int = _env("TICKETQ_ADMISSION_TICK_MS", 500, ge=10, le=60_000)
+    lease_ttl_ms: int = _env("TICKETQ_LEASE_TTL_MS", 3000, ge=100, le=600_000)
+    hold_seconds: int = _env("TICKETQ_HOLD_SECONDS", 600, ge=60, le=3600)
+    stripe_api_key: str | None = _env("STRIPE_API_KEY", repr=False)
+    stripe_api_base: HttpUrl | None = _env("STRIPE_API_BASE")
+    stripe_webhook_secret: str | None = _env("STRIPE_WEBHOOK_SECRET", repr=False)
+    ticket_key_dir: Folder | None = _env("TICKETQ_TICKET_KEY_DIR")
+    public_url: HttpUrl | None = _env("TICKETQ_PUBLIC_URL")
+    scanner_code_period_s: int = _env("TICKETQ_SCANNER_CODE_PERIOD_S", 15, ge=5, le=300)
+    scanner_rate_per_minute: int = _env("TICKETQ_SCANNER_RATE_PER_MINUTE", 300, ge=1, le=100_000)
+    lottery_settle_concurrency: int = _env("TICKETQ_LOTTERY_SETTLE_CONCURRENCY", 8, ge=1, le=256)
+    lottery_claim_seconds: int = _env("TICKETQ_LOTTERY_CLAIM_SECONDS", 60, ge=1, le=3600)
+
+    def __init__(self, **values: Any) -> None:
+        """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_problems(exc)) from None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if environ is None else environ)
-        home = Path(env.get("TICKETQ_HOME") or ".ticketq").resolve()
-        key_dir = env.get("TICKETQ_TICKET_KEY_DIR")
-        return cls(
-            env=env.get("TICKETQ_ENV", "development"),
-            home=home,
-            host=env.get("HOST", "127.0.0.1"),
-            port=_int(env, "PORT", 8000),
-            redis_url=env.get("REDIS_URL") or None,
-            redis_cluster=_bool(env, "REDIS_CLUSTER", False),
-            database_url=env.get("DATABASE_URL") or None,
-            secret_key=env.get("TICKETQ_SECRET_KEY") or DEMO_SECRET_KEY,
-            session_cookie_secure=_bool(env, "TICKETQ_SECURE_COOKIES", False),
-            token_ttl_seconds=_int(env, "TICKETQ_TOKEN_TTL_SECONDS", 7 * 24 * 3600),
-            max_body_bytes=_int(env, "TICKETQ_MAX_BODY_BYTES", 64 * 1024),
-            queue_grace_seconds=_int(env, "TICKETQ_QUEUE_GRACE_SECONDS", 60),
-            queue_ticket_ttl_seconds=_int(env, "TICKETQ_QUEUE_TICKET_TTL_SECONDS", 24 * 3600),
-            admission_tick_ms=_int(env, "TICKETQ_ADMISSION_TICK_MS", 500),
-            lease_ttl_ms=_int(env, "TICKETQ_LEASE_TTL_MS", 3000),
-            hold_seconds=_int(env, "TICKETQ_HOLD_SECONDS", 600),
-            stripe_api_key=env.get("STRIPE_API_KEY") or None,
-            stripe_api_base=env.get("STRIPE_API_BASE") or None,
-            stripe_webhook_secret=env.get("STRIPE_WEBHOOK_SECRET") or None,
-            ticket_key_dir=Path(key_dir).resolve() if key_dir else None,
-            public_url=env.get("TICKETQ_PUBLIC_URL") or None,
-            scanner_code_period_s=_int(env, "TICKETQ_SCANNER_CODE_PERIOD_S", 15),
-            scanner_rate_per_minute=_int(env, "TICKETQ_SCANNER_RATE_PER_MINUTE", 300),
-            lottery_settle_concurrency=_int(env, "TICKETQ_LOTTERY_SETTLE_CONCURRENCY", 8),
-            lottery_claim_seconds=_int(env, "TICKETQ_LOTTERY_CLAIM_SECONDS", 60),
-        )
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment only: no .env file or secrets folder read behind the operator's back.
+        return init_settings, env_settings
+
+    @model_validator(mode="after")
+    def _lease_outlives_ticks(self) -> Self:
+        # The worker renews its lease once per tick; a lease shorter than two ticks
+        # lapses between renewals and drops flap between workers.
+        if self.lease_ttl_ms < 2 * self.admission_tick_ms:
+            raise ValueError(
+                "TICKETQ_LEASE_TTL_MS must be at least twice TICKETQ_ADMISSION_TICK_MS, "
+                f"got {self.lease_ttl_ms} and {self.admission_tick_ms}"
+            )
+        return self
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the process environment, or only `environ` when given (tests, tools)."""
+        if environ is None:
+            return cls()
+        # Every field is passed, so pydantic-settings' os.environ source has nothing
+        # left to fill: an explicit mapping is the whole environment.
+        values: dict[str, Any] = {}
+        for field in cls.model_fields.values():
+            variable = str(field.validation_alias)
+            given = environ.get(variable)
+            values[variable] = given if given else field.get_default(call_default_factory=True)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A validated copy with some fields changed, by field name (`redis_url=...`)."""
+        unknown = set(changes) - set(type(self).model_fields)
+        if unknown:
+            raise SettingsError([f"no setting named {name!r}" for name in sorted(unknown)])
+        values = {**self.model_dump(), **changes}
+        return type(self)(**{variable_of(name): value for name, value in values.items()})
 
     @property
     def is_production(self) -> bool:
@@ -111,16 +206,22 @@ class Settings:
         return self.ticket_key_dir or (self.home / "keys")
 
     def check_production(self) -> None:
-        """Refuse to run production on demo secrets or missing keys and servers."""
+        """Refuse to run production on weak secrets, plain cookies or missing keys and servers.
+
+        Called by `ticketq serve`, `ticketq worker` and the ASGI entry point rather than
+        at construction, so `ticketq keys` still runs in a production environment that
+        has no keys yet.
+        """
         if not self.is_production:
             return
         problems: list[str] = []
-        if self.secret_key == DEMO_SECRET_KEY:
+        weakness = secret_key_weakness(self.secret_key)
+        if weakness:
             problems.append(
-                "TICKETQ_SECRET_KEY is the demo secret; generate one with `ticketq keys`"
+                f"TICKETQ_SECRET_KEY {weakness}; generate one with `ticketq keys`"
             )
-        elif len(self.secret_key) < 32:
-            problems.append("TICKETQ_SECRET_KEY must be at least 32 characters")
+        if not self.session_cookie_secure:
+            problems.append("TICKETQ_SECURE_COOKIES must be on in production (serve behind HTTPS)")
         if not self.redis_url:
             problems.append("REDIS_URL must be set (embedded Redis is for development only)")
         if not self.database_url:
@@ -133,3 +234,31 @@ class Settings:
             problems.append(f"no ticket signing key in {self.keys_dir}; run `ticketq keys`")
         if problems:
             raise SettingsError(problems)
+
+
+def variable_of(field_name: str) -> str:
+    """The environment variable a Settings field is read from (`port` -> `PORT`)."""
+    return str(Settings.model_fields[field_name].validation_alias)
+
+
+def _problems(error: ValidationError) -> list[str]:
+    """One line per bad value, naming the variable (and the value, unless it is secret)."""
+    fields = Settings.model_fields
+    problems = []
+    for detail in error.errors():
+        message = detail["msg"].removeprefix("Value error, ")
+        if not detail["loc"]:  # a rule across several fields; its message names them
+            problems.append(message)
+            continue
+        name = str(detail["loc"][0])
+        variable = variable_of(name) if name in fields else name
+        if detail["type"] == "extra_forbidden":
+            problems.append(f"{variable} is not a setting")
+            continue
+        if message.startswith("Input should be "):
+            message = "must be " + message.removeprefix("Input should be ")
+        line = f"{variable} {message}"
+        if variable not in SECRET_VARIABLES:
+            line += f", got {detail['input']!r}"
+        problems.append(line)
+    return problems

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import math
 import os
@@ -251,9 +250,7 @@ def simulate_command(settings: Settings, args: argparse.Namespace) -> int:
         )
         return 2
     with stack.servers(settings.home / "simulate", redis_url, database_url) as urls:
-        settings = dataclasses.replace(
-            settings, redis_url=urls["REDIS_URL"], database_url=urls["DATABASE_URL"]
-        )
+        settings = settings.replace(redis_url=urls["REDIS_URL"], database_url=urls["DATABASE_URL"])
         if options.report_only:
             return _report_only(Path(options.report_only), settings)
         from bootstrap.migrate import upgrade

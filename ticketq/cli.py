@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -40,8 +39,7 @@ def resolve_servers(settings: Settings) -> Settings:
     urls = EmbeddedServices(settings.home).start(
         want_redis=not settings.redis_url, want_postgres=not settings.database_url
     )
-    return dataclasses.replace(
-        settings,
+    return settings.replace(
         redis_url=settings.redis_url or urls["REDIS_URL"],
         database_url=settings.database_url or urls["DATABASE_URL"],
     )

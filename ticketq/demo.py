@@ -9,7 +9,6 @@ prints what to open, and on Ctrl-C stops everything it started.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import signal
 import subprocess
@@ -186,8 +185,7 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
     urls = services.start(
         want_redis=not settings.redis_url, want_postgres=not settings.database_url
     )
-    settings = dataclasses.replace(
-        settings,
+    settings = settings.replace(
         redis_url=settings.redis_url or urls["REDIS_URL"],
         database_url=settings.database_url or urls["DATABASE_URL"],
     )

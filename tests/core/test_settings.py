@@ -1,4 +1,4 @@
-"""docs/configuration.md, core/settings.py and docker-compose.yml agree."""
+"""core/settings.py: typed, validated, strict; and it, docs/configuration.md and compose agree."""
 
 from __future__ import annotations
 
@@ -7,10 +7,19 @@ from pathlib import Path
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
-from core.settings import DEMO_SECRET_KEY, Settings, SettingsError
+from core.settings import (
+    DEMO_SECRET_KEY,
+    Settings,
+    SettingsError,
+    secret_key_weakness,
+    variable_of,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
+# 64 URL-safe characters, as `ticketq keys` makes them.
+STRONG_KEY = "q3V9xK2mZ7pL0wR8tY4uN6bC1dF5gH_jA-sE9iO3kM7nB2vX4zQ8lP0rT6yU1wE5"
 
 
 def documented_variables() -> set[str]:
@@ -19,18 +28,48 @@ def documented_variables() -> set[str]:
 
 
 def variables_read_by_settings() -> set[str]:
-    source = (ROOT / "core" / "settings.py").read_text()
-    return set(re.findall(r"""(?:env\.get\(|_int\(env, |_bool\(env, )"([A-Z_]+)\"""", source))
+    """The env var names declared in core/settings.py, as pydantic-settings reads them."""
+    names = {name: field.validation_alias for name, field in Settings.model_fields.items()}
+    unnamed = [name for name, alias in names.items() if not isinstance(alias, str)]
+    assert not unnamed, f"fields without an environment variable: {unnamed}"
+    return {str(alias) for alias in names.values()}
 
 
 def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+def refused(environ: dict[str, str]) -> list[str]:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env(environ)
+    return error.value.problems
+
+
+def production(tmp_path: Path, **overrides: str) -> dict[str, str]:
+    from core.keys import generate_keys
+
+    generate_keys(tmp_path / "keys")
+    return {
+        "TICKETQ_ENV": "production",
+        "TICKETQ_HOME": str(tmp_path),
+        "TICKETQ_SECRET_KEY": STRONG_KEY,
+        "TICKETQ_SECURE_COOKIES": "1",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "DATABASE_URL": "postgresql://u@127.0.0.1:1/db",
+        "STRIPE_API_KEY": "sk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        **overrides,
+    }
+
+
 def test_every_setting_is_documented_and_every_documented_variable_is_read() -> None:
     read = variables_read_by_settings()
-    assert read, "found no variables in settings.py: the pattern is stale"
+    assert len(read) == len(Settings.model_fields), "two fields share one variable"
     assert read == documented_variables()
+    # The declarations in the source carry the names (what a reader of settings.py sees).
+    source = (ROOT / "core" / "settings.py").read_text()
+    declared = set(re.findall(r"""(?:_env\(|validation_alias=)\s*"([A-Z_]+)\"""", source))
+    assert declared == read
 
 
 def test_compose_uses_only_documented_variables() -> None:
@@ -42,6 +81,7 @@ def test_compose_uses_only_documented_variables() -> None:
         assert environment["REDIS_URL"].startswith("redis://")
         assert environment["DATABASE_URL"].startswith("postgresql://")
         assert environment["TICKETQ_ENV"] == "production"
+        assert environment["TICKETQ_SECURE_COOKIES"] == "1"
 
 
 def test_compose_describes_the_production_shape() -> None:
@@ -56,40 +96,219 @@ def test_compose_describes_the_production_shape() -> None:
     assert "postgres" in services
 
 
+def test_defaults_are_unchanged() -> None:
+    settings = Settings.from_env({})
+    assert settings.model_dump() == {
+        "env": "development",
+        "home": Path(".ticketq").resolve(),
+        "host": "127.0.0.1",
+        "port": 8000,
+        "redis_url": None,
+        "redis_cluster": False,
+        "database_url": None,
+        "secret_key": DEMO_SECRET_KEY,
+        "session_cookie_secure": False,
+        "token_ttl_seconds": 7 * 24 * 3600,
+        "max_body_bytes": 64 * 1024,
+        "queue_grace_seconds": 60,
+        "queue_ticket_ttl_seconds": 24 * 3600,
+        "admission_tick_ms": 500,
+        "lease_ttl_ms": 3000,
+        "hold_seconds": 600,
+        "stripe_api_key": None,
+        "stripe_api_base": None,
+        "stripe_webhook_secret": None,
+        "ticket_key_dir": None,
+        "public_url": None,
+        "scanner_code_period_s": 15,
+        "scanner_rate_per_minute": 300,
+        "lottery_settle_concurrency": 8,
+        "lottery_claim_seconds": 60,
+    }
+    assert not settings.is_production
+    assert settings.keys_dir == Path(".ticketq").resolve() / "keys"
+
+
+def test_values_are_read_and_typed(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "TICKETQ_ENV": "test",
+            "TICKETQ_HOME": str(tmp_path),
+            "PORT": "8001",
+            "REDIS_CLUSTER": "YES",
+            "TICKETQ_TICKET_KEY_DIR": str(tmp_path / "k"),
+            "TICKETQ_PUBLIC_URL": "https://tickets.example.com",
+            "HOST": "",  # empty means unset
+        }
+    )
+    assert (settings.env, settings.port, settings.redis_cluster) == ("test", 8001, True)
+    assert settings.host == "127.0.0.1"
+    assert settings.keys_dir == tmp_path / "k"
+    assert settings.public_url == "https://tickets.example.com"
+
+
+def test_an_explicit_mapping_is_the_whole_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "8123")
+    monkeypatch.setenv("port", "9")  # field names are not variable names
+    assert Settings.from_env({}).port == 8000
+    assert Settings.from_env().port == 8123
+    assert Settings().port == 8123
+
+
+@pytest.mark.parametrize("value", ["Production", "PRODUCTION", " production", "prod", "staging"])
+def test_an_unknown_environment_is_refused_naming_the_variable(value: str) -> None:
+    (problem,) = refused({"TICKETQ_ENV": value})
+    assert problem.startswith("TICKETQ_ENV must be ")
+    for choice in ("development", "test", "production"):
+        assert choice in problem
+    assert repr(value) in problem
+
+
+@pytest.mark.parametrize(
+    ("word", "meaning"),
+    [("true", True), ("TRUE", True), ("1", True), ("Yes", True),
+     ("false", False), ("False", False), ("0", False), ("no", False)],
+)
+def test_booleans_take_six_words_in_any_case(word: str, meaning: bool) -> None:
+    settings = Settings.from_env({"TICKETQ_SECURE_COOKIES": word, "REDIS_CLUSTER": word})
+    assert settings.session_cookie_secure is meaning
+    assert settings.redis_cluster is meaning
+
+
+@pytest.mark.parametrize("word", ["ture", "on", "off", "2", "y", "enabled"])
+def test_anything_else_is_refused_naming_the_variable(word: str) -> None:
+    (problem,) = refused({"TICKETQ_SECURE_COOKIES": word})
+    assert problem.startswith("TICKETQ_SECURE_COOKIES must be one of true/false, 1/0, yes/no")
+    assert repr(word) in problem
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PORT", "0"),
+        ("PORT", "65536"),
+        ("TICKETQ_MAX_BODY_BYTES", "-1"),
+        ("TICKETQ_TOKEN_TTL_SECONDS", "59"),
+        ("TICKETQ_HOLD_SECONDS", "3601"),
+        ("TICKETQ_SCANNER_CODE_PERIOD_S", "1"),
+        ("TICKETQ_LOTTERY_SETTLE_CONCURRENCY", "0"),
+        ("TICKETQ_ADMISSION_TICK_MS", "5"),
+    ],
+)
+def test_out_of_range_numbers_are_refused_naming_the_variable(variable: str, value: str) -> None:
+    (problem,) = refused({variable: value})
+    assert problem.startswith(f"{variable} must be greater than or equal to") or problem.startswith(
+        f"{variable} must be less than or equal to"
+    )
+
+
+def test_bad_numbers_in_the_environment_are_named() -> None:
+    (problem,) = refused({"PORT": "eighty"})
+    assert problem.startswith("PORT must be a valid integer") and "'eighty'" in problem
+
+
+def test_every_bad_value_is_reported_at_once() -> None:
+    problems = refused({"PORT": "x", "TICKETQ_ENV": "Production", "REDIS_CLUSTER": "ture"})
+    assert sorted(problem.split()[0] for problem in problems) == [
+        "PORT", "REDIS_CLUSTER", "TICKETQ_ENV",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("REDIS_URL", "http://127.0.0.1:6379"),
+        ("DATABASE_URL", "mysql://u@h/db"),
+        ("TICKETQ_PUBLIC_URL", "tickets.example.com"),
+        ("STRIPE_API_BASE", "localhost:12111"),
+    ],
+)
+def test_urls_need_their_scheme(variable: str, value: str) -> None:
+    (problem,) = refused({variable: value})
+    assert problem.startswith(f"{variable} must start with")
+
+
+def test_a_lease_must_outlive_two_admission_ticks() -> None:
+    (problem,) = refused({"TICKETQ_ADMISSION_TICK_MS": "1000", "TICKETQ_LEASE_TTL_MS": "1500"})
+    assert "TICKETQ_LEASE_TTL_MS" in problem and "TICKETQ_ADMISSION_TICK_MS" in problem
+    Settings.from_env({"TICKETQ_ADMISSION_TICK_MS": "200", "TICKETQ_LEASE_TTL_MS": "1500"})
+
+
+def test_secrets_stay_out_of_messages_and_repr() -> None:
+    (problem,) = refused({"TICKETQ_SECRET_KEY": STRONG_KEY, "TICKETQ_LOTTERY_CLAIM_SECONDS": "0"})
+    assert STRONG_KEY not in problem
+    settings = Settings.from_env({"TICKETQ_SECRET_KEY": STRONG_KEY, "STRIPE_API_KEY": "sk_live_y"})
+    assert STRONG_KEY not in repr(settings) and "sk_live_y" not in repr(settings)
+
+
+def test_copies_are_validated_and_the_original_is_frozen(tmp_path: Path) -> None:
+    settings = Settings.from_env({})
+    copy = settings.replace(redis_url="redis://127.0.0.1:6379/0", home=tmp_path)
+    assert (copy.redis_url, copy.home, copy.port) == ("redis://127.0.0.1:6379/0", tmp_path, 8000)
+    assert settings.redis_url is None
+    with pytest.raises(SettingsError, match=r"^PORT must be greater"):
+        settings.replace(port=0)
+    with pytest.raises(SettingsError, match="no setting named 'prot'"):
+        settings.replace(prot=1)
+    with pytest.raises(ValidationError, match="frozen"):
+        settings.port = 1
+    assert variable_of("session_cookie_secure") == "TICKETQ_SECURE_COOKIES"
+
+
 def test_production_refuses_demo_secret_and_missing_pieces(tmp_path: Path) -> None:
     settings = Settings.from_env({"TICKETQ_ENV": "production", "TICKETQ_HOME": str(tmp_path)})
-    with pytest.raises(SettingsError) as refused:
+    with pytest.raises(SettingsError) as refusal:
         settings.check_production()
-    text = " ".join(refused.value.problems)
+    text = " ".join(refusal.value.problems)
     for needed in (
-        "TICKETQ_SECRET_KEY",
+        "TICKETQ_SECRET_KEY is the demo secret",
+        "TICKETQ_SECURE_COOKIES",
         "REDIS_URL",
         "DATABASE_URL",
         "STRIPE_API_KEY",
+        "STRIPE_WEBHOOK_SECRET",
         "ticket signing key",
     ):
         assert needed in text
 
 
 def test_production_starts_with_everything_set(tmp_path: Path) -> None:
-    from core.keys import generate_keys
-
-    generate_keys(tmp_path / "keys")
-    settings = Settings.from_env(
-        {
-            "TICKETQ_ENV": "production",
-            "TICKETQ_HOME": str(tmp_path),
-            "TICKETQ_SECRET_KEY": "x" * 40,
-            "REDIS_URL": "redis://127.0.0.1:1/0",
-            "DATABASE_URL": "postgresql://u@127.0.0.1:1/db",
-            "STRIPE_API_KEY": "sk_live_x",
-            "STRIPE_WEBHOOK_SECRET": "whsec_x",
-        }
-    )
+    settings = Settings.from_env(production(tmp_path))
     settings.check_production()
-    assert settings.secret_key != DEMO_SECRET_KEY
+    assert settings.is_production and settings.secret_key == STRONG_KEY
 
 
-def test_bad_numbers_in_the_environment_are_named() -> None:
-    with pytest.raises(SettingsError, match="PORT"):
-        Settings.from_env({"PORT": "eighty"})
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("x" * 40, "at least 10 distinct characters"),
+        ("0123456789" * 4, "short block repeated"),
+        ("abcdefghijkl" * 3 + "abcd", "short block repeated"),  # the tail may be cut short
+        ("Zq8!" * 10, "at least 10 distinct characters"),
+        ("q3V9xK2mZ7pL0wR8", "at least 32 characters"),
+        (DEMO_SECRET_KEY, "demo secret"),
+    ],
+)
+def test_weak_production_secret_keys_are_refused(tmp_path: Path, key: str, reason: str) -> None:
+    settings = Settings.from_env(production(tmp_path, TICKETQ_SECRET_KEY=key))
+    with pytest.raises(SettingsError) as refusal:
+        settings.check_production()
+    (problem,) = refusal.value.problems
+    assert problem.startswith("TICKETQ_SECRET_KEY ") and reason in problem
+    assert key not in problem
+
+
+def test_a_key_that_repeats_only_in_part_is_fine() -> None:
+    assert secret_key_weakness(STRONG_KEY) is None
+    assert secret_key_weakness("abcdefghijklmnopqrstuvwxyz" + "abcdefghijklmn" + "Q") is None
+
+
+def test_production_needs_secure_cookies(tmp_path: Path) -> None:
+    settings = Settings.from_env(production(tmp_path, TICKETQ_SECURE_COOKIES="no"))
+    with pytest.raises(SettingsError) as refusal:
+        settings.check_production()
+    assert [p.split()[0] for p in refusal.value.problems] == ["TICKETQ_SECURE_COOKIES"]
+
+
+def test_other_environments_skip_the_production_checks() -> None:
+    Settings.from_env({"TICKETQ_ENV": "test", "TICKETQ_SECRET_KEY": "short"}).check_production()

@@ -3,7 +3,6 @@ router enforces and whose response schemas real responses satisfy."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -220,9 +219,9 @@ class Contract:
 
 @pytest.fixture(scope="module")
 def paying_settings(settings: Settings, localstripe_url: str) -> Settings:
-    return dataclasses.replace(settings, stripe_api_key="sk_test_openapi",
-                               stripe_api_base=localstripe_url,
-                               stripe_webhook_secret="whsec_openapi_tests")
+    return settings.replace(stripe_api_key="sk_test_openapi",
+                            stripe_api_base=localstripe_url,
+                            stripe_webhook_secret="whsec_openapi_tests")
 
 
 @pytest.fixture(scope="module")

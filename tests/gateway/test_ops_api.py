@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import httpx
 
 from core.embedded import free_port
@@ -18,7 +16,7 @@ async def test_healthz_checks_both_servers(client: httpx.AsyncClient) -> None:
 
 
 async def test_healthz_is_503_naming_what_is_down(settings: Settings) -> None:
-    broken = dataclasses.replace(settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    broken = settings.replace(redis_url=f"redis://127.0.0.1:{free_port()}/0")
     app = create_app(broken)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

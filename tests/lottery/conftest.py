@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -29,8 +28,7 @@ STRIPE_KEY = "sk_test_lottery"
 
 @pytest.fixture(scope="session")
 def stripe_settings(settings: Settings, localstripe_url: str) -> Settings:
-    return dataclasses.replace(settings, stripe_api_key=STRIPE_KEY,
-                               stripe_api_base=localstripe_url)
+    return settings.replace(stripe_api_key=STRIPE_KEY, stripe_api_base=localstripe_url)
 
 
 @pytest.fixture(scope="session")

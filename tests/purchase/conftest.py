@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -44,9 +43,9 @@ class TestClock:
 
 @pytest.fixture(scope="session")
 def purchase_settings(settings: Settings, localstripe_url: str) -> Settings:
-    return dataclasses.replace(settings, stripe_api_key="sk_test_purchase",
-                               stripe_api_base=localstripe_url,
-                               stripe_webhook_secret=WEBHOOK_SECRET)
+    return settings.replace(stripe_api_key="sk_test_purchase",
+                             stripe_api_base=localstripe_url,
+                             stripe_webhook_secret=WEBHOOK_SECRET)
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import subprocess
 
 import httpx
@@ -13,7 +12,7 @@ from purchase.demo_stripe import DEMO_API_KEY, DEMO_WEBHOOK_SECRET, start_demo_s
 
 def test_start_demo_stripe_runs_a_localstripe_for_the_gateway(settings: Settings, tmp_path) -> None:
     children: list[subprocess.Popen[bytes]] = []
-    demo = dataclasses.replace(settings, home=tmp_path, stripe_api_key=None)
+    demo = settings.replace(home=tmp_path, stripe_api_key=None)
     env = start_demo_stripe(demo, 8765, children)
     try:
         assert env["STRIPE_API_KEY"] == DEMO_API_KEY
@@ -28,5 +27,5 @@ def test_start_demo_stripe_runs_a_localstripe_for_the_gateway(settings: Settings
         for child in children:
             child.terminate()
             child.wait(10)
-    configured = dataclasses.replace(settings, stripe_api_key="sk_live_configured")
+    configured = settings.replace(stripe_api_key="sk_live_configured")
     assert start_demo_stripe(configured, 8765, []) == {}

@@ -47,6 +47,21 @@ def test_production_refuses_to_serve_on_demo_secret(tmp_path: Path) -> None:
         assert "TICKETQ_SECRET_KEY" in refused.stderr
 
 
+def test_bad_values_refuse_to_start_before_anything_binds(tmp_path: Path) -> None:
+    # Settings are read before any command runs: no server starts, no port is bound.
+    cases = [({"TICKETQ_ENV": "Production"}, "TICKETQ_ENV"),
+             ({"TICKETQ_SECURE_COOKIES": "ture"}, "TICKETQ_SECURE_COOKIES"),
+             ({"PORT": "70000"}, "PORT")]
+    for command in (["serve"], ["worker"]):
+        for env, variable in cases:
+            refused = run(command, tmp_path, **env)
+            assert refused.returncode == 2, refused.stderr
+            assert refused.stderr.startswith("ticketq: refusing to start:\n")
+            assert f"  - {variable} must be" in refused.stderr
+            assert "Uvicorn running" not in refused.stderr and not refused.stdout
+    assert not (tmp_path / "redis").exists() and not (tmp_path / "postgres").exists()
+
+
 def test_embedded_services_start_status_migrate_stop(tmp_path: Path) -> None:
     home = tmp_path / "home"
     try:
