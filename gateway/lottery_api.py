@@ -27,8 +27,10 @@ from lottery.config import (
     lottery_for_view,
     visible_lottery,
 )
-from lottery.payments import AuthorisationDeclined, HeldPayments
+from lottery.payments import HeldPayments
 from lottery.published import draw_document, entry_json, lottery_json, settlement_progress
+from payments.errors import PaymentDeclined
+from payments.stripe_client import from_settings
 
 
 class LotteryConfigBody(StrictBody):
@@ -125,7 +127,7 @@ async def enter(request: Request) -> Response:
             request.app.state.sessionmaker, _payments(request), user_id=user_id,
             drop_id=drop_id, tier_id=body.tier_id, quantity=body.quantity,
             payment_method=body.payment_method, clock=request.app.state.clock)
-    except AuthorisationDeclined as exc:
+    except PaymentDeclined as exc:
         raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \
             from exc
     return JSONResponse(entry_json(entry), status_code=201)
@@ -143,14 +145,13 @@ async def list_my_entries(request: Request) -> Response:
 @contextlib.asynccontextmanager
 async def held_payments(app: Starlette) -> AsyncIterator[None]:
     settings = app.state.settings
-    payments = (HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
-                if settings.stripe_api_key else None)
-    app.state.lottery_payments = payments
+    client = from_settings(settings)
+    app.state.lottery_payments = HeldPayments(client) if client is not None else None
     try:
         yield
     finally:
-        if payments is not None:
-            await payments.close()
+        if client is not None:
+            await client.aclose()
 
 
 lifespan_hooks = [held_payments]

@@ -19,6 +19,7 @@ from lottery.entries import sweep_abandoned
 from lottery.lifecycle import advance, due_lotteries
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions, finish_if_settled, settle_batch
+from payments.stripe_client import from_settings
 from ticketq.worker import WorkerContext
 
 log = logging.getLogger("ticketq.lottery")
@@ -68,10 +69,8 @@ async def settler_pass(
 
 
 def payments_from(ctx: WorkerContext) -> HeldPayments | None:
-    settings = ctx.settings
-    if not settings.stripe_api_key:
-        return None
-    return HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
+    client = from_settings(ctx.settings)
+    return HeldPayments(client) if client is not None else None
 
 
 async def lottery_settler(ctx: WorkerContext) -> None:
@@ -90,4 +89,4 @@ async def lottery_settler(ctx: WorkerContext) -> None:
             await asyncio.sleep(TICK_SECONDS)
     finally:
         if payments is not None:
-            await payments.close()
+            await payments.client.aclose()
