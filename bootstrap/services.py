@@ -23,7 +23,8 @@ from core.redis_client import RedisClient, close_redis, create_redis
 from core.scripts import ScriptRegistry
 from core.settings import Settings
 from lottery.payments import HeldPayments
-from purchase.context import PurchaseContext, build_context
+from payments.stripe_client import StripeClient, from_settings
+from purchase.context import PurchaseContext
 from scanner.keyring import KeyRing
 
 Clock = Callable[[], datetime]
@@ -37,7 +38,9 @@ class Services:
     scripts: ScriptRegistry
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
-    # Direct sales: inventory gate, holds, the order ledger and its Stripe client.
+    # The one Stripe client of the process; None when STRIPE_API_KEY is unset.
+    stripe: StripeClient | None
+    # Direct sales: inventory gate, holds, the order ledger (paying through `stripe`).
     purchase: PurchaseContext
     # Lottery entries' authorisation holds; None when STRIPE_API_KEY is unset.
     lottery_payments: HeldPayments | None
@@ -56,21 +59,20 @@ async def open_services(
     engine = create_engine(settings.database_url, pool_size=db_pool_size)
     sessionmaker = create_sessionmaker(engine)
     scripts = ScriptRegistry(redis)
-    purchase = build_context(settings, scripts, sessionmaker, clock=clock)
-    lottery_payments = (
-        HeldPayments(settings.stripe_api_key, settings.stripe_api_base)
-        if settings.stripe_api_key else None
-    )
+    stripe = from_settings(settings)
+    purchase = PurchaseContext(settings=settings, scripts=scripts, sessionmaker=sessionmaker,
+                               stripe=stripe, clock=clock)
+    lottery_payments = HeldPayments(stripe) if stripe is not None else None
     seed = ticket_signing_seed(settings.keys_dir, create=not settings.is_production)
     try:
         yield Services(
             settings=settings, clock=clock, redis=redis, scripts=scripts, engine=engine,
-            sessionmaker=sessionmaker, purchase=purchase, lottery_payments=lottery_payments,
+            sessionmaker=sessionmaker, stripe=stripe, purchase=purchase,
+            lottery_payments=lottery_payments,
             ticket_keyring=KeyRing(seed),
         )
     finally:
-        if lottery_payments is not None:
-            await lottery_payments.close()
-        await purchase.aclose()
+        if stripe is not None:
+            await stripe.aclose()
         await close_redis(redis)
         await engine.dispose()

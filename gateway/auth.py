@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
-from accounts.tokens import SESSION_SALT, CredentialError, TokenSigner
+from accounts.tokens import SESSION_SALT, TokenSigner
 from core.models import User
+from core.signed_fields import CredentialExpired, CredentialInvalid
 from gateway.context import services_of
 from gateway.problems import Problem
 
@@ -40,13 +41,13 @@ def _credential_user_id(conn: HTTPConnection) -> int | None:
             raise Problem(401, "use 'Authorization: Bearer <token>' from POST /api/auth/login")
         try:
             return signer(conn).user_id(token.strip())
-        except CredentialError as exc:
+        except (CredentialInvalid, CredentialExpired) as exc:
             raise Problem(401, f"the bearer token is {exc.reason}; sign in again") from exc
     cookie = conn.cookies.get(SESSION_COOKIE)
     if cookie:
         try:
             return signer(conn).user_id(cookie, kind=SESSION_SALT)
-        except CredentialError as exc:
+        except (CredentialInvalid, CredentialExpired) as exc:
             raise Problem(401, f"the session cookie is {exc.reason}; sign in again") from exc
     return None
 

@@ -26,8 +26,9 @@ from lottery.config import (
     lottery_for_view,
     visible_lottery,
 )
-from lottery.payments import AuthorisationDeclined, HeldPayments
+from lottery.payments import HeldPayments
 from lottery.published import draw_document, entry_json, lottery_json, settlement_progress
+from payments.errors import PaymentDeclined
 
 
 class LotteryConfigBody(StrictBody):
@@ -126,7 +127,7 @@ async def enter(request: Request) -> Response:
             services_of(request).sessionmaker, _payments(request), user_id=user_id,
             drop_id=drop_id, tier_id=body.tier_id, quantity=body.quantity,
             payment_method=body.payment_method, clock=services_of(request).clock)
-    except AuthorisationDeclined as exc:
+    except PaymentDeclined as exc:
         raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \
             from exc
     return JSONResponse(entry_json(entry), status_code=201)

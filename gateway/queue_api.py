@@ -19,6 +19,7 @@ from bootstrap.services import Services
 from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
+from core.signed_fields import CredentialExpired, CredentialForeign, CredentialInvalid
 from gateway import queue_metrics as metrics
 from gateway.auth import SESSION_COOKIE, require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
@@ -33,12 +34,7 @@ from gateway.schemas import queue as schemas
 from gateway.schemas.catalog import Drop
 from gateway.serialize import drop_json
 from queue_engine import controls, waiting_room
-from queue_engine.credentials import (
-    BadCredential,
-    CredentialSigner,
-    ExpiredCredential,
-    ForeignCredential,
-)
+from queue_engine.credentials import CredentialSigner
 from queue_engine.line import leave_line, read_fans
 from queue_engine.waiting_room import fan_view
 
@@ -147,7 +143,7 @@ async def leave_queue(request: Request) -> Response:
 
 # WebSocket close codes: 4xxx mirror the HTTP status of the refusal.
 CLOSE_CODES: list[tuple[type[DomainError], int]] = [
-    (BadCredential, 4401), (ForeignCredential, 4403), (ExpiredCredential, 4410),
+    (CredentialInvalid, 4401), (CredentialForeign, 4403), (CredentialExpired, 4410),
 ]
 
 

@@ -51,6 +51,7 @@ from core.db import (
 )
 from core.embedded import EmbeddedServices, free_port
 from core.models import Drop, Event, TicketTier, User, Venue
+from core.settings import Settings
 from lottery import lifecycle
 from lottery.draw import EntryTicket, commitment, run_draw
 from lottery.entries import enter_lottery
@@ -58,6 +59,7 @@ from lottery.jobs import settle_lottery
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions
+from payments.stripe_client import from_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "ticketq_bench_lottery"
@@ -329,7 +331,10 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
     engine = create_engine(fresh_database(embedded), pool_size=4 * concurrency + 2)
     db = create_sessionmaker(engine)
     localstripe, url = start_localstripe(ROOT / ".ticketq" / "bench_lottery" / "localstripe.log")
-    payments = HeldPayments("sk_test_bench", url)
+    client = from_settings(Settings.from_env({"STRIPE_API_KEY": "sk_test_bench",
+                                              "STRIPE_API_BASE": url}))
+    assert client is not None
+    payments = HeldPayments(client)
     try:
         stored = await bench_database_draw(db, entries)
         print(f"seal (database)  : {stored['seal_s'] * 1000:8.1f} ms   (read + hash the list)")
@@ -351,7 +356,7 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
         print(f"                   Stripe calls take ~{money['stripe_share']:.0%} of the "
               f"settling slots' time (the rest: claims, orders, tickets, commits)")
     finally:
-        await payments.close()
+        await payments.client.aclose()
         await engine.dispose()
         if embedded is not None and started_here:
             embedded.stop()

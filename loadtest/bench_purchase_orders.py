@@ -25,6 +25,7 @@ import dataclasses
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from bootstrap.migrate import upgrade
 from core.db import (
@@ -39,10 +40,10 @@ from core.scripts import ScriptRegistry
 from core.settings import Settings
 from loadtest.bench_purchase_kit import HOME, figure, note, servers
 from loadtest.pgbench import pgbench_tps
+from payments.stripe_client import Intent, StripeClient, from_settings
 from purchase import checkout, holds
 from purchase.context import build_context
 from purchase.demo_stripe import demo_environment, start_localstripe
-from purchase.stripe_gateway import Intent, PaymentGateway
 from queue_engine.credentials import CredentialSigner
 
 ORDERS_DB = "ticketq_bench_orders"
@@ -75,7 +76,7 @@ async def _seed(database_url: str, fans: int) -> tuple[int, int, list[int]]:
     return drop.id, tier.id, [user.id for user in users]
 
 
-class InstantPayments(PaymentGateway):
+class InstantPayments(StripeClient):
     """A payment double for the benchmark only: every card succeeds at once, in process."""
 
     def __init__(self) -> None:
@@ -85,7 +86,8 @@ class InstantPayments(PaymentGateway):
         return None
 
     async def create_intent(self, *, amount: int, currency: str, payment_method: str,
-                            idempotency_key: str, metadata: dict[str, str]) -> Intent:
+                            idempotency_key: str, metadata: dict[str, str],
+                            capture: Literal["automatic", "manual"] = "automatic") -> Intent:
         intent = Intent(f"pi_{uuid.uuid4().hex}", "requires_confirmation", amount, currency,
                         "secret", metadata)
         self.intents[intent.id] = intent
@@ -154,7 +156,8 @@ async def paid_orders_per_second(redis_url: str, database_url: str, localstripe_
 
 async def localstripe_pairs_per_second(localstripe_url: str, *, clients: int,
                                        seconds: float) -> float:
-    gateway = PaymentGateway("sk_test_bench", api_base=localstripe_url)
+    gateway = from_settings(Settings.from_env(demo_environment(localstripe_url)))
+    assert gateway is not None
     done = 0
     end = time.monotonic() + seconds
 

@@ -139,12 +139,12 @@ async def enter_lottery(
             await session.execute(update(LotteryEntry).where(LotteryEntry.id == entry.id)
                                   .values(payment_intent_id=intent_id))
             await session.commit()
-        status = await payments.confirm(entry.id, intent_id)
+        intent = await payments.confirm(entry.id, intent_id)
         wanted = "succeeded" if capture_now else "requires_capture"
-        if status != wanted:
-            raise AuthorisationDeclined(
-                f"the card could not be authorised without an extra step ({status}); "
-                "nothing is held: try another card")
+        if intent.status != wanted:
+            why = (f"your card was declined ({intent.last_error})" if intent.last_error else
+                   f"the card could not be authorised without an extra step ({intent.status})")
+            raise AuthorisationDeclined(f"{why}; nothing is held and you can try another card")
         money = "captured" if capture_now else "authorised"
         await _mark_entered(sessionmaker, entry, money, clock())
     except Exception:

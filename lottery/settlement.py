@@ -30,7 +30,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Drop, Order, Payment
 from lottery.models import LotteryDrop, LotteryEntry, entry_items
-from lottery.payments import CAPTURE_FAILED, HeldPayments, PaymentsUnavailable
+from lottery.payments import CAPTURE_FAILED, HeldPayments
+from payments.errors import PaymentsUnavailable
 from purchase.ledger import TierFull, issue_tickets
 
 log = logging.getLogger("ticketq.lottery")

@@ -12,8 +12,8 @@ from core.clock import utcnow
 from core.errors import Busy
 from core.scripts import ScriptRegistry
 from core.settings import Settings
+from payments.stripe_client import StripeClient, from_settings
 from purchase.offers import OfferCache
-from purchase.stripe_gateway import PaymentGateway
 
 
 @dataclass
@@ -21,7 +21,7 @@ class PurchaseContext:
     settings: Settings
     scripts: ScriptRegistry
     sessionmaker: async_sessionmaker[AsyncSession]
-    stripe: PaymentGateway | None = None
+    stripe: StripeClient | None = None
     clock: Callable[[], datetime] = utcnow
     offers: OfferCache = field(init=False)
 
@@ -29,7 +29,7 @@ class PurchaseContext:
         self.offers = OfferCache(self.sessionmaker)
 
     @property
-    def payments(self) -> PaymentGateway:
+    def payments(self) -> StripeClient:
         if self.stripe is None:
             raise Busy("payments are not configured on this server (STRIPE_API_KEY)", 30)
         return self.stripe
@@ -42,9 +42,5 @@ class PurchaseContext:
 def build_context(settings: Settings, scripts: ScriptRegistry,
                   sessionmaker: async_sessionmaker[AsyncSession],
                   clock: Callable[[], datetime] = utcnow) -> PurchaseContext:
-    stripe = None
-    if settings.stripe_api_key:
-        stripe = PaymentGateway(settings.stripe_api_key, api_base=settings.stripe_api_base,
-                                webhook_secret=settings.stripe_webhook_secret)
     return PurchaseContext(settings=settings, scripts=scripts, sessionmaker=sessionmaker,
-                           stripe=stripe, clock=clock)
+                           stripe=from_settings(settings), clock=clock)

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.clock import to_ms
 from core.models import Event, Hold, Order, Payment
 from core.redis_keys import DropKeys
+from payments.stripe_client import Intent
 from purchase import holds as hold_service
 from purchase import inventory, refunds
 from purchase.context import PurchaseContext
 from purchase.inventory import HoldExpired, HoldGone
 from purchase.ledger import TierFull, issue_tickets
 from purchase.queue_link import free_active_slot
-from purchase.stripe_gateway import Intent
 
 EXPIRED_REASON = "the hold expired before the payment completed; refunded automatically"
 FULL_REASON = "sold out when the order was committed; refunded automatically"

@@ -19,7 +19,9 @@ from core.models import Drop, User
 from core.settings import Settings
 from gateway.context import app_services
 from lottery.models import LotteryDrop
-from lottery.payments import HeldPayments, StripeHTTPXClient
+from lottery.payments import HeldPayments
+from payments.stripe_client import StripeClient
+from payments.stripe_http import StripeHTTP
 from tests.support.api import DropSetup, create_drop_setup
 from tests.support.apps import api_client, running_app
 
@@ -51,14 +53,14 @@ def db(lottery_app: Starlette) -> async_sessionmaker[AsyncSession]:
 
 @pytest.fixture
 async def payments(localstripe_url: str) -> AsyncIterator[HeldPayments]:
-    held = HeldPayments(STRIPE_KEY, localstripe_url)
-    yield held
-    await held.close()
+    client = StripeClient(STRIPE_KEY, api_base=localstripe_url)
+    yield HeldPayments(client)
+    await client.aclose()
 
 
 @pytest.fixture
 async def stripe_client(localstripe_url: str) -> AsyncIterator[stripe.StripeClient]:
-    http = StripeHTTPXClient(timeout=20)
+    http = StripeHTTP()
     yield stripe.StripeClient(STRIPE_KEY, base_addresses={"api": localstripe_url},
                               http_client=http)
     await http.close_async()

@@ -17,6 +17,7 @@ from lottery import lifecycle
 from lottery.entries import EntryWindowClosed, enter_lottery
 from lottery.models import LotteryEntry
 from lottery.payments import HeldPayments
+from payments.stripe_client import Intent
 from tests.lottery.conftest import make_fans, make_lottery, now, times
 from tests.support.api import create_drop_setup, sign_up
 
@@ -244,7 +245,7 @@ class SlowConfirm:
     def __getattr__(self, name: str) -> object:
         return getattr(self.payments, name)
 
-    async def confirm(self, entry_id: str, intent_id: str) -> str:
+    async def confirm(self, entry_id: str, intent_id: str) -> Intent:
         self.reached.set()
         await self.proceed.wait()
         return await self.payments.confirm(entry_id, intent_id)

@@ -274,7 +274,7 @@ async def test_the_sweeper_releases_attempts_whose_request_died(
         await session.execute(update(LotteryEntry).where(LotteryEntry.id == entry.id)
                               .values(payment_intent_id=intent_id))
         await session.commit()
-    assert await payments.confirm(entry.id, intent_id) == "requires_capture"
+    assert (await payments.confirm(entry.id, intent_id)).status == "requires_capture"
     # The request died here. Young attempts are left alone; old ones are released.
     fresh = datetime.now(UTC)
     assert await sweep_abandoned(db, payments, now=fresh) == 0

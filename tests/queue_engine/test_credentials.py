@@ -7,14 +7,8 @@ import time
 import pytest
 from itsdangerous import TimestampSigner
 
-from queue_engine.credentials import (
-    ADMISSION_PASS_SALT,
-    QUEUE_TICKET_SALT,
-    BadCredential,
-    CredentialSigner,
-    ExpiredCredential,
-    ForeignCredential,
-)
+from core.signed_fields import CredentialExpired, CredentialForeign, CredentialInvalid
+from queue_engine.credentials import ADMISSION_PASS_SALT, QUEUE_TICKET_SALT, CredentialSigner
 
 SIGNER = CredentialSigner("test-secret-key-for-queue-credentials")
 NOW_MS = int(time.time() * 1000)
@@ -23,17 +17,17 @@ NOW_MS = int(time.time() * 1000)
 def test_queue_ticket_round_trip_and_refusals() -> None:
     ticket = SIGNER.queue_ticket(5, 9)
     assert SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60, fan_id=5).fan_id == 5
-    with pytest.raises(ForeignCredential):
+    with pytest.raises(CredentialForeign):
         SIGNER.read_queue_ticket(ticket, drop_id=10, ttl_seconds=60)
-    with pytest.raises(ForeignCredential):
+    with pytest.raises(CredentialForeign):
         SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60, fan_id=6)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         SIGNER.read_queue_ticket(ticket[:-2] + "xx", drop_id=9, ttl_seconds=60)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         CredentialSigner("another-key").read_queue_ticket(ticket, drop_id=9, ttl_seconds=60)
     # A pass cannot stand in for a ticket (distinct salts).
     admission = SIGNER.admission_pass(5, 9, "p1", NOW_MS + 60_000)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         SIGNER.read_queue_ticket(admission, drop_id=9, ttl_seconds=60)
 
 
@@ -44,7 +38,7 @@ def test_expired_queue_ticket() -> None:
 
     ticket = LongAgo(SIGNER.secret_key, salt=QUEUE_TICKET_SALT).sign("5~9").decode()
     assert SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=600).fan_id == 5
-    with pytest.raises(ExpiredCredential):
+    with pytest.raises(CredentialExpired):
         SIGNER.read_queue_ticket(ticket, drop_id=9, ttl_seconds=60)
 
 
@@ -52,19 +46,19 @@ def test_admission_pass_round_trip_and_refusals() -> None:
     admission = SIGNER.admission_pass(5, 9, "p1", NOW_MS + 60_000)
     read = SIGNER.read_admission_pass(admission, drop_id=9, fan_id=5, now_ms=NOW_MS)
     assert (read.pass_id, read.expires_ms) == ("p1", NOW_MS + 60_000)
-    with pytest.raises(ForeignCredential):
+    with pytest.raises(CredentialForeign):
         SIGNER.read_admission_pass(admission, drop_id=8, fan_id=5, now_ms=NOW_MS)
-    with pytest.raises(ForeignCredential):
+    with pytest.raises(CredentialForeign):
         SIGNER.read_admission_pass(admission, drop_id=9, fan_id=6, now_ms=NOW_MS)
-    with pytest.raises(ExpiredCredential):
+    with pytest.raises(CredentialExpired):
         SIGNER.read_admission_pass(admission, drop_id=9, fan_id=5, now_ms=NOW_MS + 60_000)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         SIGNER.read_admission_pass(admission + "A", drop_id=9, fan_id=5, now_ms=NOW_MS)
     forged = CredentialSigner("guessed").admission_pass(5, 9, "p1", NOW_MS + 60_000)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         SIGNER.read_admission_pass(forged, drop_id=9, fan_id=5, now_ms=NOW_MS)
     ticket = SIGNER.queue_ticket(5, 9)
-    with pytest.raises(BadCredential):
+    with pytest.raises(CredentialInvalid):
         SIGNER.read_admission_pass(ticket, drop_id=9, fan_id=5, now_ms=NOW_MS)
 
 
@@ -72,7 +66,7 @@ def test_genuine_but_malformed_fields_are_refused() -> None:
     """Signed with our key and salt, yet not a shape we ever sign: refused, never a crash."""
     signer = TimestampSigner(SIGNER.secret_key, salt=ADMISSION_PASS_SALT)
     for value in ["5~9~p1", "x~9~p1~1", "5~9~p1~-1", "5~9~p1~1~extra", "5~9~p1~１２"]:
-        with pytest.raises(BadCredential):
+        with pytest.raises(CredentialInvalid):
             SIGNER.read_admission_pass(signer.sign(value).decode(), drop_id=9, fan_id=5,
                                        now_ms=0)
 

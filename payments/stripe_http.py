@@ -1,0 +1,56 @@
+"""The HTTP the Stripe SDK speaks through: one httpx.AsyncClient behind the SDK's
+public `stripe.HTTPClient` contract (`request_async`, `sleep_async`, `close_async`).
+
+Why not `stripe.HTTPXClient`: stripe 16 hands httpx the form-encoded body as
+`data=<str>`, which httpx deprecates ("Use 'content=<...>'"; a DeprecationWarning,
+an error under TicketQ's pytest settings), and it builds its own httpx client with
+no way to pass a transport or a split timeout. Both old clients patched that by
+overriding its private `_get_request_args_kwargs`; this implements the documented
+subclass contract instead, so an SDK upgrade cannot silently change it. The SDK
+keeps doing everything else: retries with backoff (`max_network_retries`),
+telemetry headers, idempotency keys on retried POSTs.
+
+Async only: TicketQ never calls Stripe synchronously, and no streaming endpoint is
+used, so the sync and streaming methods keep the base class's NotImplementedError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Mapping
+from typing import Any
+
+import httpx
+import stripe
+
+# Stripe answers in well under a second; a connect that takes 5 s is an outage, and
+# no call should hold a fan's request (or a settlement slot) longer than 20 s.
+DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
+
+
+class StripeHTTP(stripe.HTTPClient):
+    name = "ticketq-httpx"
+
+    def __init__(self, *, timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+        super().__init__()
+        self._client = httpx.AsyncClient(timeout=timeout, transport=transport)
+
+    async def request_async(
+        self, method: str, url: str, headers: Mapping[str, str], post_data: Any = None
+    ) -> tuple[bytes, int, Mapping[str, str]]:
+        try:
+            response = await self._client.request(method, url, headers=headers,
+                                                  content=post_data or None)
+        except httpx.TransportError as exc:
+            # The SDK retries a connection error (should_retry) up to max_network_retries.
+            raise stripe.APIConnectionError(  # type: ignore[no-untyped-call]  # untyped in the SDK
+                f"could not reach Stripe ({type(exc).__name__}: {exc})", should_retry=True,
+            ) from exc
+        return response.content, response.status_code, response.headers
+
+    def sleep_async(self, secs: float) -> Awaitable[None]:
+        return asyncio.sleep(secs)
+
+    async def close_async(self) -> None:
+        await self._client.aclose()
