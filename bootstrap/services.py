@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
@@ -56,6 +57,10 @@ async def open_services(
     if not settings.redis_url or not settings.database_url:
         raise ValueError("open_services needs settings with redis_url and database_url")
     redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
+    if isinstance(redis, RedisCluster):
+        # A fresh cluster client hit by a burst before it has learnt the slots fails some
+        # of those calls (redis-py 8.1); learn them before the first request arrives.
+        await redis.initialize()
     engine = create_engine(settings.database_url, pool_size=db_pool_size)
     sessionmaker = create_sessionmaker(engine)
     scripts = ScriptRegistry(redis)

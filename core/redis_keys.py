@@ -8,6 +8,7 @@ a hold (stock + queue pass) is then one atomic script on one slot.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 PREFIX = "tq"
@@ -109,10 +110,32 @@ def drop_keys(drop_id: int) -> DropKeys:
 OPEN_DROPS = f"{PREFIX}:drops:open"
 
 
-def scanner_rate_key(device_id: str, window: int) -> str:
-    """STRING counter: scans one door device sent in one rate-limit window (scanner part).
+_RATE_SCOPE = re.compile(r"[a-z0-9-]+")
 
-    Not a drop key and never touched by Lua; `device_id` is validated by the
-    caller ([A-Za-z0-9_-], at most 64 characters) so it cannot smuggle a hash tag.
+
+@dataclass(frozen=True)
+class RateKey:
+    """One subject of one rate limit (core.rate_limits), e.g. ("scan-device", device_id)
+    or, for the sign-in limits, ("signin-ip", "203.0.113.7").
+
+    `scope` names the rule ([a-z0-9-], no colon, so no two (scope, subject) pairs
+    make the same key); `subject` is any string: the key is the only one its script
+    touches, so a brace in it cannot split a script across slots. Callers keep
+    subjects short (an id, an address, a digest of an email), never raw request bodies.
     """
-    return f"{PREFIX}:scanner:rate:{device_id}:{window}"
+
+    scope: str
+    subject: str
+
+    def __post_init__(self) -> None:
+        if _RATE_SCOPE.fullmatch(self.scope) is None:
+            raise ValueError(f"rate-limit scope must be [a-z0-9-]+, got {self.scope!r}")
+
+    @property
+    def tag(self) -> str:
+        """Every window of one subject shares this hash tag, so they live on one slot."""
+        return f"{PREFIX}:{{rl:{self.scope}:{self.subject}}}"
+
+    def window(self, index: int) -> str:
+        """STRING counter: hits in fixed window number `index` (now_ms // window_ms)."""
+        return f"{self.tag}:{index}"

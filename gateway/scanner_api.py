@@ -78,7 +78,7 @@ async def scan(request: Request) -> Response:
     require_user_id(request)
     body = await read_json(request, ScanBody)
     now = _now(request)
-    await check_scan_rate(services_of(request).redis, body.device_id, now=now,
+    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
                           limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
     user = await require_user(request)
     async with services_of(request).sessionmaker() as session:
@@ -114,7 +114,7 @@ async def offline_scans(request: Request) -> Response:
     if any(item.scanned_at.tzinfo is None for item in body.scans):
         raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
     now = _now(request)
-    await check_scan_rate(services_of(request).redis, body.device_id, now=now,
+    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
                           limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
     user = await require_user(request)
     scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,

@@ -6,11 +6,30 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis.asyncio.connection import Connection
 
-from core.script_batching import ScriptBatcher
+from core.script_batching import ScriptBatcher, pack_evalshas
 from queue_engine.errors import DropNotSynced, QueueClosed
 from queue_engine.line import join_line, open_line
 from tests.queue_engine.conftest import T0, new_drop_id
+
+
+@pytest.mark.parametrize("args", [
+    [], [0, -1, 2**62, 2**70], ["plain", "ünïcødé", ""], [1.5, -0.25, 1e-7], [b"\x00\r\n raw"],
+])
+def test_batched_bytes_are_redis_pys_own_packing(scripts, args):
+    keys = ["tq:{ev:7}:meta", "tq:{ev:7}:line"]
+    calls = [("join_line", keys, args), ("open_line", keys[:1], args)]
+    expected = b"".join(
+        b"".join(Connection().pack_command("EVALSHA", scripts.sha(name), len(k), *k, *a))
+        for name, k, a in calls)
+    assert pack_evalshas(scripts, calls) == expected
+
+
+@pytest.mark.parametrize("value", [True, None, [1], {"a": 1}])
+def test_batched_packing_refuses_values_redis_would_misread(scripts, value):
+    with pytest.raises(TypeError):
+        pack_evalshas(scripts, [("join_line", ["k"], [value])])
 
 
 async def test_concurrent_joins_share_pipelines_and_keep_their_own_answers(scripts, make_drop):

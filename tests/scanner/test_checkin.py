@@ -268,13 +268,14 @@ async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
 
 
 async def test_a_device_over_its_rate_is_429(client: httpx.AsyncClient, app: Starlette) -> None:
-    from core.redis_keys import scanner_rate_key
+    from core.redis_keys import RateKey
+    from scanner.ratelimit import SCOPE, WINDOW_S
     door = await make_door(client)
     device = f"busy-{uuid.uuid4().hex[:8]}"
     limit = app_services(app).settings.scanner_rate_per_minute
-    window = int(utcnow().timestamp()) // 60
+    window = int(utcnow().timestamp()) // WINDOW_S
     for each in (window, window + 1):
-        await app_services(app).redis.set(scanner_rate_key(device, each), limit, ex=180)
+        await app_services(app).redis.set(RateKey(SCOPE, device).window(each), limit, ex=180)
     response = await client.post("/api/scan", headers=door.scanner.headers,
                                  json=scan_body("x" * 10, device=device))
     assert response.status_code == 429
