@@ -30,7 +30,6 @@ import hashlib
 import os
 import random
 import secrets
-import subprocess
 import sys
 import time
 import uuid
@@ -39,7 +38,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -49,8 +47,9 @@ from core.db import (
     create_sessionmaker,
     recreate_database,
 )
-from core.embedded import EmbeddedServices, free_port
+from core.embedded import EmbeddedServices
 from core.models import Drop, Event, TicketTier, User, Venue
+from core.supervisor import Supervisor
 from lottery import lifecycle
 from lottery.draw import EntryTicket, commitment, run_draw
 from lottery.entries import enter_lottery
@@ -58,6 +57,7 @@ from lottery.jobs import settle_lottery
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions
+from purchase.demo_stripe import start_localstripe
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "ticketq_bench_lottery"
@@ -287,31 +287,6 @@ def time_stripe_calls(payments: HeldPayments, names: tuple[str, ...]) -> list[fl
     return total
 
 
-def start_localstripe(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "localstripe"),
-                "--port",
-                str(port),
-                "--from-scratch",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/v1/customers", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("localstripe did not start")
-
-
 async def run(entries: int, settle: int, concurrency: int) -> None:
     print(
         f"lottery benchmark: {entries:,} entries drawn, {settle:,} settled "
@@ -328,8 +303,8 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
     started_here = embedded is not None and embedded.status()["postgres"] == "stopped"
     engine = create_engine(fresh_database(embedded), pool_size=4 * concurrency + 2)
     db = create_sessionmaker(engine)
-    localstripe, url = start_localstripe(ROOT / ".ticketq" / "bench_lottery" / "localstripe.log")
-    payments = HeldPayments("sk_test_bench", url)
+    supervisor = Supervisor(ROOT / ".ticketq" / "bench_lottery")
+    payments = HeldPayments("sk_test_bench", start_localstripe(supervisor).url)
     try:
         stored = await bench_database_draw(db, entries)
         print(f"seal (database)  : {stored['seal_s'] * 1000:8.1f} ms   (read + hash the list)")
@@ -355,8 +330,7 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
         await engine.dispose()
         if embedded is not None and started_here:
             embedded.stop()
-        localstripe.terminate()
-        localstripe.wait(10)
+        supervisor.stop_all()
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from core.redis_client import close_redis, create_redis
 from core.redis_keys import DropKeys
 from core.scripts import ScriptRegistry
 from core.settings import Settings
+from core.supervisor import Supervisor
 from loadtest.bench_purchase_kit import HOME, figure, note, servers
 from loadtest.pgbench import pgbench_tps
 from purchase import checkout, holds
@@ -183,20 +184,14 @@ def main() -> None:
         upgrade(database_url)
         tps = pgbench_tps(server_url, database=PGBENCH_DB, clients=args.clients,
                           seconds=args.seconds, scale=10)
-        base_url, process = start_localstripe(HOME)
-        try:
+        # Each measure starts from an empty localstripe (--from-scratch).
+        with Supervisor(HOME / "logs") as supervisor:
             stripe_alone = asyncio.run(localstripe_pairs_per_second(
-                base_url, clients=args.clients, seconds=args.seconds))
-        finally:
-            process.terminate()
-            process.wait(10)
-        base_url, process = start_localstripe(HOME)
-        try:
+                start_localstripe(supervisor).url, clients=args.clients, seconds=args.seconds))
+        with Supervisor(HOME / "logs") as supervisor:
             orders, failed = asyncio.run(paid_orders_per_second(
-                redis_url, database_url, base_url, clients=args.clients, seconds=args.seconds))
-        finally:
-            process.terminate()
-            process.wait(10)
+                redis_url, database_url, start_localstripe(supervisor).url,
+                clients=args.clients, seconds=args.seconds))
         own, own_failed = asyncio.run(paid_orders_per_second(
             redis_url, database_url, None, clients=args.clients, seconds=args.seconds))
     reference = f"pgbench -N TPS, same Postgres, {args.clients} clients"

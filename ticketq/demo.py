@@ -10,13 +10,10 @@ prints what to open, and on Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import dataclasses
-import os
 import signal
-import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -29,7 +26,8 @@ from core.db import create_engine, create_sessionmaker
 from core.embedded import EmbeddedServices
 from core.models import Event, Role, TicketTier, User, Venue, VenueStaff
 from core.settings import Settings
-from gateway.serving import GATEWAY_APP, uvicorn_args
+from core.supervisor import ChildFailed, Supervisor
+from loadtest.launch import start_gateway, start_worker
 
 DEMO_PASSWORD = "ticketq-demo"
 DEMO_ACCOUNTS = {
@@ -155,26 +153,6 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _start(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("ab") as log_file:
-        return subprocess.Popen(args, env=env, stdout=log_file, stderr=subprocess.STDOUT)
-
-
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> bool:
-    import urllib.request
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-                if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.2)
-    return False
-
-
 def run_demo(settings: Settings, *, port: int | None = None) -> int:
     import asyncio
 
@@ -191,7 +169,6 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         redis_url=settings.redis_url or urls["REDIS_URL"],
         database_url=settings.database_url or urls["DATABASE_URL"],
     )
-    children: list[subprocess.Popen[bytes]] = []
     stop_requested = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -199,73 +176,41 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         stop_requested = True
 
     signal.signal(signal.SIGTERM, request_stop)
+    supervisor = Supervisor(settings.home / "logs")
     try:
         upgrade(settings.database_url or "")
         seeded = asyncio.run(seed_demo(settings.database_url or ""))
         env = {
-            **os.environ,
             "REDIS_URL": settings.redis_url or "",
             "DATABASE_URL": settings.database_url or "",
             "PORT": str(port),
         }
-        env.update(_demo_payments(settings, env, port, children))
-        logs = settings.home / "logs"
-        children.append(
-            _start([sys.executable, "-m", "ticketq.cli", "worker"], env, logs / "worker.log")
-        )
-        gateway = _start(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                GATEWAY_APP,
-                "--host",
-                settings.host,
-                "--port",
-                str(port),
-                *uvicorn_args(),
-            ],
-            env,
-            logs / "gateway.log",
-        )
-        children.append(gateway)
-        base_url = f"http://{settings.host}:{port}"
-        if not _wait_healthy(f"{base_url}/healthz", gateway):
-            print(
-                f"the gateway did not become healthy; see {logs / 'gateway.log'}", file=sys.stderr
-            )
-            return 1
-        print(_banner(base_url, seeded), flush=True)
-        while not stop_requested and all(child.poll() is None for child in children):
+        env.update(_demo_payments(settings, port, supervisor))
+        start_worker(supervisor, env)
+        start_gateway(supervisor, env, host=settings.host, port=port, options=())
+        print(_banner(f"http://{settings.host}:{port}", seeded), flush=True)
+        while not stop_requested and supervisor.all_running():
             time.sleep(0.5)
         return 0
+    except ChildFailed as failed:
+        print(f"the {failed.name} did not start; see {settings.home / 'logs'}:", file=sys.stderr)
+        print(failed.log_tail, file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
         print("\nstopping TicketQ demo ...", flush=True)
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        supervisor.stop_all()
         # Stop only the embedded servers this demo started, not ones already running.
         if was_running["redis"] == "stopped" and was_running["postgres"] == "stopped":
             services.stop()
         print("stopped.", flush=True)
 
 
-def _demo_payments(
-    settings: Settings, env: dict[str, str], port: int, children: list[subprocess.Popen[bytes]]
-) -> dict[str, str]:
+def _demo_payments(settings: Settings, port: int, supervisor: Supervisor) -> dict[str, str]:
     """Offline payments for the demo: a localstripe process, unless Stripe is configured."""
     if settings.stripe_api_key:  # real (or explicitly configured) Stripe
         return {}
-    try:
-        from purchase.demo_stripe import start_demo_stripe
-    except ModuleNotFoundError:
-        return {}
-    stripe_env: dict[str, str] = start_demo_stripe(settings, port, children)
-    return stripe_env
+    from purchase.demo_stripe import start_demo_stripe
+
+    return start_demo_stripe(settings, port, supervisor)
