@@ -41,6 +41,7 @@ from typing import Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import catalog
 from bootstrap.migrate import upgrade
 from core.db import (
     create_engine,
@@ -48,8 +49,9 @@ from core.db import (
     recreate_database,
 )
 from core.embedded import EmbeddedServices
-from core.models import Drop, Event, TicketTier, User, Venue
+from core.models import Drop, User
 from core.supervisor import Supervisor
+from loadtest.seed import seed_bench_sale
 from lottery import lifecycle
 from lottery.draw import EntryTicket, commitment, run_draw
 from lottery.entries import enter_lottery
@@ -96,45 +98,14 @@ def fresh_database(embedded: EmbeddedServices | None) -> str:
 
 async def make_lottery(db: async_sessionmaker[AsyncSession], *, capacity: int) -> tuple[int, int]:
     """A published event, one tier, an open lottery drop drawing at close: (drop_id, tier_id)."""
-    now = datetime.now(UTC)
     async with db() as session:
-        venue = Venue(name="Bench Hall", city="Lyon", timezone="Europe/Paris")
-        session.add(venue)
-        await session.flush()
-        event = Event(
-            venue_id=venue.id,
-            title="Bench",
-            starts_at=now + timedelta(days=30),
-            ends_at=now + timedelta(days=30, hours=3),
-            status="published",
-        )
-        session.add(event)
-        await session.flush()
-        tier = TicketTier(
-            event_id=event.id,
-            name="GA",
-            price_cents=5000,
-            currency="EUR",
-            capacity=capacity,
-            per_fan_limit=4,
-        )
-        drop = Drop(
-            event_id=event.id,
-            mode="lottery",
-            prequeue_opens_at=now - timedelta(hours=1),
-            opens_at=now - timedelta(minutes=1),
-            closes_at=now + timedelta(hours=1),
-            admit_per_minute=600,
-            max_active=100,
-            session_seconds=600,
-        )
-        session.add_all([tier, drop])
-        await session.flush()
+        sale = await seed_bench_sale(
+            session, catalog.TierSpec("GA", 5000, capacity, 4), mode="lottery")
         seed = secrets.token_bytes(32)
         session.add(
             LotteryDrop(
-                drop_id=drop.id,
-                draw_at=drop.closes_at,
+                drop_id=sale.drop_id,
+                draw_at=sale.drop.closes_at,
                 max_quantity_per_entry=4,
                 capture_mode="authorise",
                 seed=seed,
@@ -143,7 +114,7 @@ async def make_lottery(db: async_sessionmaker[AsyncSession], *, capacity: int) -
             )
         )
         await session.commit()
-        return drop.id, tier.id
+        return sale.drop_id, sale.tier_ids["GA"]
 
 
 async def make_fans(db: async_sessionmaker[AsyncSession], count: int) -> list[int]:

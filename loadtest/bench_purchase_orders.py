@@ -26,13 +26,14 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import catalog
 from bootstrap.migrate import upgrade
 from core.db import (
     create_engine,
     create_sessionmaker,
     recreate_database,
 )
-from core.models import Drop, Event, TicketTier, User, Venue
+from core.models import User
 from core.redis_client import close_redis, create_redis
 from core.redis_keys import DropKeys
 from core.scripts import ScriptRegistry
@@ -40,6 +41,7 @@ from core.settings import Settings
 from core.supervisor import Supervisor
 from loadtest.bench_purchase_kit import HOME, figure, note, servers
 from loadtest.pgbench import pgbench_tps
+from loadtest.seed import seed_bench_sale
 from purchase import checkout, holds
 from purchase.context import build_context
 from purchase.demo_stripe import demo_environment, start_localstripe
@@ -53,27 +55,16 @@ PGBENCH_DB = "ticketq_bench_pgbench"
 async def _seed(database_url: str, fans: int) -> tuple[int, int, list[int]]:
     engine = create_engine(database_url, pool_size=2)
     maker = create_sessionmaker(engine)
-    now = datetime.now(UTC)
-    async with maker() as session, session.begin():
-        venue = Venue(name="Bench hall", city="Lyon", timezone="Europe/Paris")
-        session.add(venue)
-        await session.flush()
-        event = Event(venue_id=venue.id, title="Bench", description="", status="published",
-                      starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=31))
-        session.add(event)
-        await session.flush()
-        tier = TicketTier(event_id=event.id, name="GA", price_cents=2500, currency="EUR",
-                          capacity=10_000_000, per_fan_limit=100_000)
-        drop = Drop(event_id=event.id, mode="direct", prequeue_opens_at=now - timedelta(hours=1),
-                    opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(hours=2),
-                    admit_per_minute=600, max_active=10_000, session_seconds=3600,
-                    hold_seconds=600, state="scheduled")
-        session.add_all([tier, drop])
+    async with maker() as session:
+        sale = await seed_bench_sale(
+            session, catalog.TierSpec("GA", 2500, 10_000_000, 100_000),
+            open_for=timedelta(hours=2), max_active=10_000, session_seconds=3600)
         users = [User(email=f"bench-{time.time_ns()}-{n}@example.test", name="Fan",
                       password_hash="x", role="fan") for n in range(fans)]
         session.add_all(users)
+        await session.commit()
     await engine.dispose()
-    return drop.id, tier.id, [user.id for user in users]
+    return sale.drop_id, sale.tier_ids["GA"], [user.id for user in users]
 
 
 class InstantPayments(PaymentGateway):

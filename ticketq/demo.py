@@ -1,7 +1,7 @@
 """`make demo`: a whole TicketQ on one machine, with a drop whose pre-queue is open now.
 
-`seed_demo` is idempotent for accounts, venue, event and tiers, and schedules a
-fresh drop on every run (pre-queue open now, sales opening two minutes later),
+`seed_demo` (catalog.seed_sale) is idempotent for accounts, venue, event and tiers,
+and schedules a fresh drop on every run (pre-queue open now, sales opening two minutes later),
 so a second `make demo` in the same folder shows a live drop again.
 `run_demo` starts the embedded servers it needs, the worker and the gateway,
 prints what to open, and on Ctrl-C stops everything it started.
@@ -16,15 +16,12 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 import catalog
-from accounts import users as accounts
+from accounts.passwords import hash_password
 from core.clock import utcnow
 from core.db import create_engine, create_sessionmaker
 from core.embedded import EmbeddedServices
-from core.models import Event, Role, TicketTier, User, Venue, VenueStaff
+from core.models import Role
 from core.settings import Settings
 from core.supervisor import ChildFailed, Supervisor
 from loadtest.launch import start_gateway, start_worker
@@ -45,90 +42,46 @@ DEMO_TIERS: dict[str, tuple[int, str, int, int]] = {
 }
 
 
-async def _account(session: AsyncSession, email: str, name: str, role: str) -> User:
-    user = await session.scalar(select(User).where(User.email == email))
-    if user is None:
-        user = await accounts.sign_up(
-            session, email=email, password=DEMO_PASSWORD, name=name, role=role
-        )
-    return user
-
-
 async def seed_demo(database_url: str) -> dict[str, Any]:
+    now = utcnow()
+    password_hash = hash_password(DEMO_PASSWORD)
+    spec = catalog.SaleSpec(
+        venue=DEMO_VENUE,
+        event=DEMO_EVENT,
+        starts_at=now + timedelta(days=30),
+        ends_at=now + timedelta(days=30, hours=4),
+        description="A demo event: join the queue, buy GA or VIP, scan at the door.",
+        tiers=tuple(
+            catalog.TierSpec(name, price, capacity, limit, currency=currency)
+            for name, (price, currency, capacity, limit) in DEMO_TIERS.items()
+        ),
+        schedule=catalog.DropSchedule(
+            mode="direct",
+            prequeue_opens_at=now - timedelta(minutes=1),
+            opens_at=now + timedelta(minutes=2),
+            closes_at=now + timedelta(days=1),
+            admit_per_minute=60,
+            max_active=20,
+            session_seconds=600,
+        ),
+        accounts=tuple(
+            catalog.AccountSpec(email, name, role, password_hash)
+            for email, (name, role) in DEMO_ACCOUNTS.items()
+        ),
+    )
     engine = create_engine(database_url, pool_size=2)
     try:
         async with create_sessionmaker(engine)() as session:
-            users = {
-                email: await _account(session, email, name, role)
-                for email, (name, role) in DEMO_ACCOUNTS.items()
-            }
-            admin, venue_admin = users["admin@ticketq.demo"], users["venue@ticketq.demo"]
-            venue = await session.scalar(select(Venue).where(Venue.name == DEMO_VENUE))
-            if venue is None:
-                venue = await catalog.create_venue(
-                    session, venue_admin, name=DEMO_VENUE, city="Lyon", timezone="Europe/Paris"
-                )
-            for email, role in (
-                ("door@ticketq.demo", Role.SCANNER),
-                ("venue@ticketq.demo", Role.VENUE_ADMIN),
-            ):
-                if await session.get(VenueStaff, (venue.id, users[email].id)) is None:
-                    await catalog.add_staff(
-                        session, admin, venue_id=venue.id, email=email, role=role
-                    )
-            now = utcnow()
-            event = await session.scalar(
-                select(Event).where(Event.venue_id == venue.id, Event.title == DEMO_EVENT)
-            )
-            if event is None:
-                event = await catalog.create_event(
-                    session,
-                    venue_admin,
-                    venue_id=venue.id,
-                    title=DEMO_EVENT,
-                    starts_at=now + timedelta(days=30),
-                    ends_at=now + timedelta(days=30, hours=4),
-                    description="A demo event: join the queue, buy GA or VIP, scan at the door.",
-                    published=True,
-                )
-            tiers = {tier.name: tier for tier in await catalog.event_tiers(session, event.id)}
-            for name, (price, currency, capacity, limit) in DEMO_TIERS.items():
-                if name not in tiers:
-                    tiers[name] = await catalog.create_tier(
-                        session,
-                        venue_admin,
-                        event_id=event.id,
-                        name=name,
-                        price_cents=price,
-                        currency=currency,
-                        capacity=capacity,
-                        per_fan_limit=limit,
-                    )
-            drop = await catalog.create_drop(
-                session,
-                venue_admin,
-                event_id=event.id,
-                schedule=catalog.DropSchedule(
-                    mode="direct",
-                    prequeue_opens_at=now - timedelta(minutes=1),
-                    opens_at=now + timedelta(minutes=2),
-                    closes_at=now + timedelta(days=1),
-                    admit_per_minute=60,
-                    max_active=20,
-                    session_seconds=600,
-                ),
-            )
-            return {
-                "venue_id": venue.id,
-                "event_id": event.id,
-                "drop_id": drop.id,
-                "tiers": {
-                    name: tier.id for name, tier in tiers.items() if isinstance(tier, TicketTier)
-                },
-                "logins": {email: DEMO_PASSWORD for email in DEMO_ACCOUNTS},
-            }
+            seeded = await catalog.seed_sale(session, spec)
     finally:
         await engine.dispose()
+    return {
+        "venue_id": seeded.venue_id,
+        "event_id": seeded.event_id,
+        "drop_id": seeded.drop_id,
+        "tiers": seeded.tier_ids,
+        "logins": {email: DEMO_PASSWORD for email in DEMO_ACCOUNTS},
+    }
 
 
 def _banner(base_url: str, seeded: dict[str, Any]) -> str:
