@@ -11,6 +11,7 @@ from catalog.drops import (
     visible_drop,
 )
 from catalog.events import (
+    TierSpec,
     create_event,
     create_tier,
     event_tiers,
@@ -19,12 +20,17 @@ from catalog.events import (
     publish_event,
     visible_event,
 )
+from catalog.seeding import AccountSpec, SaleSpec, SeededSale, seed_sale
 from catalog.venues import VenueOverview, add_staff, create_venue, staff_venues
 
 __all__ = [
     "MAX_SESSION_SECONDS",
+    "AccountSpec",
     "DropSchedule",
     "DropView",
+    "SaleSpec",
+    "SeededSale",
+    "TierSpec",
     "VenueOverview",
     "add_staff",
     "create_drop",
@@ -37,6 +43,7 @@ __all__ = [
     "managed_drop",
     "managed_event",
     "publish_event",
+    "seed_sale",
     "staff_venues",
     "visible_drop",
     "visible_event",

@@ -6,7 +6,9 @@ DomainError having written nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NotRequired, TypedDict, Unpack
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,35 +21,42 @@ from core.errors import Conflict, Invalid, NotFound
 from core.models import Event, TicketTier
 
 
+class EventFields(TypedDict):
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    description: NotRequired[str]
+    published: NotRequired[bool]  # a draft by default
+
+
 async def create_event(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    venue_id: int,
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    description: str = "",
-    published: bool = False,
+    session: AsyncSession, actor: Actor, *, venue_id: int, **fields: Unpack[EventFields]
 ) -> Event:
     await get_venue(session, venue_id)
     await require_venue_admin(session, actor, venue_id)
-    if aware(ends_at, "ends_at") <= aware(starts_at, "starts_at"):
-        raise Invalid("ends_at must be after starts_at")
-    event = Event(
-        venue_id=venue_id,
-        title=title,
-        description=description,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        status="published" if published else "draft",
-    )
+    event = new_event(venue_id, **fields)
     session.add(event)
     await session.flush()
     await commit_with_audit(
-        session, actor, "event.create", ("event", event.id), title=title, status=event.status
+        session, actor, "event.create", ("event", event.id), title=event.title,
+        status=event.status,
     )
     return event
+
+
+def new_event(venue_id: int, **fields: Unpack[EventFields]) -> Event:
+    """An event row, checked, not yet added: create_event's rules, shared with seeding."""
+    starts_at, ends_at = fields["starts_at"], fields["ends_at"]
+    if aware(ends_at, "ends_at") <= aware(starts_at, "starts_at"):
+        raise Invalid("ends_at must be after starts_at")
+    return Event(
+        venue_id=venue_id,
+        title=fields["title"],
+        description=fields.get("description", ""),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        status="published" if fields.get("published", False) else "draft",
+    )
 
 
 async def visible_event(session: AsyncSession, viewer: Actor | None, event_id: int) -> Event:
@@ -97,18 +106,7 @@ async def create_tier(
     per_fan_limit: int,
 ) -> TicketTier:
     event = await managed_event(session, actor, event_id)
-    if len(currency) != 3 or not currency.isalpha():
-        raise Invalid("currency must be a 3-letter ISO 4217 code such as 'EUR'")
-    if price_cents < 0 or capacity < 0 or per_fan_limit < 1:
-        raise Invalid("price_cents and capacity must be >= 0 and per_fan_limit >= 1")
-    tier = TicketTier(
-        event_id=event.id,
-        name=name,
-        price_cents=price_cents,
-        currency=currency.upper(),
-        capacity=capacity,
-        per_fan_limit=per_fan_limit,
-    )
+    tier = new_tier(event.id, TierSpec(name, price_cents, capacity, per_fan_limit, currency))
     session.add(tier)
     try:
         await session.flush()
@@ -125,6 +123,31 @@ async def create_tier(
         capacity=capacity,
     )
     return tier
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    name: str
+    price_cents: int
+    capacity: int
+    per_fan_limit: int
+    currency: str = "EUR"
+
+
+def new_tier(event_id: int, tier: TierSpec) -> TicketTier:
+    """A tier row, checked, not yet added: create_tier's rules, shared with seeding."""
+    if len(tier.currency) != 3 or not tier.currency.isalpha():
+        raise Invalid("currency must be a 3-letter ISO 4217 code such as 'EUR'")
+    if tier.price_cents < 0 or tier.capacity < 0 or tier.per_fan_limit < 1:
+        raise Invalid("price_cents and capacity must be >= 0 and per_fan_limit >= 1")
+    return TicketTier(
+        event_id=event_id,
+        name=tier.name,
+        price_cents=tier.price_cents,
+        currency=tier.currency.upper(),
+        capacity=tier.capacity,
+        per_fan_limit=tier.per_fan_limit,
+    )
 
 
 async def event_tiers(session: AsyncSession, event_id: int) -> list[TicketTier]:

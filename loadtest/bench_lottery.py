@@ -30,7 +30,6 @@ import hashlib
 import os
 import random
 import secrets
-import subprocess
 import sys
 import time
 import uuid
@@ -39,19 +38,21 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import catalog
 from bootstrap.migrate import upgrade
 from core.db import (
     create_engine,
     create_sessionmaker,
     recreate_database,
 )
-from core.embedded import EmbeddedServices, free_port
-from core.models import Drop, Event, TicketTier, User, Venue
+from core.embedded import EmbeddedServices
+from core.models import Drop, User
 from core.settings import Settings
+from core.supervisor import Supervisor
+from loadtest.seed import seed_bench_sale
 from lottery import lifecycle
 from lottery.draw import EntryTicket, commitment, run_draw
 from lottery.entries import enter_lottery
@@ -60,6 +61,7 @@ from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import HeldPayments
 from lottery.settlement import SettleOptions
 from payments.stripe_client import from_settings
+from purchase.demo_stripe import start_localstripe
 
 ROOT = Path(__file__).resolve().parents[1]
 DATABASE = "ticketq_bench_lottery"
@@ -98,45 +100,14 @@ def fresh_database(embedded: EmbeddedServices | None) -> str:
 
 async def make_lottery(db: async_sessionmaker[AsyncSession], *, capacity: int) -> tuple[int, int]:
     """A published event, one tier, an open lottery drop drawing at close: (drop_id, tier_id)."""
-    now = datetime.now(UTC)
     async with db() as session:
-        venue = Venue(name="Bench Hall", city="Lyon", timezone="Europe/Paris")
-        session.add(venue)
-        await session.flush()
-        event = Event(
-            venue_id=venue.id,
-            title="Bench",
-            starts_at=now + timedelta(days=30),
-            ends_at=now + timedelta(days=30, hours=3),
-            status="published",
-        )
-        session.add(event)
-        await session.flush()
-        tier = TicketTier(
-            event_id=event.id,
-            name="GA",
-            price_cents=5000,
-            currency="EUR",
-            capacity=capacity,
-            per_fan_limit=4,
-        )
-        drop = Drop(
-            event_id=event.id,
-            mode="lottery",
-            prequeue_opens_at=now - timedelta(hours=1),
-            opens_at=now - timedelta(minutes=1),
-            closes_at=now + timedelta(hours=1),
-            admit_per_minute=600,
-            max_active=100,
-            session_seconds=600,
-        )
-        session.add_all([tier, drop])
-        await session.flush()
+        sale = await seed_bench_sale(
+            session, catalog.TierSpec("GA", 5000, capacity, 4), mode="lottery")
         seed = secrets.token_bytes(32)
         session.add(
             LotteryDrop(
-                drop_id=drop.id,
-                draw_at=drop.closes_at,
+                drop_id=sale.drop_id,
+                draw_at=sale.drop.closes_at,
                 max_quantity_per_entry=4,
                 capture_mode="authorise",
                 seed=seed,
@@ -145,7 +116,7 @@ async def make_lottery(db: async_sessionmaker[AsyncSession], *, capacity: int) -
             )
         )
         await session.commit()
-        return drop.id, tier.id
+        return sale.drop_id, sale.tier_ids["GA"]
 
 
 async def make_fans(db: async_sessionmaker[AsyncSession], count: int) -> list[int]:
@@ -289,31 +260,6 @@ def time_stripe_calls(payments: HeldPayments, names: tuple[str, ...]) -> list[fl
     return total
 
 
-def start_localstripe(log_path: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "localstripe"),
-                "--port",
-                str(port),
-                "--from-scratch",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    for _ in range(100):
-        try:
-            httpx.get(f"{url}/v1/customers", timeout=1)
-            return process, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("localstripe did not start")
-
-
 async def run(entries: int, settle: int, concurrency: int) -> None:
     print(
         f"lottery benchmark: {entries:,} entries drawn, {settle:,} settled "
@@ -330,7 +276,8 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
     started_here = embedded is not None and embedded.status()["postgres"] == "stopped"
     engine = create_engine(fresh_database(embedded), pool_size=4 * concurrency + 2)
     db = create_sessionmaker(engine)
-    localstripe, url = start_localstripe(ROOT / ".ticketq" / "bench_lottery" / "localstripe.log")
+    supervisor = Supervisor(ROOT / ".ticketq" / "bench_lottery")
+    url = start_localstripe(supervisor).url
     client = from_settings(Settings.from_env({"STRIPE_API_KEY": "sk_test_bench",
                                               "STRIPE_API_BASE": url}))
     assert client is not None
@@ -360,8 +307,7 @@ async def run(entries: int, settle: int, concurrency: int) -> None:
         await engine.dispose()
         if embedded is not None and started_here:
             embedded.stop()
-        localstripe.terminate()
-        localstripe.wait(10)
+        supervisor.stop_all()
 
 
 def main() -> None:

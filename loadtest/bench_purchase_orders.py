@@ -27,19 +27,22 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+import catalog
 from bootstrap.migrate import upgrade
 from core.db import (
     create_engine,
     create_sessionmaker,
     recreate_database,
 )
-from core.models import Drop, Event, TicketTier, User, Venue
+from core.models import User
 from core.redis_client import close_redis, create_redis
 from core.redis_keys import DropKeys
 from core.scripts import ScriptRegistry
 from core.settings import Settings
+from core.supervisor import Supervisor
 from loadtest.bench_purchase_kit import HOME, figure, note, servers
 from loadtest.pgbench import pgbench_tps
+from loadtest.seed import seed_bench_sale
 from payments.stripe_client import Intent, StripeClient, from_settings
 from purchase import checkout, holds
 from purchase.context import build_context
@@ -53,27 +56,16 @@ PGBENCH_DB = "ticketq_bench_pgbench"
 async def _seed(database_url: str, fans: int) -> tuple[int, int, list[int]]:
     engine = create_engine(database_url, pool_size=2)
     maker = create_sessionmaker(engine)
-    now = datetime.now(UTC)
-    async with maker() as session, session.begin():
-        venue = Venue(name="Bench hall", city="Lyon", timezone="Europe/Paris")
-        session.add(venue)
-        await session.flush()
-        event = Event(venue_id=venue.id, title="Bench", description="", status="published",
-                      starts_at=now + timedelta(days=30), ends_at=now + timedelta(days=31))
-        session.add(event)
-        await session.flush()
-        tier = TicketTier(event_id=event.id, name="GA", price_cents=2500, currency="EUR",
-                          capacity=10_000_000, per_fan_limit=100_000)
-        drop = Drop(event_id=event.id, mode="direct", prequeue_opens_at=now - timedelta(hours=1),
-                    opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(hours=2),
-                    admit_per_minute=600, max_active=10_000, session_seconds=3600,
-                    hold_seconds=600, state="scheduled")
-        session.add_all([tier, drop])
+    async with maker() as session:
+        sale = await seed_bench_sale(
+            session, catalog.TierSpec("GA", 2500, 10_000_000, 100_000),
+            open_for=timedelta(hours=2), max_active=10_000, session_seconds=3600)
         users = [User(email=f"bench-{time.time_ns()}-{n}@example.test", name="Fan",
                       password_hash="x", role="fan") for n in range(fans)]
         session.add_all(users)
+        await session.commit()
     await engine.dispose()
-    return drop.id, tier.id, [user.id for user in users]
+    return sale.drop_id, sale.tier_ids["GA"], [user.id for user in users]
 
 
 class InstantPayments(StripeClient):
@@ -186,20 +178,14 @@ def main() -> None:
         upgrade(database_url)
         tps = pgbench_tps(server_url, database=PGBENCH_DB, clients=args.clients,
                           seconds=args.seconds, scale=10)
-        base_url, process = start_localstripe(HOME)
-        try:
+        # Each measure starts from an empty localstripe (--from-scratch).
+        with Supervisor(HOME / "logs") as supervisor:
             stripe_alone = asyncio.run(localstripe_pairs_per_second(
-                base_url, clients=args.clients, seconds=args.seconds))
-        finally:
-            process.terminate()
-            process.wait(10)
-        base_url, process = start_localstripe(HOME)
-        try:
+                start_localstripe(supervisor).url, clients=args.clients, seconds=args.seconds))
+        with Supervisor(HOME / "logs") as supervisor:
             orders, failed = asyncio.run(paid_orders_per_second(
-                redis_url, database_url, base_url, clients=args.clients, seconds=args.seconds))
-        finally:
-            process.terminate()
-            process.wait(10)
+                redis_url, database_url, start_localstripe(supervisor).url,
+                clients=args.clients, seconds=args.seconds))
         own, own_failed = asyncio.run(paid_orders_per_second(
             redis_url, database_url, None, clients=args.clients, seconds=args.seconds))
     reference = f"pgbench -N TPS, same Postgres, {args.clients} clients"

@@ -20,9 +20,9 @@ from bootstrap.migrate import upgrade
 from core.clock import to_ms, utcnow
 from core.redis_client import close_redis, create_redis
 from core.settings import DEMO_SECRET_KEY, Settings
+from core.supervisor import cpu_seconds
 from loadtest.bench_queue_kit import (
     HOME,
-    cpu_seconds,
     figure,
     note,
     prepare_drop,

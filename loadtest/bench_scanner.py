@@ -31,6 +31,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import catalog
 from bootstrap.migrate import upgrade
 from core.db import (
     create_engine,
@@ -38,8 +39,9 @@ from core.db import (
     recreate_database,
 )
 from core.embedded import EmbeddedServices
-from core.models import Drop, Event, Order, Role, TicketTier, User, Venue, VenueStaff
+from core.models import Order, Role
 from loadtest.pgbench import pgbench_tps
+from loadtest.seed import seed_bench_sale
 from purchase.ledger import issue_tickets
 from scanner.checkin import scan_online
 from scanner.codes import current_code
@@ -71,59 +73,21 @@ def verifications_per_second(ring: KeyRing, seconds: float) -> float:
 async def _setup(
     maker: async_sessionmaker[AsyncSession], tickets: int
 ) -> tuple[Actor, list[TicketClaims]]:
-    now = datetime.now(UTC)
+    tag = secrets.token_hex(4)
+    fan_email, door_email = f"fan-{tag}@bench.test", f"door-{tag}@bench.test"
     async with maker() as session:
-        fan = User(
-            email=f"fan-{secrets.token_hex(4)}@bench.test",
-            name="Bench Fan",
-            password_hash="x",
-            role=Role.FAN,
-        )
-        door = User(
-            email=f"door-{secrets.token_hex(4)}@bench.test",
-            name="Door",
-            password_hash="x",
-            role=Role.SCANNER,
-        )
-        venue = Venue(name="Bench Hall", city="Lyon", timezone="Europe/Paris")
-        session.add_all([fan, door, venue])
-        await session.flush()
-        session.add(VenueStaff(venue_id=venue.id, user_id=door.id, role=Role.SCANNER))
-        event = Event(
-            venue_id=venue.id,
-            title="Bench",
-            starts_at=now,
-            ends_at=now + timedelta(hours=3),
-            status="published",
-        )
-        session.add(event)
-        await session.flush()
-        tier = TicketTier(
-            event_id=event.id,
-            name="GA",
-            price_cents=100,
-            currency="EUR",
-            capacity=tickets,
-            per_fan_limit=tickets,
-        )
-        drop = Drop(
-            event_id=event.id,
-            mode="direct",
-            prequeue_opens_at=now,
-            opens_at=now,
-            closes_at=now + timedelta(hours=1),
-            admit_per_minute=60,
-            max_active=10,
-            session_seconds=600,
-        )
-        session.add_all([tier, drop])
-        await session.flush()
+        sale = await seed_bench_sale(
+            session, catalog.TierSpec("GA", 100, tickets, tickets), starts_in=timedelta(0),
+            accounts=(catalog.AccountSpec(fan_email, "Bench Fan", Role.FAN, "x"),
+                      catalog.AccountSpec(door_email, "Door", Role.SCANNER, "x")))
+        fan_id, door_id = sale.account_ids[fan_email], sale.account_ids[door_email]
+        event_id, tier_id = sale.event_id, sale.tier_ids["GA"]
         order = Order(
             id=str(uuid.uuid4()),
-            user_id=fan.id,
-            event_id=event.id,
-            drop_id=drop.id,
-            items=[{"tier_id": tier.id, "quantity": tickets, "unit_price_cents": 100}],
+            user_id=fan_id,
+            event_id=event_id,
+            drop_id=sale.drop_id,
+            items=[{"tier_id": tier_id, "quantity": tickets, "unit_price_cents": 100}],
             total_cents=100 * tickets,
             currency="EUR",
             state="paid",
@@ -131,13 +95,13 @@ async def _setup(
         session.add(order)
         await session.flush()
         issued = await issue_tickets(session, order)
-        key_id = await active_key_id(session, event.id)
+        key_id = await active_key_id(session, event_id)
         await session.commit()
         claims = [
-            TicketClaims(key_id=key_id, ticket_id=t.id, event_id=event.id, tier_id=tier.id)
+            TicketClaims(key_id=key_id, ticket_id=t.id, event_id=event_id, tier_id=tier_id)
             for t in issued
         ]
-        return Actor(door.id, door.role), claims
+        return Actor(door_id, Role.SCANNER), claims
 
 
 async def check_ins_per_second(

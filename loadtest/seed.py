@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import catalog
 from accounts.passwords import hash_password
@@ -72,61 +73,40 @@ async def seed_drop(settings: Settings, spec: DropSpec) -> Seeded:
     signer = TokenSigner(settings.secret_key, settings.token_ttl_seconds)
     run = secrets.token_hex(4)
     password_hash = hash_password(PASSWORD)
+    now = utcnow()
+    capacity = split_tickets(spec.tickets)
+    opens_at = now + timedelta(seconds=spec.opens_in_s)
+    closes_at = now + timedelta(seconds=spec.duration_s)
+    sale = catalog.SaleSpec(
+        venue=f"Rehearsal Hall {run}",
+        event=f"Rehearsal {run}",
+        starts_at=now + timedelta(days=30),
+        ends_at=now + timedelta(days=30, hours=3),
+        description="A simulated drop (ticketq simulate).",
+        tiers=tuple(
+            catalog.TierSpec(name, TIERS[name][1], count, TIERS[name][2])
+            for name, count in capacity.items()
+        ),
+        schedule=catalog.DropSchedule(
+            mode="direct",
+            prequeue_opens_at=now - timedelta(seconds=1),
+            opens_at=opens_at,
+            closes_at=max(closes_at, opens_at + timedelta(seconds=10)),
+            admit_per_minute=spec.admit_per_minute,
+            max_active=spec.max_active,
+            session_seconds=spec.session_seconds,
+            hold_seconds=spec.hold_seconds,
+        ),
+        accounts=(
+            catalog.AccountSpec(
+                f"venue-{run}@loadtest.invalid", "Rehearsal Venue", Role.VENUE_ADMIN,
+                password_hash,
+            ),
+        ),
+    )
     try:
         async with create_sessionmaker(engine)() as session:
-            admin = User(
-                email=f"venue-{run}@loadtest.invalid",
-                name="Rehearsal Venue",
-                password_hash=password_hash,
-                role=Role.FAN,
-            )
-            session.add(admin)
-            await session.commit()
-            venue = await catalog.create_venue(
-                session, admin, name=f"Rehearsal Hall {run}", city="Lyon", timezone="Europe/Paris"
-            )
-            now = utcnow()
-            event = await catalog.create_event(
-                session,
-                admin,
-                venue_id=venue.id,
-                title=f"Rehearsal {run}",
-                starts_at=now + timedelta(days=30),
-                ends_at=now + timedelta(days=30, hours=3),
-                description="A simulated drop (ticketq simulate).",
-                published=True,
-            )
-            tier_ids, capacity, limits = {}, split_tickets(spec.tickets), {}
-            for name, count in capacity.items():
-                _, price, limit = TIERS[name]
-                tier = await catalog.create_tier(
-                    session,
-                    admin,
-                    event_id=event.id,
-                    name=name,
-                    price_cents=price,
-                    currency="EUR",
-                    capacity=count,
-                    per_fan_limit=limit,
-                )
-                tier_ids[name], limits[name] = tier.id, limit
-            opens_at = now + timedelta(seconds=spec.opens_in_s)
-            closes_at = now + timedelta(seconds=spec.duration_s)
-            drop = await catalog.create_drop(
-                session,
-                admin,
-                event_id=event.id,
-                schedule=catalog.DropSchedule(
-                    mode="direct",
-                    prequeue_opens_at=now - timedelta(seconds=1),
-                    opens_at=opens_at,
-                    closes_at=max(closes_at, opens_at + timedelta(seconds=10)),
-                    admit_per_minute=spec.admit_per_minute,
-                    max_active=spec.max_active,
-                    session_seconds=spec.session_seconds,
-                    hold_seconds=spec.hold_seconds,
-                ),
-            )
+            seeded = await catalog.seed_sale(session, sale)
             # Locust workers take every stride-th account and may get one user more than
             # their share, so a little slack keeps every fan on a seeded account.
             slack = spec.stride - 1
@@ -135,27 +115,24 @@ async def seed_drop(settings: Settings, spec: DropSpec) -> Seeded:
             bot_count = 2 * spec.bots * spec.stride
             bots = await _accounts(session, signer, f"bot-{run}", bot_count, password_hash)
             return Seeded(
-                drop_id=drop.id,
-                event_id=event.id,
-                tier_ids=tier_ids,
+                drop_id=seeded.drop_id,
+                event_id=seeded.event_id,
+                tier_ids=seeded.tier_ids,
                 capacity=capacity,
-                per_fan_limit=limits,
-                opens_at_ms=to_ms(drop.opens_at),
-                closes_at_ms=to_ms(drop.closes_at),
+                per_fan_limit={name: TIERS[name][2] for name in capacity},
+                opens_at_ms=to_ms(seeded.drop.opens_at),
+                closes_at_ms=to_ms(seeded.drop.closes_at),
                 fans=fans,
                 bots=bots,
-                venue_token=signer.issue(admin.id),
+                venue_token=signer.issue(next(iter(seeded.account_ids.values()))),
             )
     finally:
         await engine.dispose()
 
 
 async def _accounts(
-    session: object, signer: TokenSigner, prefix: str, count: int, password_hash: str
+    session: AsyncSession, signer: TokenSigner, prefix: str, count: int, password_hash: str
 ) -> list[Account]:
-    from sqlalchemy.ext.asyncio import AsyncSession
-
-    assert isinstance(session, AsyncSession)
     accounts: list[Account] = []
     for start in range(0, count, 1000):
         rows = [
@@ -171,3 +148,39 @@ async def _accounts(
         accounts += [Account(id=uid, email=email, token=signer.issue(uid)) for uid, email in result]
     await session.commit()
     return accounts
+
+
+async def seed_bench_sale(
+    session: AsyncSession,
+    tier: catalog.TierSpec,
+    *,
+    mode: str = "direct",
+    starts_in: timedelta = timedelta(days=30),
+    open_for: timedelta = timedelta(hours=1),
+    max_active: int = 100,
+    session_seconds: int = 600,
+    accounts: tuple[catalog.AccountSpec, ...] = (),
+) -> catalog.SeededSale:
+    """A benchmark's sale: one tier, a drop open since a minute ago, fresh names each call
+    (so seeding never reuses an earlier run's tier), and a venue admin nobody signs in as."""
+    run = secrets.token_hex(4)
+    now = utcnow()
+    admin = catalog.AccountSpec(f"bench-venue-{run}@bench.test", "Bench Venue",
+                                Role.VENUE_ADMIN, "x")
+    return await catalog.seed_sale(session, catalog.SaleSpec(
+        venue=f"Bench Hall {run}",
+        event=f"Bench {run}",
+        starts_at=now + starts_in,
+        ends_at=now + starts_in + timedelta(hours=3),
+        tiers=(tier,),
+        schedule=catalog.DropSchedule(
+            mode=mode,
+            prequeue_opens_at=now - timedelta(hours=1),
+            opens_at=now - timedelta(minutes=1),
+            closes_at=now + open_for,
+            admit_per_minute=600,
+            max_active=max_active,
+            session_seconds=session_seconds,
+        ),
+        accounts=(admin, *accounts),
+    ))

@@ -30,6 +30,7 @@ from typing import Any
 
 from core.embedded import free_port
 from core.settings import Settings
+from core.supervisor import Supervisor
 from loadtest import ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
@@ -135,7 +136,7 @@ def make_plan(
 
 
 def run_locust(
-    plan_path: Path, plan: Plan, out: Path, workers: int, procs: stack.Stack
+    plan_path: Path, plan: Plan, out: Path, workers: int, procs: Supervisor
 ) -> dict[str, Any]:
     """Run Locust headless (standalone, or a master with local workers); bounded in time."""
     common = ["-f", str(LOCUSTFILE), "--tq-plan", str(plan_path)]
@@ -193,7 +194,7 @@ def run_locust(
         except subprocess.TimeoutExpired:
             child.process.terminate()
             child.process.wait(15)
-    log = leader.log_path.read_text(errors="replace")
+    log = leader.log()
     return {
         "locust_exit": leader.process.returncode,
         "locust_wall_s": round(time.monotonic() - started, 1),
@@ -289,24 +290,17 @@ def _report_only(out: Path, settings: Settings) -> int:
 def _rehearse(
     options: argparse.Namespace, settings: Settings, urls: dict[str, str], spec: DropSpec, out: Path
 ) -> int:
-    procs = stack.Stack(out / "logs")
+    procs = Supervisor(out / "logs", cwd=stack.ROOT)
     try:
-        stripe_url = stack.start_localstripe(procs)
-        secret = "whsec_" + secrets.token_hex(16)
         env = {
             **urls,
             "TICKETQ_HOME": str(settings.home / "simulate"),
             "TICKETQ_SECRET_KEY": settings.secret_key,
             "TICKETQ_ENV": "development",
-            "STRIPE_API_BASE": stripe_url,
             "STRIPE_API_KEY": STRIPE_KEY,
-            "STRIPE_WEBHOOK_SECRET": secret,
         }
-        base_url = stack.start_gateway(procs, env, options.gateway_workers)
-        if not stack.is_loopback_url(base_url):
-            raise RuntimeError("simulate only ever loads a gateway on a loopback address")
-        stack.register_webhook(stripe_url, f"{base_url}/webhooks/stripe", secret)
-        stack.start_worker(procs, env)
+        started = stack.start_stack(procs, env, options.gateway_workers)
+        stripe_url, base_url, secret = started.stripe_url, started.base_url, started.webhook_secret
         # Seeded last: the drop's clock (opens_at, closes_at) starts once the stack is up,
         # so a slow start on a busy machine does not eat the sales window.
         seeded = asyncio.run(seed_drop(settings, spec))

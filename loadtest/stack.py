@@ -1,37 +1,39 @@
 """The stack a rehearsal runs against: servers, localstripe, a gateway and a worker.
 
-Everything listens on loopback and is started as a separate process, so the
-report can say which one used the CPU. localstripe is GPL-licensed: it runs as
-its own process and we only speak HTTP to it (never import it).
+Everything listens on loopback and is started as a separate process of one
+`core.supervisor.Supervisor`, so the report can say which one used the CPU
+(`CpuWatch`). localstripe is GPL-licensed: it runs as its own process and we only
+speak HTTP to it (never import it).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
-import sys
+import secrets
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from core.embedded import EmbeddedServices, free_port
-from gateway.serving import GATEWAY_APP, uvicorn_args
+from core.embedded import EmbeddedServices
+from core.supervisor import Supervisor, tree_cpu_seconds
+from loadtest.launch import LOOPBACK as LOOPBACK
+from loadtest.launch import QUIET, start_gateway, start_worker
+from purchase.demo_stripe import register_webhook, start_localstripe
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
-LOOPBACK = "127.0.0.1"
 
 
-def executable(name: str) -> str:
-    beside = BIN / name
-    return str(beside) if beside.exists() else (shutil.which(name) or name)
+@dataclass(frozen=True)
+class Stack:
+    """Where a started rehearsal stack answers."""
+
+    base_url: str
+    stripe_url: str
+    webhook_secret: str
 
 
 def is_loopback_url(url: str) -> bool:
@@ -39,127 +41,19 @@ def is_loopback_url(url: str) -> bool:
     return host in {"localhost", "::1"} or host.startswith("127.")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), 0 when unknown."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-@dataclass
-class Child:
-    name: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    cpu_start: float = 0.0
-    cpu_end: float = 0.0
-
-    def sample_cpu(self) -> float:
-        return cpu_seconds(self.process.pid)
-
-    def log_tail(self, lines: int = 30) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-@dataclass
-class Stack:
-    log_dir: Path
-    children: list[Child] = field(default_factory=list)
-
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> Child:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"{name}.log"
-        with log_path.open("wb") as log_file:
-            process = subprocess.Popen(
-                args,
-                env={**os.environ, **env},
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-        child = Child(name, process, log_path)
-        self.children.append(child)
-        return child
-
-    def stop_all(self) -> None:
-        for child in reversed(self.children):
-            if child.process.poll() is None:
-                child.cpu_end = child.cpu_end or child.sample_cpu()
-                child.process.terminate()
-        for child in reversed(self.children):
-            try:
-                child.process.wait(10)
-            except subprocess.TimeoutExpired:
-                child.process.kill()
-                child.process.wait(5)
-
-
-def wait_http(url: str, child: Child, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if child.process.poll() is not None:
-            raise RuntimeError(f"{child.name} exited early:\n{child.log_tail()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered, which is all we wait for
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{child.name} did not answer on {url} within {timeout_s}s")
-
-
-def start_localstripe(stack: Stack) -> str:
-    port = free_port()
-    child = stack.start(
-        "localstripe", [executable("localstripe"), "--port", str(port), "--from-scratch"], {}
-    )
-    url = f"http://{LOOPBACK}:{port}"
-    wait_http(f"{url}/v1/customers", child)
-    return url
-
-
-def register_webhook(localstripe_url: str, target_url: str, secret: str) -> None:
-    """Ask localstripe to sign and send its webhooks to the gateway."""
-    data = urllib.parse.urlencode({"url": target_url, "secret": secret}).encode()
-    request = urllib.request.Request(
-        f"{localstripe_url}/_config/webhooks/simulate", data=data, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=5):
-        pass
-
-
-def start_gateway(stack: Stack, env: dict[str, str], workers: int) -> str:
-    port = free_port()
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        GATEWAY_APP,
-        "--host",
-        LOOPBACK,
-        "--port",
-        str(port),
-        *uvicorn_args(),
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-        "--no-access-log",
-    ]
-    child = stack.start("gateway", args, env)
-    url = f"http://{LOOPBACK}:{port}"
-    wait_http(f"{url}/healthz", child)
-    return url
-
-
-def start_worker(stack: Stack, env: dict[str, str]) -> Child:
-    return stack.start("worker", [executable("ticketq"), "worker"], env)
+def start_stack(supervisor: Supervisor, env: dict[str, str], gateway_workers: int) -> Stack:
+    """localstripe, then a gateway whose webhooks it signs with a fresh secret, then a
+    worker; every process is the supervisor's, stopped with it."""
+    stripe_url = start_localstripe(supervisor).url
+    secret = "whsec_" + secrets.token_hex(16)
+    env = {**env, "STRIPE_API_BASE": stripe_url, "STRIPE_WEBHOOK_SECRET": secret}
+    options = (*QUIET, "--workers", str(gateway_workers))
+    base_url = start_gateway(supervisor, env, options=options).url
+    if not is_loopback_url(base_url):
+        raise RuntimeError("simulate only ever loads a gateway on a loopback address")
+    register_webhook(stripe_url, base_url, secret, name="simulate")
+    start_worker(supervisor, env)
+    return Stack(base_url=base_url, stripe_url=stripe_url, webhook_secret=secret)
 
 
 @contextlib.contextmanager
@@ -181,21 +75,6 @@ def servers(
     finally:
         if before["redis"] == "stopped" and before["postgres"] == "stopped":
             embedded.stop()
-
-
-def descendants(pid: int) -> list[int]:
-    """Child pids (uvicorn workers, Locust workers) for CPU accounting."""
-    found: list[int] = []
-    with contextlib.suppress(OSError):
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                if int(fields[1]) == pid:
-                    found.append(int(entry.name))
-                    found += descendants(int(entry.name))
-    return found
 
 
 def daemon_pids(home: Path) -> dict[str, int]:
@@ -228,9 +107,10 @@ class CpuWatch:
     """
 
     def __init__(
-        self, stack: Stack, daemons: dict[str, int] | None = None, interval_s: float = 0.5
+        self, supervisor: Supervisor, daemons: dict[str, int] | None = None,
+        interval_s: float = 0.5,
     ) -> None:
-        self.stack, self.interval_s = stack, interval_s
+        self.supervisor, self.interval_s = supervisor, interval_s
         self.daemons = daemons or {}
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
@@ -240,9 +120,9 @@ class CpuWatch:
         self._started = time.monotonic()
 
     def _sample(self) -> None:
-        running = {c.name: c.process.pid for c in self.stack.children if c.process.poll() is None}
+        running = {c.name: c.pid for c in self.supervisor.children if c.running()}
         for name, pid in {**running, **self.daemons}.items():
-            used = sum(cpu_seconds(p) for p in [pid, *descendants(pid)])
+            used = tree_cpu_seconds(pid)
             if used <= 0:
                 continue
             self.first.setdefault(name, used)

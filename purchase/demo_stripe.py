@@ -9,15 +9,14 @@ and its payment reconciler do not rely on either.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
 from core.embedded import free_port
 from core.settings import Settings
+from core.supervisor import Child, Supervisor
 
 DEMO_API_KEY = "sk_test_ticketq_demo"
 DEMO_WEBHOOK_SECRET = "whsec_ticketq_demo"
@@ -31,27 +30,15 @@ def _localstripe_binary() -> str:
     return found
 
 
-def start_localstripe(home: Path, *, port: int | None = None,
-                      timeout_s: float = 30) -> tuple[str, subprocess.Popen[bytes]]:
-    """Start localstripe on loopback; returns (base URL for STRIPE_API_BASE, process)."""
+def start_localstripe(supervisor: Supervisor, *, name: str = "localstripe",
+                      port: int | None = None, timeout_s: float = 30) -> Child:
+    """localstripe on loopback, answering; `child.url` is the base URL for STRIPE_API_BASE
+    (log in the supervisor's log folder, `<name>.log`)."""
     port = port or free_port()
-    logs = home / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    with (logs / "localstripe.log").open("ab") as log_file:
-        process = subprocess.Popen([_localstripe_binary(), "--port", str(port), "--from-scratch"],
-                                   stdout=log_file, stderr=subprocess.STDOUT)
-    base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"localstripe exited early; see {logs / 'localstripe.log'}")
-        try:
-            httpx.get(f"{base_url}/v1/customers", timeout=1)
-            return base_url, process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.terminate()
-    raise RuntimeError(f"localstripe did not answer within {timeout_s}s")
+    child = supervisor.start(name, [_localstripe_binary(), "--port", str(port), "--from-scratch"],
+                             url=f"http://127.0.0.1:{port}")
+    supervisor.wait_http(child, f"{child.url}/v1/customers", timeout_s)
+    return child
 
 
 def register_webhook(base_url: str, gateway_url: str, secret: str = DEMO_WEBHOOK_SECRET,
@@ -71,15 +58,13 @@ def demo_environment(base_url: str) -> dict[str, str]:
             "STRIPE_WEBHOOK_SECRET": DEMO_WEBHOOK_SECRET}
 
 
-def start_demo_stripe(settings: Settings, port: int,
-                      children: list[subprocess.Popen[bytes]]) -> dict[str, str]:
+def start_demo_stripe(settings: Settings, port: int, supervisor: Supervisor) -> dict[str, str]:
     """What `ticketq demo` calls: a localstripe whose webhooks reach the demo gateway on
-    `port`; returns the STRIPE_* variables for the gateway and worker (the process joins
-    `children`, which the demo stops). Nothing is started when a Stripe key is configured."""
+    `port`; returns the STRIPE_* variables for the gateway and worker (the process is the
+    supervisor's, which the demo stops). Nothing is started when a Stripe key is configured."""
     if settings.stripe_api_key:
         return {}
-    base_url, process = start_localstripe(settings.home)
-    children.append(process)
+    base_url = start_localstripe(supervisor).url
     host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host  # noqa: S104
     register_webhook(base_url, f"http://{host}:{port}")
     return demo_environment(base_url)

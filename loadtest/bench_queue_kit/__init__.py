@@ -6,21 +6,17 @@ A package rather than a `bench_*.py` module so that `make bench` does not run it
 from __future__ import annotations
 
 import contextlib
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
-
 from core.embedded import free_port
 from core.redis_client import RedisClient
 from core.scripts import ScriptRegistry
-from gateway.serving import uvicorn_args
+from core.supervisor import Supervisor
 from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
 from loadtest.figures import note as note
+from loadtest.launch import QUIET, start_uvicorn
 from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.line import open_line
 
@@ -33,11 +29,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,
@@ -57,37 +48,12 @@ def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str | None = N
                     ) -> Iterator[tuple[str, int]]:
     """One uvicorn worker on a loopback port with production's options (gateway.serving),
     whichever app it serves, so the reference and the gateway are served alike; `ws`
-    swaps the WebSocket implementation for comparisons."""
-    port = free_port()
-    log = (HOME / "logs" / f"{name}-{port}.log")
-    log.parent.mkdir(parents=True, exist_ok=True)
-    args = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port),
-            "--log-level", "warning", "--no-access-log", "--backlog", "4096",
-            *(uvicorn_args(ws=ws) if ws else uvicorn_args())]
-    with log.open("wb") as out:
-        process = subprocess.Popen(args, env={**os.environ, **env}, stdout=out,
-                                   stderr=subprocess.STDOUT, cwd=ROOT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited:\n{log.read_text(errors='replace')[-3000:]}")
-            try:
-                httpx.get(url + "/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
+    swaps the WebSocket implementation for comparisons. Yields (base URL, pid)."""
+    with Supervisor(HOME / "logs", cwd=ROOT) as supervisor:
+        port = free_port()
+        child = start_uvicorn(supervisor, f"{name}-{port}", app, env, port=port, ws=ws,
+                              options=(*QUIET, "--backlog", "4096"), health_path="/")
+        yield child.url, child.pid
 
 
 def wait_redis_ready(url: str, timeout_s: float = 120) -> None:

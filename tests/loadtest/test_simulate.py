@@ -73,6 +73,11 @@ def test_small_rehearsal_keeps_every_promise(
     assert report["invariants"]["all_ok"] is True, summary
     assert done.returncode == 0, done.stdout[-2000:]
 
+    # The report says which process of the stack used the CPU (sampled while they ran).
+    busy = report["run"]["cpu_cores_busy"]
+    assert {"localstripe", "gateway", "worker", "locust"} <= set(busy), busy
+    assert busy["gateway"] > 0 and "machine (all processes)" in busy, busy
+
     page = (reports[0].parent / "report.html").read_text()
     # Self-contained: three inline charts, nothing fetched from anywhere.
     assert page.count("<svg") == 3 and "<script" not in page and "://" not in page

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -18,7 +16,7 @@ from lottery.payments import HeldPayments
 from tests.lottery.conftest import STRIPE_KEY, enter_many, make_lottery, seal_and_draw
 from tests.lottery.test_settlement import assert_settled_exactly_once
 from tests.support import services as test_services
-from tests.support.processes import running, service_env
+from tests.support.processes import service_env, worker_process
 
 ENTRIES = 240
 
@@ -54,11 +52,9 @@ async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
     env = service_env(services.redis_url, services.database_url, STRIPE_API_KEY=STRIPE_KEY,
                       STRIPE_API_BASE=localstripe_url, TICKETQ_LOTTERY_SETTLE_CONCURRENCY="2",
                       TICKETQ_LOTTERY_CLAIM_SECONDS="3")
-    worker = [str(Path(sys.executable).parent / "ticketq"), "worker", "--only", "lottery"]
     logs = services.folder / "logs"
 
-    with running(worker, env=env, log_path=logs / "lottery-worker-1.log",
-                 health_url=None) as first:
+    with worker_process(env, logs, "lottery-worker-1", only=("lottery",)) as first:
         for _ in range(3000):
             if await settled(db, lottery.drop_id) >= 20:
                 break
@@ -72,8 +68,7 @@ async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
             LotteryEntry.drop_id == lottery.drop_id, LotteryEntry.settlement == "working"))
     assert claimed, "the kill should leave claimed, unfinished entries behind"
 
-    with running(worker, env=env, log_path=logs / "lottery-worker-2.log",
-                 health_url=None) as second:
+    with worker_process(env, logs, "lottery-worker-2", only=("lottery",)) as second:
         for _ in range(600):
             if await lottery_state(db, lottery.drop_id) == "settled":
                 break

@@ -1,75 +1,25 @@
-"""Real processes for tests: a uvicorn gateway, a worker, localstripe. Each stops with the test."""
+"""Real processes for tests: a uvicorn gateway, a worker, localstripe. Each stops with the test.
+
+Each context manager owns one `core.supervisor.Supervisor`, so a test's process (and
+whatever it forks) is stopped, SIGKILL after a bounded wait, when the `with` ends.
+"""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 from core.embedded import free_port
-from gateway.serving import GATEWAY_APP, uvicorn_args
+from core.supervisor import Child, Supervisor
+from loadtest.launch import start_gateway, start_worker
+from purchase.demo_stripe import start_localstripe
 
 ROOT = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
 
-
-@dataclass
-class RunningProcess:
-    process: subprocess.Popen[bytes]
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-def _wait_http(
-    url: str, process: subprocess.Popen[bytes], log_path: Path, timeout_s: float = 30
-) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"process exited early:\n{log_path.read_text(errors='replace')}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {timeout_s}s")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-
-
-@contextmanager
-def running(
-    args: list[str], *, env: dict[str, str], log_path: Path, health_url: str | None, url: str = ""
-) -> Iterator[RunningProcess]:
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log_file:
-        process = subprocess.Popen(
-            args, env={**os.environ, **env}, stdout=log_file, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-    try:
-        if health_url:
-            _wait_http(health_url, process, log_path)
-        yield RunningProcess(process, url, log_path)
-    finally:
-        _stop(process)
+# The fixtures' type: `.process`, `.url`, `.log()`, `.log_path`.
+RunningProcess = Child
 
 
 def service_env(redis_url: str, database_url: str, **extra: str) -> dict[str, str]:
@@ -77,57 +27,26 @@ def service_env(redis_url: str, database_url: str, **extra: str) -> dict[str, st
 
 
 @contextmanager
-def gateway_process(env: dict[str, str], log_dir: Path) -> Iterator[RunningProcess]:
+def gateway_process(env: dict[str, str], log_dir: Path) -> Iterator[Child]:
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        GATEWAY_APP,
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        *uvicorn_args(),
-        # Tests stop gateways with sockets still open; do not wait for them.
-        "--timeout-graceful-shutdown",
-        "2",
-    ]
-    with running(
-        args,
-        env=env,
-        log_path=log_dir / f"gateway-{port}.log",
-        health_url=f"{url}/healthz",
-        url=url,
-    ) as proc:
-        yield proc
+    # Tests stop gateways with sockets still open; do not wait for them.
+    options = ("--log-level", "warning", "--timeout-graceful-shutdown", "2")
+    with Supervisor(log_dir, cwd=ROOT) as supervisor:
+        yield start_gateway(supervisor, env, name=f"gateway-{port}", port=port, options=options)
 
 
 @contextmanager
 def worker_process(
-    env: dict[str, str], log_dir: Path, name: str = "worker"
-) -> Iterator[RunningProcess]:
-    args = [str(VENV_BIN / "ticketq"), "worker"]
-    with running(
-        args, env=env, log_path=log_dir / f"{name}-{time.time_ns()}.log", health_url=None
-    ) as proc:
-        yield proc
+    env: dict[str, str], log_dir: Path, name: str = "worker", only: tuple[str, ...] = ()
+) -> Iterator[Child]:
+    """`ticketq worker` (only the jobs named in `only`, when given)."""
+    with Supervisor(log_dir, cwd=ROOT) as supervisor:
+        yield start_worker(supervisor, env, name=f"{name}-{time.time_ns()}", only=only)
 
 
 @contextmanager
-def localstripe_process(log_dir: Path) -> Iterator[RunningProcess]:
+def localstripe_process(log_dir: Path) -> Iterator[Child]:
     """localstripe (GPL) runs as its own process on loopback; we only speak HTTP to it."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    args = [str(VENV_BIN / "localstripe"), "--port", str(port), "--from-scratch"]
-    with running(
-        args,
-        env={},
-        log_path=log_dir / f"localstripe-{port}.log",
-        health_url=f"{url}/v1/customers",
-        url=url,
-    ) as proc:
-        yield proc
+    with Supervisor(log_dir, cwd=ROOT) as supervisor:
+        yield start_localstripe(supervisor, name=f"localstripe-{port}", port=port)
