@@ -9,12 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Busy
 from core.redis_client import RedisClient
-from core.scripts import ScriptRegistry
+from core.scripts import ScriptRegistry, ScriptRunner
 from queue_engine.drop_config import load_config, sync_config
 from queue_engine.errors import DropNotSynced, NotInLine, OpenPending
 from queue_engine.line import Place, Standing, heartbeat, join_line, open_line, read_fans
 from queue_engine.positions import DropStatus, fan_state
-from queue_engine.script_keys import ScriptRunner
 
 
 async def join(
