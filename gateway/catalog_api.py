@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import catalog
+from bootstrap.queue_configs import sync_event_drops
 from gateway.auth import optional_user, require_user
 from gateway.bodies import StrictBody, path_int, read_json
 from gateway.openapi import documented
@@ -119,6 +120,8 @@ async def publish_event(request: Request) -> Response:
     event_id = path_int(request, "event_id")
     async with request.app.state.sessionmaker() as session:
         event = await catalog.publish_event(session, user, event_id)
+    # The waiting room checks visibility from Redis on every join: open the drops now.
+    await sync_event_drops(request.app.state.redis, request.app.state.sessionmaker, event_id)
     return JSONResponse(event_json(event))
 
 

@@ -16,6 +16,8 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bootstrap import queue_controls as controls
+from bootstrap.queue_configs import config_loader
 from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
@@ -29,7 +31,7 @@ from gateway.queue_hub import QueueHub, Subscriber, close_quietly, running_hub
 from gateway.queue_messages import fan_json, message_text, pass_fields, retry_after_s
 from gateway.queue_page import drop_page
 from gateway.serialize import drop_json
-from queue_engine import controls, waiting_room
+from queue_engine import waiting_room
 from queue_engine.credentials import (
     BadCredential,
     CredentialSigner,
@@ -84,8 +86,8 @@ async def join_queue(request: Request) -> Response:
     drop_id = path_int(request, "drop_id")
     now_ms = _now_ms(request)
     state = request.app.state
-    place = await waiting_room.join(state.redis, state.scripts, state.sessionmaker, drop_id,
-                                    fan_id, now_ms=now_ms, runner=state.queue_batcher)
+    place = await waiting_room.join(state.redis, state.scripts, config_loader(state.sessionmaker),
+                                    drop_id, fan_id, now_ms=now_ms, runner=state.queue_batcher)
     status = await _hub(request).status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)
@@ -213,8 +215,7 @@ async def _change_state(request: Request, action: str) -> Response:
     user = await require_user(request)
     drop_id = path_int(request, "drop_id")
     state = request.app.state
-    async with state.sessionmaker() as session:
-        drop = await controls.change_state(session, state.redis, user, drop_id, action)
+    drop = await controls.change_state(state.redis, state.sessionmaker, user, drop_id, action)
     return JSONResponse(drop_json(drop, state.clock()))
 
 
@@ -243,10 +244,9 @@ async def change_pacing(request: Request) -> Response:
     drop_id = path_int(request, "drop_id")
     body = await read_json(request, PacingBody)
     state = request.app.state
-    async with state.sessionmaker() as session:
-        drop = await controls.change_pacing(session, state.redis, user, drop_id,
-                                            admit_per_minute=body.admit_per_minute,
-                                            max_active=body.max_active)
+    drop = await controls.change_pacing(state.redis, state.sessionmaker, user, drop_id,
+                                        admit_per_minute=body.admit_per_minute,
+                                        max_active=body.max_active)
     return JSONResponse(drop_json(drop, state.clock()))
 
 
@@ -256,9 +256,8 @@ async def revoke_fan_pass(request: Request) -> Response:
     user = await require_user(request)
     drop_id, fan_id = path_int(request, "drop_id"), path_int(request, "fan_id")
     state = request.app.state
-    async with state.sessionmaker() as session:
-        revoked = await controls.revoke_fan_pass(session, state.scripts, user, drop_id, fan_id,
-                                                 now_ms=_now_ms(request))
+    revoked = await controls.revoke_fan_pass(state.scripts, state.sessionmaker, user, drop_id,
+                                             fan_id, now_ms=_now_ms(request))
     return JSONResponse({"revoked": revoked})
 
 

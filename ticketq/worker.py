@@ -20,17 +20,19 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bootstrap.queue_configs import live_configs
 from core.clock import utcnow
 from core.db import create_engine, create_sessionmaker
 from core.redis_client import RedisClient, close_redis, create_redis
 from core.scripts import ScriptRegistry
 from core.settings import Settings
+from queue_engine.jobs import admission_loop
 
 log = logging.getLogger("ticketq.worker")
 
 # Every background job, in start order. Missing modules are skipped with a log line.
 JOBS: list[str] = [
-    "queue_engine.jobs:admission_loop",
+    "ticketq.worker:admission_job",
     "purchase.jobs:hold_sweeper",
     "purchase.jobs:payment_reconciler",
     "purchase.jobs:cancellation_refunder",
@@ -51,6 +53,17 @@ class WorkerContext:
 
 
 Job = Callable[[WorkerContext], Awaitable[None]]
+
+
+async def admission_job(ctx: WorkerContext) -> None:
+    """queue_engine.jobs.admission_loop, given its dependencies explicitly (the waiting room
+    knows no worker context and reads no Postgres: live drops come from bootstrap)."""
+    await admission_loop(
+        ctx.redis, ctx.scripts, live_configs(ctx.sessionmaker), clock=ctx.clock,
+        worker_id=ctx.worker_id, tick_ms=ctx.settings.admission_tick_ms,
+        lease_ttl_ms=ctx.settings.lease_ttl_ms,
+        grace_ms=ctx.settings.queue_grace_seconds * 1000,
+    )
 
 
 def load_jobs(names: list[str]) -> list[tuple[str, Job]]:

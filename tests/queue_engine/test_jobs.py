@@ -10,10 +10,11 @@ import time
 
 import pytest
 
+from bootstrap.queue_configs import load_drop_config
 from core.clock import to_ms, utcnow
 from core.redis_keys import DropKeys
 from queue_engine.admission import tick_drop
-from queue_engine.drop_config import load_config, sync_config
+from queue_engine.drop_config import sync_config
 from queue_engine.line import join_line, open_line
 from queue_engine.positions import read_status
 from tests.support.api import create_drop_setup
@@ -22,7 +23,7 @@ from tests.support.processes import service_env, worker_process
 
 async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
     setup = await create_drop_setup(client, **pacing)
-    config = await load_config(app.state.sessionmaker, setup.drop_id)
+    config = await load_drop_config(app.state.sessionmaker, setup.drop_id)
     await sync_config(app.state.redis, config)
     now_ms = to_ms(utcnow())
     await open_line(app.state.scripts, setup.drop_id, now_ms=now_ms)
@@ -34,7 +35,7 @@ async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
 async def test_admission_rate_over_a_minute_is_within_5_percent(app, client):
     """One simulated minute of 500 ms ticks on a controlled clock (time is an input)."""
     drop_id = await _drop_with_fans(app, client, 800, admit_per_minute=600, max_active=10_000)
-    config = await load_config(app.state.sessionmaker, drop_id)
+    config = await load_drop_config(app.state.sessionmaker, drop_id)
     scripts = app.state.scripts
     now_ms = to_ms(utcnow())
     await tick_drop(app.state.redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)
