@@ -8,7 +8,9 @@ a hold (stock + queue pass) is then one atomic script on one slot.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 PREFIX = "tq"
@@ -100,6 +102,40 @@ class DropKeys:
     def hold_expiry(self) -> str:
         """ZSET hold_id -> expiry (ms), swept by the worker and lazily."""
         return self.key("holdexp")
+
+
+# The KEYS of every drop script, in the order of its lua/ header (a contract test reads
+# each header and compares). Queue and inventory wrappers both get theirs from here.
+SCRIPT_KEYS: dict[str, Callable[[DropKeys], list[str]]] = {
+    # waiting room
+    "join_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.heartbeat, k.active,
+                            k.passes],
+    "open_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq],
+    "heartbeat_fan": lambda k: [k.line, k.fan_seq, k.heartbeat],
+    "leave_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.heartbeat, k.departures],
+    "admit_batch": lambda k: [k.meta, k.line, k.heartbeat, k.active, k.passes, k.admissions],
+    "end_pass": lambda k: [k.meta, k.active, k.passes],
+    "expire_passes": lambda k: [k.active, k.passes],
+    "read_positions": lambda k: [k.meta, k.line, k.prequeue, k.active, k.admissions,
+                                 k.departures],
+    "read_fans": lambda k: [k.meta, k.line, k.fan_seq, k.active, k.passes],
+    "take_lease": lambda k: [k.lease],
+    "release_lease": lambda k: [k.lease],
+    # inventory gate
+    "reserve_hold": lambda k: [k.stock_hash, k.fan_counts, k.holds, k.hold_expiry, k.active,
+                               k.passes, k.meta],
+    "release_hold": lambda k: [k.stock_hash, k.fan_counts, k.holds, k.hold_expiry, k.meta],
+    "convert_hold": lambda k: [k.holds, k.hold_expiry, k.meta],
+    "finish_hold": lambda k: [k.holds, k.fan_counts],
+    "set_stock": lambda k: [k.stock_hash, k.fan_counts, k.holds, k.hold_expiry, k.meta],
+}
+
+
+@functools.lru_cache(maxsize=8192)
+def script_keys(name: str, drop_id: int) -> tuple[str, ...]:
+    """KEYS built once per drop and script: on a hot path (a join herd) the key strings
+    would otherwise be rebuilt on every call."""
+    return tuple(SCRIPT_KEYS[name](DropKeys(drop_id)))
 
 
 def drop_keys(drop_id: int) -> DropKeys:

@@ -4,30 +4,68 @@ Each file in `lua/` is one atomic operation, `verb_noun.lua`, opening with a
 contract header (see ../shared/STYLE.md) that lists KEYS, ARGV and returns.
 Scripts are loaded with importlib.resources and registered once per client with
 redis-py's `register_script` (EVALSHA, falling back to EVAL on NOSCRIPT).
-Typed wrappers in the domain packages call `ScriptRegistry.run`.
+Typed wrappers in the domain packages call `run_script`, which builds the KEYS in the
+header's order (core.redis_keys.script_keys) and turns `TQ:` refusals into exceptions
+(core.script_errors).
+
+Rules several scripts share (the drop's phase, the sell-out state) live once in
+`lua/includes/<name>.lua`; a script line `-- @include <name>` is replaced by that file
+when the script is loaded (as BullMQ does), after the header, so each script stays one
+self-contained EVALSHA and its header stays the contract.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from redis.commands.core import AsyncScript
 from redis.exceptions import ResponseError
 
 from core.redis_client import RedisClient
+from core.redis_keys import script_keys
+from core.script_errors import refusal
 
 _KEY_LINE = re.compile(r"^\s*KEYS\[(\d+)\]", re.MULTILINE)
 _ARGV_LINE = re.compile(r"ARGV\[(\d+)\]")
 _ERROR_REPLY = re.compile(r"^(?:ERR )?TQ:(?P<code>[A-Z_]+)(?::(?P<detail>.*))?$")
+_INCLUDE_LINE = re.compile(r"^-- @include ([a-z_]+)[ \t]*$", re.MULTILINE)
+
+
+def include_source(name: str) -> str:
+    path = resources.files("lua").joinpath("includes", f"{name}.lua")
+    if not path.is_file():
+        raise ValueError(f"-- @include {name}: no lua/includes/{name}.lua")
+    return path.read_text(encoding="utf-8")
+
+
+def splice_includes(text: str) -> str:
+    """Replace each `-- @include name` line by lua/includes/name.lua (each file once;
+    an include may include another)."""
+    seen: set[str] = set()
+
+    def expand(match: re.Match[str]) -> str:
+        name = match[1]
+        if name in seen:
+            return f"-- (lua/includes/{name}.lua already included)"
+        seen.add(name)
+        return _INCLUDE_LINE.sub(expand, include_source(name).rstrip("\n"))
+
+    return _INCLUDE_LINE.sub(expand, text)
 
 
 @dataclass(frozen=True)
 class ScriptSource:
     name: str
-    text: str
+    text: str  # as written in lua/, with its `-- @include` lines
+
+    @property
+    def compiled(self) -> str:
+        """What Redis runs: the text with its includes spliced in."""
+        return splice_includes(self.text)
 
     @property
     def header(self) -> str:
@@ -58,6 +96,9 @@ def load_sources() -> dict[str, ScriptSource]:
 class ScriptError(Exception):
     """A script refused the operation with a `TQ:CODE[:detail]` error reply."""
 
+    code: str
+    detail: str
+
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(f"{code}: {detail}" if detail else code)
         self.code = code
@@ -85,7 +126,7 @@ class ScriptRegistry:
         # Parsed once here: `run` is on every hot path.
         self._key_counts = {name: source.key_count for name, source in self.sources.items()}
         self._scripts: dict[str, AsyncScript] = {
-            name: client.register_script(source.text)  # type: ignore[arg-type]
+            name: client.register_script(source.compiled)  # type: ignore[arg-type]
             for name, source in self.sources.items()
         }
 
@@ -107,3 +148,25 @@ class ScriptRegistry:
             if script_error is None:
                 raise
             raise script_error from exc
+
+
+class ScriptRunner(Protocol):
+    """A ScriptRegistry, or a ScriptBatcher in front of one (core.script_batching)."""
+
+    async def run(self, name: str, keys: list[str], args: list[Any]) -> Any: ...
+
+
+async def run_script(
+    scripts: ScriptRunner, name: str, drop_id: int, args: Sequence[object]
+) -> Any:
+    """Run one drop's script with its KEYS in header order, turning `TQ:` refusals into the
+    exceptions of core.script_errors. Every typed wrapper (queue and inventory) calls this."""
+    try:
+        return await scripts.run(name, list(script_keys(name, drop_id)), list(args))
+    except ScriptError as exc:
+        raise refusal(exc) from exc
+
+
+def reply_text(value: object) -> str:
+    """Redis replies are bytes unless the client decodes them."""
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 import catalog
+from bootstrap.queue_configs import sync_event_drops
 from gateway.auth import optional_user, require_user
 from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
@@ -121,6 +122,9 @@ async def publish_event(request: Request) -> Response:
     event_id: int = request.path_params["event_id"]
     async with services_of(request).sessionmaker() as session:
         event = await catalog.publish_event(session, user, event_id)
+    # The waiting room checks visibility from Redis on every join: open the drops now.
+    services = services_of(request)
+    await sync_event_drops(services.redis, services.sessionmaker, event_id)
     return JSONResponse(event_json(event))
 
 

@@ -15,6 +15,8 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bootstrap import queue_controls as controls
+from bootstrap.queue_configs import config_loader
 from bootstrap.services import Services
 from core.clock import to_ms
 from core.errors import DomainError
@@ -33,7 +35,7 @@ from gateway.queue_page import drop_page
 from gateway.schemas import queue as schemas
 from gateway.schemas.catalog import Drop
 from gateway.serialize import drop_json
-from queue_engine import controls, waiting_room
+from queue_engine import waiting_room
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import leave_line, read_fans
 from queue_engine.waiting_room import fan_view
@@ -83,9 +85,9 @@ async def join_queue(request: Request) -> Response:
     drop_id: int = request.path_params["drop_id"]
     now_ms = _now_ms(request)
     services = services_of(request)
-    place = await waiting_room.join(services.redis, services.scripts, services.sessionmaker,
-                                    drop_id, fan_id, now_ms=now_ms,
-                                    runner=queue_runtime(request).batcher)
+    place = await waiting_room.join(services.redis, services.scripts,
+                                    config_loader(services.sessionmaker), drop_id, fan_id,
+                                    now_ms=now_ms, runner=queue_runtime(request).batcher)
     status = await _hub(request).status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)
@@ -210,8 +212,7 @@ async def _change_state(request: Request, action: str) -> Response:
     user = await require_user(request)
     drop_id: int = request.path_params["drop_id"]
     services = services_of(request)
-    async with services.sessionmaker() as session:
-        drop = await controls.change_state(session, services.redis, user, drop_id, action)
+    drop = await controls.change_state(services.redis, services.sessionmaker, user, drop_id, action)
     return JSONResponse(drop_json(drop, services.clock()))
 
 
@@ -240,10 +241,9 @@ async def change_pacing(request: Request) -> Response:
     drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, PacingBody)
     services = services_of(request)
-    async with services.sessionmaker() as session:
-        drop = await controls.change_pacing(session, services.redis, user, drop_id,
-                                            admit_per_minute=body.admit_per_minute,
-                                            max_active=body.max_active)
+    drop = await controls.change_pacing(services.redis, services.sessionmaker, user, drop_id,
+                                        admit_per_minute=body.admit_per_minute,
+                                        max_active=body.max_active)
     return JSONResponse(drop_json(drop, services.clock()))
 
 
@@ -253,9 +253,8 @@ async def revoke_fan_pass(request: Request) -> Response:
     user = await require_user(request)
     drop_id, fan_id = request.path_params["drop_id"], request.path_params["fan_id"]
     services = services_of(request)
-    async with services.sessionmaker() as session:
-        revoked = await controls.revoke_fan_pass(session, services.scripts, user, drop_id, fan_id,
-                                                 now_ms=_now_ms(request))
+    revoked = await controls.revoke_fan_pass(services.scripts, services.sessionmaker, user, drop_id,
+                                             fan_id, now_ms=_now_ms(request))
     return JSONResponse({"revoked": revoked})
 
 

@@ -23,12 +23,11 @@ import time
 from core.clock import to_ms, utcnow
 from core.embedded import RedisServer
 from core.redis_client import close_redis, create_redis
-from core.redis_keys import DropKeys
+from core.redis_keys import SCRIPT_KEYS, DropKeys
 from core.script_batching import ScriptBatcher
-from core.scripts import ScriptRegistry, load_sources
+from core.scripts import ScriptRegistry, ScriptRunner, load_sources
 from loadtest.bench_queue_kit import HOME, figure, note, prepare_drop
 from queue_engine.line import join_line
-from queue_engine.script_keys import KEYS_FOR, ScriptRunner
 
 
 async def _python_joins(url: str, drop_id: int, first_fan: int, seconds: float,
@@ -105,7 +104,7 @@ def main() -> None:
     try:
         drop_id = 1
         sha = asyncio.run(_prepare(url, drop_id))
-        keys = KEYS_FOR["join_line"](DropKeys(drop_id))
+        keys = SCRIPT_KEYS["join_line"](DropKeys(drop_id))
         now_ms = to_ms(utcnow())
         # Size redis-benchmark's run to last about as long as ours.
         probe = _redis_benchmark(port, sha, keys, now_ms, 20_000, args.tasks)

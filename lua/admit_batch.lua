@@ -12,6 +12,7 @@
     reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out' | 'all_held' (every seat in a cart)
   Errors: TQ:NOT_SYNCED ]]
 local rcall = redis.call
+-- @include drop_phase
 local metaKey, lineKey, heartbeatKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local passesKey, admissionsKey = KEYS[5], KEYS[6]
 local now = tonumber(ARGV[1])
@@ -20,19 +21,21 @@ local maxPerCall = tonumber(ARGV[3])
 local burstMs = tonumber(ARGV[4])
 local windowMs = tonumber(ARGV[5])
 
-local m = rcall('HMGET', metaKey, 'synced', 'opened', 'state', 'sold_out', 'closes_at_ms',
-  'admit_per_minute', 'max_active', 'session_ms', 'tokens', 'tokens_at_ms')
+local m = rcall('HMGET', metaKey, 'synced', 'opened', 'state', SELLOUT_FIELD, 'closes_at_ms',
+  'admit_per_minute', 'max_active', 'session_ms', 'tokens', 'tokens_at_ms',
+  'prequeue_opens_at_ms')
 if not m[1] then return redis.error_reply('TQ:NOT_SYNCED') end
 rcall('ZREMRANGEBYSCORE', admissionsKey, '-inf', now - windowMs)
 local live = rcall('ZCOUNT', activeKey, '(' .. now, '+inf')
 local lineLength = rcall('ZCARD', lineKey)
-local state = m[3]
+local sellout = readSellout(m[4])
+local phase = dropPhase(m[3], sellout, tonumber(m[11]), tonumber(m[5]), m[2] == '1', now)
 local reason = ''
-if m[2] ~= '1' then reason = 'not_open'
-elseif state == 'closed' or state == 'cancelled' or now >= tonumber(m[5]) then reason = 'closed'
-elseif m[4] == '1' or state == 'sold_out' then reason = 'sold_out'
-elseif m[4] == 'held' then reason = 'all_held'
-elseif state == 'paused' then reason = 'paused' end
+if phase == 'cancelled' or phase == 'closed' then reason = 'closed'
+elseif phase == 'sold_out' then reason = 'sold_out'
+elseif phase == 'scheduled' or phase == 'prequeue' then reason = 'not_open'
+elseif sellout == 'held' then reason = 'all_held'
+elseif phase == 'paused' then reason = 'paused' end
 if reason ~= '' then return {0, live, lineLength, reason} end
 
 -- Refill: admit_per_minute tokens per minute, at most burst_ms worth banked, so a

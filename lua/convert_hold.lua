@@ -9,6 +9,7 @@
   Errors  TQ:HOLD_GONE (released, swept, or converted for another order)
           TQ:HOLD_EXPIRED (still active but past its expiry: the sweeper will return it) ]]
 local rcall = redis.call
+-- @include sold_out
 local holdsKey, expiryKey, metaKey = KEYS[1], KEYS[2], KEYS[3]
 local holdId, orderId, nowMs = ARGV[1], ARGV[2], tonumber(ARGV[3])
 
@@ -31,7 +32,5 @@ record.order = orderId
 rcall('HSET', holdsKey, holdId, cjson.encode(record))
 rcall('ZREM', expiryKey, holdId)
 -- Stock is gone and no cart can expire any more: sold out for good (the queue refuses joins).
-if rcall('HGET', metaKey, 'sold_out') == 'held' and rcall('ZCARD', expiryKey) == 0 then
-  rcall('HSET', metaKey, 'sold_out', '1')
-end
+selloutHoldPaid(metaKey, expiryKey)
 return 1

@@ -9,23 +9,32 @@
   ARGV[1] fan id   ARGV[2] now_ms
   Returns {created 0|1, state, seq, ahead, pass_id, pass_expires_ms, prequeue_size}
     state: 'prequeue' (seq 0, ahead -1) | 'waiting' | 'admitted'
-  Errors: TQ:NOT_SYNCED (load the drop into meta, retry) | TQ:OPEN_PENDING (run open_line,
-    retry) | TQ:CLOSED:closed|cancelled|ended | TQ:SOLD_OUT | TQ:NOT_OPEN:<prequeue_opens_at_ms> ]]
+  Errors: TQ:NOT_SYNCED (load the drop into meta, retry) | TQ:NOT_VISIBLE (fans may not see
+    the drop: its event is a draft) | TQ:LOTTERY (no line: enter the draw) | TQ:OPEN_PENDING
+    (run open_line, retry) | TQ:CLOSED:closed|cancelled|ended | TQ:SOLD_OUT
+    | TQ:NOT_OPEN:<prequeue_opens_at_ms> ]]
 local rcall = redis.call
+-- @include drop_phase
 local metaKey, prequeueKey, lineKey, fanSeqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local heartbeatKey, activeKey, passesKey = KEYS[5], KEYS[6], KEYS[7]
 local fan = ARGV[1]
 local now = tonumber(ARGV[2])
 
-local m = rcall('HMGET', metaKey, 'synced', 'state', 'sold_out', 'prequeue_opens_at_ms',
-  'opens_at_ms', 'closes_at_ms', 'opened')
-if not m[1] then return redis.error_reply('TQ:NOT_SYNCED') end
+local m = rcall('HMGET', metaKey, 'synced', 'state', SELLOUT_FIELD, 'prequeue_opens_at_ms',
+  'opens_at_ms', 'closes_at_ms', 'opened', 'visible', 'mode')
+-- Meta synced before visibility was part of it counts as not synced: load it again.
+if not m[1] or not m[8] then return redis.error_reply('TQ:NOT_SYNCED') end
+-- Checked on every join, from meta: the herd never reaches Postgres to ask.
+if m[8] ~= '1' then return redis.error_reply('TQ:NOT_VISIBLE') end
+if m[9] == 'lottery' then return redis.error_reply('TQ:LOTTERY') end
 local state = m[2]
-if state == 'closed' or state == 'cancelled' then
-  return redis.error_reply('TQ:CLOSED:' .. state)
+local phase = dropPhase(state, readSellout(m[3]), tonumber(m[4]), tonumber(m[6]), m[7] == '1',
+  now)
+if phase == 'cancelled' or phase == 'closed' then
+  local why = (state == 'closed' or state == 'cancelled') and state or 'ended'
+  return redis.error_reply('TQ:CLOSED:' .. why)
 end
-if now >= tonumber(m[6]) then return redis.error_reply('TQ:CLOSED:ended') end
-if m[3] == '1' or state == 'sold_out' then return redis.error_reply('TQ:SOLD_OUT') end
+if phase == 'sold_out' then return redis.error_reply('TQ:SOLD_OUT') end
 
 -- A fan who already holds a place gets it back: retries, second tabs, reconnects.
 local current = rcall('HGET', fanSeqKey, fan)
@@ -49,8 +58,8 @@ if current then
   rcall('HDEL', passesKey, fan)
 end
 
-if now < tonumber(m[4]) then return redis.error_reply('TQ:NOT_OPEN:' .. m[4]) end
-if m[7] ~= '1' then
+if phase == 'scheduled' then return redis.error_reply('TQ:NOT_OPEN:' .. m[4]) end
+if phase == 'prequeue' then
   -- Nobody gets a sequence number before the pre-queue has been shuffled in.
   if now >= tonumber(m[5]) then return redis.error_reply('TQ:OPEN_PENDING') end
   rcall('SADD', prequeueKey, fan)

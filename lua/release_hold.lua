@@ -10,6 +10,7 @@
   ARGV[4..] hold ids
   Returns {hold ids actually released} (active holds matching owner and expiry rule) ]]
 local rcall = redis.call
+-- @include sold_out
 local stockKey, fanCountKey, holdsKey, expiryKey, metaKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local nowMs, owner, onlyExpired = tonumber(ARGV[1]), ARGV[2], ARGV[3] == '1'
 
@@ -37,6 +38,6 @@ for i = 4, #ARGV do
   end
 end
 if #released > 0 then
-  rcall('HDEL', metaKey, 'sold_out')
+  selloutStockBack(metaKey)
 end
 return released

@@ -13,6 +13,7 @@
   Errors  TQ:PASS_REVOKED | TQ:PASS_EXPIRED | TQ:HOLD_EXISTS | TQ:NOT_LOADED:tier
           TQ:SOLD_OUT:tier:available | TQ:LIMIT:tier:already_counted:limit ]]
 local rcall = redis.call
+-- @include sold_out
 local stockKey, fanCountKey, holdsKey, expiryKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local activeKey, passesKey, metaKey = KEYS[5], KEYS[6], KEYS[7]
 local holdId, fanId, passId = ARGV[1], ARGV[2], ARGV[3]
@@ -67,6 +68,6 @@ for _, value in ipairs(rcall('HVALS', stockKey)) do
   total = total + tonumber(value)
 end
 if total <= 0 then
-  rcall('HSET', metaKey, 'sold_out', 'held')
+  selloutStockGone(metaKey, rcall('ZCARD', expiryKey))
 end
 return left

@@ -13,6 +13,7 @@
   Returns JSON {loaded: 0|1, tiers: {tier: [old stock or -1, new stock, held]},
                 restored_holds: n, finished_holds: n, clamped: [tier]} ]]
 local rcall = redis.call
+-- @include sold_out
 local stockKey, fanCountKey, holdsKey, expiryKey, metaKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local ledger, mode, nowMs = cjson.decode(ARGV[1]), ARGV[2], tonumber(ARGV[3])
 
@@ -93,9 +94,9 @@ for field, n in pairs(fanHeld) do
   end
 end
 if total <= 0 then
-  rcall('HSET', metaKey, 'sold_out', rcall('ZCARD', expiryKey) > 0 and 'held' or '1')
+  selloutStockGone(metaKey, rcall('ZCARD', expiryKey))
 else
-  rcall('HDEL', metaKey, 'sold_out')
+  selloutStockBack(metaKey)
 end
 return cjson.encode({loaded = 1, tiers = report, restored_holds = restored,
                      finished_holds = finished, clamped = clamped})

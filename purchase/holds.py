@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import to_ms
-from core.drop_phase import DropPhase
+from core.drop_phase import SELLING_PHASES
 from core.errors import Busy, Conflict, Invalid, NotFound
 from core.models import Hold
 from core.redis_keys import DropKeys
@@ -82,8 +82,8 @@ async def create_hold(
     if offer.drop.mode != "direct":
         raise Conflict("this drop is a lottery: enter the draw instead")
     phase = offer.phase(now)
-    # A pause stops admission, not the fans already inside; the Redis stock is the real gate.
-    if phase not in {DropPhase.OPEN, DropPhase.PAUSED, DropPhase.SOLD_OUT}:
+    # The Redis stock is the real gate; the phase only says whether a sale is on at all.
+    if phase not in SELLING_PHASES:
         raise Conflict(f"this drop is not selling right now ({phase.value})", phase=phase.value)
     lines = _lines(offer, items)
     keys = DropKeys(drop_id)

@@ -2,8 +2,8 @@
 
 Every function here is one atomic script call on one drop's hash tag (so it runs
 unchanged on Redis Cluster). Keys come from `core.redis_keys.DropKeys` in each
-script header's order; refusals come back as `ScriptError` codes that this module
-turns into domain errors a fan can read.
+script header's order (core.redis_keys.SCRIPT_KEYS); refusals come back as domain
+errors a fan can read, through the one table of script errors (core.script_errors).
 """
 
 from __future__ import annotations
@@ -12,37 +12,27 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from core.errors import Busy, Conflict, Gone
+from core.drop_phase import SELLOUT_FIELD, Sellout, read_sellout
 from core.redis_keys import DropKeys
-from core.scripts import ScriptError, ScriptRegistry
+from core.script_errors import (
+    HoldExists,
+    HoldExpired,
+    HoldGone,
+    InventoryNotLoaded,
+    OverLimit,
+    PassNotLive,
+    SoldOut,
+)
+from core.scripts import ScriptRegistry, reply_text, run_script
 
-
-class SoldOut(Conflict):
-    """Not enough seats left in a tier for this hold."""
-
-
-class OverLimit(Conflict):
-    """The hold would take the fan past a tier's per-fan limit (holds and orders together)."""
-
-
-class PassNotLive(Gone):
-    """The admission pass was revoked, replaced, or its purchase session ended."""
-
-
-class InventoryNotLoaded(Busy):
-    """Redis has no stock for a tier yet (first use, or lost); load it from the ledger."""
-
-    def __init__(self, tier_id: int) -> None:
-        super().__init__("inventory is loading; try again in a moment", tier_id=tier_id)
-        self.tier_id = tier_id
-
-
-class HoldGone(Gone):
-    """The hold was released, expired, or already used."""
-
-
-class HoldExpired(Gone):
-    """The hold is past its expiry (its seats are about to return to stock)."""
+# The gate's refusals live in the one table of script errors (core.script_errors), as
+# its scripts' codes do; re-exported so callers keep importing them from here.
+__all__ = [
+    "HoldExists", "HoldExpired", "HoldGone", "HoldItem", "InventoryNotLoaded", "LedgerView",
+    "OverLimit", "PassNotLive", "SoldOut", "StockReport", "convert_hold", "expired_hold_ids",
+    "finish_hold", "hold_record", "read_holds", "read_stock", "release_holds", "reserve_hold",
+    "sellout", "set_stock", "sweep_expired"
+]
 
 
 @dataclass(frozen=True)
@@ -50,29 +40,6 @@ class HoldItem:
     tier_id: int
     quantity: int
     per_fan_limit: int
-
-
-def _error(exc: ScriptError) -> Exception:
-    parts = exc.detail.split(":") if exc.detail else []
-    if exc.code == "PASS_REVOKED":
-        return PassNotLive("this admission pass is no longer valid; rejoin the queue")
-    if exc.code == "PASS_EXPIRED":
-        return PassNotLive("your purchase session has ended; rejoin the queue")
-    if exc.code == "SOLD_OUT":
-        return SoldOut("sold out: not enough tickets left in this tier",
-                       tier_id=int(parts[0]), available=int(parts[1]))
-    if exc.code == "LIMIT":
-        return OverLimit(f"at most {parts[2]} tickets of this tier per fan",
-                         tier_id=int(parts[0]), already=int(parts[1]), limit=int(parts[2]))
-    if exc.code == "NOT_LOADED":
-        return InventoryNotLoaded(int(parts[0]))
-    if exc.code == "HOLD_EXISTS":
-        return Conflict("this hold already exists")
-    if exc.code == "HOLD_EXPIRED":
-        return HoldExpired("this hold has expired; its tickets went back on sale")
-    if exc.code == "HOLD_GONE":
-        return HoldGone("this hold no longer exists")
-    return exc
 
 
 async def reserve_hold(
@@ -83,13 +50,7 @@ async def reserve_hold(
     args: list[Any] = [hold_id, str(fan_id), pass_id, now_ms, expires_ms, len(items)]
     for item in items:
         args += [str(item.tier_id), item.quantity, item.per_fan_limit]
-    try:
-        left = await scripts.run("reserve_hold", [
-            keys.stock_hash, keys.fan_counts, keys.holds, keys.hold_expiry,
-            keys.active, keys.passes, keys.meta,
-        ], args)
-    except ScriptError as exc:
-        raise _error(exc) from exc
+    left = await run_script(scripts, "reserve_hold", keys.drop_id, args)
     return [int(n) for n in left]
 
 
@@ -100,11 +61,10 @@ async def release_holds(
     """Return the stock of these holds (each exactly once); returns the ids released now."""
     if not hold_ids:
         return []
-    released = await scripts.run("release_hold", [
-        keys.stock_hash, keys.fan_counts, keys.holds, keys.hold_expiry, keys.meta,
-    ], [now_ms, "" if owner_fan_id is None else str(owner_fan_id),
+    released = await run_script(scripts, "release_hold", keys.drop_id, [
+        now_ms, "" if owner_fan_id is None else str(owner_fan_id),
         "1" if only_expired else "0", *hold_ids])
-    return [_text(hold_id) for hold_id in released]
+    return [reply_text(hold_id) for hold_id in released]
 
 
 async def expired_hold_ids(
@@ -112,7 +72,7 @@ async def expired_hold_ids(
 ) -> list[str]:
     """Ids of holds whose expiry has passed (release_hold re-checks it atomically)."""
     found = await scripts.client.zrangebyscore(keys.hold_expiry, "-inf", now_ms, start=0, num=limit)
-    return [_text(hold_id) for hold_id in found]  # type: ignore[arg-type]
+    return [reply_text(hold_id) for hold_id in found]  # type: ignore[arg-type]
 
 
 async def sweep_expired(
@@ -127,18 +87,14 @@ async def convert_hold(
     scripts: ScriptRegistry, keys: DropKeys, *, hold_id: str, order_id: str, now_ms: int
 ) -> bool:
     """Mark a live hold as paid; True if converted now, False if it already was (same order)."""
-    try:
-        result = await scripts.run("convert_hold", [keys.holds, keys.hold_expiry, keys.meta],
-                                   [hold_id, order_id, now_ms])
-    except ScriptError as exc:
-        raise _error(exc) from exc
+    result = await run_script(scripts, "convert_hold", keys.drop_id, [hold_id, order_id, now_ms])
     return int(result) == 1
 
 
 async def finish_hold(scripts: ScriptRegistry, keys: DropKeys, *, hold_id: str,
                       ticketed: bool) -> bool:
-    result = await scripts.run("finish_hold", [keys.holds, keys.fan_counts],
-                               [hold_id, "ticketed" if ticketed else "refunded"])
+    result = await run_script(scripts, "finish_hold", keys.drop_id,
+                              [hold_id, "ticketed" if ticketed else "refunded"])
     return int(result) == 1
 
 
@@ -181,9 +137,8 @@ async def set_stock(
     scripts: ScriptRegistry, keys: DropKeys, ledger: LedgerView, *, now_ms: int,
     only_if_missing: bool = False,
 ) -> StockReport:
-    raw = await scripts.run("set_stock", [
-        keys.stock_hash, keys.fan_counts, keys.holds, keys.hold_expiry, keys.meta,
-    ], [ledger.payload(), "if_missing" if only_if_missing else "rebuild", now_ms])
+    raw = await run_script(scripts, "set_stock", keys.drop_id, [
+        ledger.payload(), "if_missing" if only_if_missing else "rebuild", now_ms])
     data = json.loads(raw)
     if not data.get("loaded"):
         return StockReport(loaded=False, tiers={})
@@ -198,13 +153,13 @@ async def set_stock(
 
 async def read_stock(scripts: ScriptRegistry, keys: DropKeys) -> dict[int, int]:
     raw = await scripts.client.hgetall(keys.stock_hash)
-    return {int(_text(tier)): int(value) for tier, value in raw.items()}
+    return {int(reply_text(tier)): int(value) for tier, value in raw.items()}
 
 
 async def read_holds(scripts: ScriptRegistry, keys: DropKeys) -> dict[str, dict[str, Any]]:
     """Every hold record Redis has for the drop (active, or paid awaiting the ledger)."""
     raw = await scripts.client.hgetall(keys.holds)
-    return {_text(hold_id): json.loads(record) for hold_id, record in raw.items()}
+    return {reply_text(hold_id): json.loads(record) for hold_id, record in raw.items()}
 
 
 async def hold_record(
@@ -214,14 +169,7 @@ async def hold_record(
     return None if raw is None else dict(json.loads(raw))
 
 
-SELLOUT = {"": "", "held": "held", "1": "sold"}
-
-
-async def sellout(scripts: ScriptRegistry, keys: DropKeys) -> str:
-    """"" while seats are left to hold; "held" once every seat is held or sold but some
-    holds may still expire; "sold" once every seat is paid for (the queue refuses joins)."""
-    return SELLOUT.get(_text(await scripts.client.hget(keys.meta, "sold_out") or b""), "sold")
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
+async def sellout(scripts: ScriptRegistry, keys: DropKeys) -> Sellout:
+    """AVAILABLE ("") while seats are left to hold; HELD once every seat is held or sold but
+    some holds may still expire; SOLD once every seat is paid for (the queue refuses joins)."""
+    return read_sellout(await scripts.client.hget(keys.meta, SELLOUT_FIELD))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from core.redis_keys import DropKeys
-from core.scripts import ScriptRegistry
-from queue_engine.script_keys import run_queue_script
+from core.scripts import ScriptRegistry, run_script
 
 
 async def take_lease(scripts: ScriptRegistry, drop_id: int, worker_id: str, *, ttl_ms: int) -> bool:
     """Take or renew; False while another live worker holds it (its TTL has not run out)."""
-    return bool(await run_queue_script(scripts, "take_lease", DropKeys(drop_id),
+    return bool(await run_script(scripts, "take_lease", drop_id,
                                        [worker_id, ttl_ms]))
 
 
 async def release_lease(scripts: ScriptRegistry, drop_id: int, worker_id: str) -> bool:
-    return bool(await run_queue_script(scripts, "release_lease", DropKeys(drop_id), [worker_id]))
+    return bool(await run_script(scripts, "release_lease", drop_id, [worker_id]))

@@ -10,9 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.redis_keys import DropKeys
-from core.scripts import ScriptRegistry
-from queue_engine.script_keys import ScriptRunner, run_queue_script, text
+from core.scripts import ScriptRegistry, ScriptRunner, reply_text, run_script
 
 
 @dataclass(frozen=True)
@@ -63,13 +61,13 @@ def new_seed() -> str:
 async def join_line(scripts: ScriptRunner, drop_id: int, fan_id: int, *, now_ms: int) -> Place:
     """One place per fan: raises DropNotSynced / OpenPending (caller fixes and retries),
     QueueClosed, SoldOut or NotOpenYet."""
-    created, state, seq, ahead, pass_id, expires, prequeue_size = await run_queue_script(
-        scripts, "join_line", DropKeys(drop_id), [fan_id, now_ms]
+    created, state, seq, ahead, pass_id, expires, prequeue_size = await run_script(
+        scripts, "join_line", drop_id, [fan_id, now_ms]
     )
     return Place(
-        created=bool(created), state=text(state), seq=int(seq),
+        created=bool(created), state=reply_text(state), seq=int(seq),
         ahead=None if int(ahead) < 0 else int(ahead),
-        pass_id=text(pass_id) or None, pass_expires_ms=int(expires) or None,
+        pass_id=reply_text(pass_id) or None, pass_expires_ms=int(expires) or None,
         prequeue_size=int(prequeue_size),
     )
 
@@ -78,8 +76,8 @@ async def open_line(
     scripts: ScriptRegistry, drop_id: int, *, now_ms: int, seed: str | None = None
 ) -> tuple[bool, int]:
     """Shuffle the pre-queue into the line, exactly once. Returns (opened_now, count)."""
-    opened_now, count = await run_queue_script(
-        scripts, "open_line", DropKeys(drop_id), [seed or new_seed(), now_ms]
+    opened_now, count = await run_script(
+        scripts, "open_line", drop_id, [seed or new_seed(), now_ms]
     )
     return bool(opened_now), int(count)
 
@@ -90,7 +88,7 @@ async def heartbeat(
     """Mark fans present; False for a fan who no longer waits (admitted or dropped)."""
     if not fan_ids:
         return []
-    flags = await run_queue_script(scripts, "heartbeat_fan", DropKeys(drop_id),
+    flags = await run_script(scripts, "heartbeat_fan", drop_id,
                                    [now_ms, *fan_ids])
     return [bool(flag) for flag in flags]
 
@@ -99,7 +97,7 @@ async def leave_line(scripts: ScriptRegistry, drop_id: int, fan_ids: Sequence[in
     """Fans who chose to leave lose their place (they may join again, at the back)."""
     if not fan_ids:
         return Removed(0, 0)
-    line, pre = await run_queue_script(scripts, "leave_line", DropKeys(drop_id),
+    line, pre = await run_script(scripts, "leave_line", drop_id,
                                        ["", 0, *fan_ids])
     return Removed(int(line), int(pre))
 
@@ -108,7 +106,7 @@ async def drop_stale(
     scripts: ScriptRegistry, drop_id: int, *, stale_before_ms: int, limit: int = 1000
 ) -> Removed:
     """Drop fans whose last heartbeat is older than the grace period allows."""
-    line, pre = await run_queue_script(scripts, "leave_line", DropKeys(drop_id),
+    line, pre = await run_script(scripts, "leave_line", drop_id,
                                        [stale_before_ms, limit])
     return Removed(int(line), int(pre))
 
@@ -116,12 +114,12 @@ async def drop_stale(
 async def read_fans(
     scripts: ScriptRunner, drop_id: int, fan_ids: Sequence[int], *, now_ms: int
 ) -> Readout:
-    reply = await run_queue_script(scripts, "read_fans", DropKeys(drop_id), [now_ms, *fan_ids])
+    reply = await run_script(scripts, "read_fans", drop_id, [now_ms, *fan_ids])
     standings = []
     for fan_id, (state, seq, ahead, pass_id, expires) in zip(fan_ids, reply[2:], strict=True):
         standings.append(Standing(
-            fan_id=fan_id, state=text(state), seq=int(seq),
+            fan_id=fan_id, state=reply_text(state), seq=int(seq),
             ahead=None if int(ahead) < 0 else int(ahead),
-            pass_id=text(pass_id) or None, pass_expires_ms=int(expires) or None,
+            pass_id=reply_text(pass_id) or None, pass_expires_ms=int(expires) or None,
         ))
     return Readout(int(reply[0]), int(reply[1]), standings)

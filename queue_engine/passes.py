@@ -11,9 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from core.redis_keys import DropKeys
-from core.scripts import ScriptRegistry
-from queue_engine.script_keys import run_queue_script, text
+from core.scripts import ScriptRegistry, reply_text, run_script
 
 # How many admission tokens may be banked, in ms of the configured rate: enough to
 # ride over a missed tick or a lease takeover, small enough that any 60 s window
@@ -37,18 +35,18 @@ async def admit_batch(
 ) -> AdmitResult:
     """Admit as many fans from the head of the line as both pacing limits allow."""
     nonce = secrets.token_hex(8)
-    admitted, live, length, reason = await run_queue_script(
-        scripts, "admit_batch", DropKeys(drop_id),
+    admitted, live, length, reason = await run_script(
+        scripts, "admit_batch", drop_id,
         [now_ms, nonce, max_per_call, BURST_MS, RATE_WINDOW_MS],
     )
-    return AdmitResult(int(admitted), int(live), int(length), text(reason))
+    return AdmitResult(int(admitted), int(live), int(length), reply_text(reason))
 
 
 async def _end_pass(
     scripts: ScriptRegistry, drop_id: int, fan_id: int, *, now_ms: int, reason: str,
     pass_id: str | None,
 ) -> bool:
-    ended = await run_queue_script(scripts, "end_pass", DropKeys(drop_id),
+    ended = await run_script(scripts, "end_pass", drop_id,
                                    [fan_id, now_ms, reason, pass_id or ""])
     return bool(ended)
 
@@ -74,5 +72,5 @@ async def expire_passes(
     scripts: ScriptRegistry, drop_id: int, *, now_ms: int, limit: int = 5000
 ) -> int:
     """Remove passes whose session has run out; returns how many."""
-    return int(await run_queue_script(scripts, "expire_passes", DropKeys(drop_id),
+    return int(await run_script(scripts, "expire_passes", drop_id,
                                       [now_ms, limit]))

@@ -15,10 +15,9 @@ from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from core.redis_keys import DropKeys
-from core.scripts import ScriptRegistry
+from core.drop_phase import SELLOUT_FIELD, Sellout, phase_at, read_sellout
+from core.scripts import ScriptRegistry, reply_text, run_script
 from queue_engine.passes import RATE_WINDOW_MS
-from queue_engine.script_keys import run_queue_script, text
 
 # Before this much admission history exists, the configured rate is the best guess.
 MIN_OBSERVATION_MS = 10_000
@@ -63,26 +62,29 @@ class DropStatus:
     def opened(self) -> bool:
         return self.meta.get("opened") == "1"
 
+    @functools.cached_property
+    def sellout(self) -> Sellout:
+        """The purchase part's sell-out state, as its scripts keep it in meta."""
+        return read_sellout(self.meta.get(SELLOUT_FIELD))
+
     @functools.cached_property  # a snapshot never changes; every fan message asks for it
     def phase(self) -> str:
-        """scheduled | prequeue | open | paused | closed | sold_out (unknown before a sync)."""
+        """scheduled | prequeue | open | paused | closed | sold_out | cancelled (core.drop_phase),
+        or unknown before a sync. Open means the pre-queue has been shuffled in."""
         if not self.synced:
             return "unknown"
-        state = self.meta.get("state", "scheduled")
-        if state in {"closed", "cancelled"} or self.read_at_ms >= self._int("closes_at_ms"):
-            return "closed"
-        if self.meta.get("sold_out") == "1" or state == "sold_out":
-            return "sold_out"
-        if not self.opened:
-            before_prequeue = self.read_at_ms < self._int("prequeue_opens_at_ms")
-            return "scheduled" if before_prequeue else "prequeue"
-        return "paused" if state == "paused" else "open"
+        return phase_at(
+            state=self.meta.get("state", "scheduled"),
+            prequeue_opens_at_ms=self._int("prequeue_opens_at_ms"),
+            opens_at_ms=self._int("opens_at_ms"), closes_at_ms=self._int("closes_at_ms"),
+            now_ms=self.read_at_ms, sellout=self.sellout, opened=self.opened,
+        ).value
 
     @property
     def tickets_in_carts(self) -> bool:
-        """Every seat is held or sold, but some holds may still expire and bring seats back
-        (the purchase part's `sold_out` = "held"): admission waits, fans keep their places."""
-        return self.meta.get("sold_out") == "held"
+        """Every seat is held or sold, but some holds may still expire and bring seats back:
+        admission waits, fans keep their places."""
+        return self.sellout == Sellout.HELD
 
     def admission_rate_per_minute(self) -> float | None:
         """Admissions per minute actually observed over the last minute; the configured rate
@@ -110,9 +112,11 @@ FAN_STATES = ("prequeue", "waiting", "admitted", "expired", "closed", "sold_out"
 
 
 def fan_state(phase: str, standing: str) -> str | None:
-    """What a fan sees: the drop's closed/sold_out outrank their own standing.
-    None when the fan holds no place."""
-    if phase in {"closed", "sold_out"}:
+    """What a fan sees: the drop's closed/sold_out outrank their own standing (a cancelled
+    drop is closed to its fans). None when the fan holds no place."""
+    if phase in {"closed", "cancelled"}:
+        return "closed"
+    if phase == "sold_out":
         return phase
     return {"prequeue": "prequeue", "waiting": "waiting", "admitted": "admitted",
             "ended": "expired"}.get(standing)
@@ -127,11 +131,12 @@ async def read_status(
     max_departures: int = 0,
 ) -> DropStatus:
     """One atomic snapshot of the drop (and departures from an index, for position deltas)."""
-    meta_flat, line, prequeue, live, in_window, departures = await run_queue_script(
-        scripts, "read_positions", DropKeys(drop_id),
+    meta_flat, line, prequeue, live, in_window, departures = await run_script(
+        scripts, "read_positions", drop_id,
         [now_ms, departures_from, max_departures, RATE_WINDOW_MS],
     )
-    meta = {text(meta_flat[i]): text(meta_flat[i + 1]) for i in range(0, len(meta_flat), 2)}
+    meta = {reply_text(meta_flat[i]): reply_text(meta_flat[i + 1])
+            for i in range(0, len(meta_flat), 2)}
     return DropStatus(
         drop_id=drop_id, read_at_ms=now_ms, meta=meta, line_length=int(line),
         prequeue_size=int(prequeue), live_passes=int(live), admitted_in_window=int(in_window),

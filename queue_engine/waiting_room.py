@@ -3,32 +3,34 @@ up, and what a fan is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Busy
 from core.redis_client import RedisClient
-from core.scripts import ScriptRegistry
-from queue_engine.drop_config import load_config, sync_config
+from core.scripts import ScriptRegistry, ScriptRunner
+from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.errors import DropNotSynced, NotInLine, OpenPending
 from queue_engine.line import Place, Standing, heartbeat, join_line, open_line, read_fans
 from queue_engine.positions import DropStatus, fan_state
-from queue_engine.script_keys import ScriptRunner
+
+ConfigLoader = Callable[[int], Awaitable[DropConfig]]
 
 
 async def join(
-    redis: RedisClient, scripts: ScriptRegistry, sessionmaker: async_sessionmaker[AsyncSession],
-    drop_id: int, fan_id: int, *, now_ms: int, runner: ScriptRunner | None = None,
+    redis: RedisClient, scripts: ScriptRegistry, load_config: ConfigLoader, drop_id: int,
+    fan_id: int, *, now_ms: int, runner: ScriptRunner | None = None,
 ) -> Place:
-    """Join the line. The first join of a drop loads its config from Postgres (NotFound for
-    drops fans may not see); the first join after opens_at runs the (exactly-once) shuffle.
-    `runner` may be a ScriptBatcher: a herd of joins then shares round trips."""
+    """Join the line. The first join of a drop asks `load_config(drop_id)` (the caller's
+    Postgres read; NotFound for no such drop) and syncs it; every join is then refused from
+    Redis alone if fans may not see the drop (NotVisible, a 404) or it is a lottery. The
+    first join after opens_at runs the (exactly-once) shuffle. `runner` may be a
+    ScriptBatcher: a herd of joins then shares round trips."""
     for _ in range(3):
         try:
             return await join_line(runner or scripts, drop_id, fan_id, now_ms=now_ms)
         except DropNotSynced:
-            await sync_config(redis, await load_config(sessionmaker, drop_id))
+            await sync_config(redis, await load_config(drop_id))
         except OpenPending:
             await open_line(scripts, drop_id, now_ms=now_ms)
     raise Busy("the waiting room is starting up; try again in a moment", retry_after_s=1)

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from bootstrap.queue_configs import live_configs
 from bootstrap.services import Services, open_services
 from core.settings import Settings
 from lottery import jobs as lottery_jobs
@@ -35,10 +36,13 @@ class Job:
 
 
 def _admission(services: Services, worker_id: str) -> Awaitable[None]:
-    return queue_jobs.admission_loop(queue_jobs.AdmissionContext(
-        settings=services.settings, redis=services.redis, scripts=services.scripts,
-        sessionmaker=services.sessionmaker, clock=services.clock, worker_id=worker_id,
-    ))
+    # The waiting room reads no Postgres: the live drops' configs come from bootstrap.
+    settings = services.settings
+    return queue_jobs.admission_loop(
+        services.redis, services.scripts, live_configs(services.sessionmaker),
+        clock=services.clock, worker_id=worker_id, tick_ms=settings.admission_tick_ms,
+        lease_ttl_ms=settings.lease_ttl_ms, grace_ms=settings.queue_grace_seconds * 1000,
+    )
 
 
 def _lottery_settler(services: Services, worker_id: str) -> Awaitable[None]:

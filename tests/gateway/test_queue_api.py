@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bootstrap.queue_configs import live_drop_configs
 from core.clock import to_ms, utcnow
 from core.models import AuditEntry
 from core.redis_keys import DropKeys
 from gateway.context import app_services
+from queue_engine.admission import tick_drop
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
 
@@ -110,6 +112,31 @@ async def test_join_refusals(client, app):
     assert closed.status_code == 200 and closed.json()["state"] == "closed"
     refused = await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
     assert refused.status_code == 409 and refused.json()["reason"] == "closed"
+
+
+async def test_a_draft_events_drop_is_hidden_on_every_join_until_published(client, app):
+    draft = await create_drop_setup(client, published=False)
+    fan = await sign_up(client)
+    url, meta = f"/api/drops/{draft.drop_id}/queue", DropKeys(draft.drop_id).meta
+    redis = app_services(app).redis
+    assert not await redis.exists(meta)
+    assert (await client.post(url, headers=fan.headers)).status_code == 404  # before any sync
+    # The worker ticks drafts too, so their meta says "not visible" from Redis alone.
+    now = utcnow()
+    config = next(c for c in await live_drop_configs(app_services(app).sessionmaker, now)
+                  if c.drop_id == draft.drop_id)
+    assert config.visible is False
+    await tick_drop(redis, app_services(app).scripts, config, now_ms=to_ms(now), grace_ms=60_000)
+    assert await redis.hmget(meta, "synced", "visible") == [b"1", b"0"]
+    hidden = await client.post(url, headers=fan.headers)
+    assert hidden.status_code == 404 and hidden.json()["detail"] == "no such drop"
+    assert not await redis.exists(DropKeys(draft.drop_id).fan_seq)
+    published = await client.post(f"/api/events/{draft.event_id}/publish",
+                                  headers=draft.admin.headers)
+    assert published.status_code == 200, published.text
+    assert await redis.hget(meta, "visible") == b"1"  # at once, not on the next tick
+    joined = await client.post(url, headers=fan.headers)
+    assert joined.status_code == 201 and joined.json()["state"] == "waiting"
 
 
 async def test_leave_gives_the_place_up(client):

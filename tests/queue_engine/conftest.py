@@ -29,7 +29,7 @@ def drop_config(drop_id: int, **overrides: Any) -> DropConfig:
     fields: dict[str, Any] = {
         "drop_id": drop_id, "prequeue_opens_at_ms": T0 - 600_000, "opens_at_ms": T0,
         "closes_at_ms": T0 + 3_600_000, "admit_per_minute": 600, "max_active": 1000,
-        "session_seconds": 600, "state": "scheduled",
+        "session_seconds": 600, "state": "scheduled", "visible": True,
     }
     fields.update(overrides)
     return DropConfig(**fields)

@@ -10,11 +10,12 @@ import time
 
 import pytest
 
+from bootstrap.queue_configs import load_drop_config
 from core.clock import to_ms, utcnow
 from core.redis_keys import DropKeys
 from gateway.context import app_services
 from queue_engine.admission import tick_drop
-from queue_engine.drop_config import load_config, sync_config
+from queue_engine.drop_config import sync_config
 from queue_engine.line import join_line, open_line
 from queue_engine.positions import read_status
 from tests.support.api import create_drop_setup
@@ -23,7 +24,7 @@ from tests.support.processes import service_env, worker_process
 
 async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
     setup = await create_drop_setup(client, **pacing)
-    config = await load_config(app_services(app).sessionmaker, setup.drop_id)
+    config = await load_drop_config(app_services(app).sessionmaker, setup.drop_id)
     await sync_config(app_services(app).redis, config)
     now_ms = to_ms(utcnow())
     await open_line(app_services(app).scripts, setup.drop_id, now_ms=now_ms)
@@ -35,7 +36,7 @@ async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
 async def test_admission_rate_over_a_minute_is_within_5_percent(app, client):
     """One simulated minute of 500 ms ticks on a controlled clock (time is an input)."""
     drop_id = await _drop_with_fans(app, client, 800, admit_per_minute=600, max_active=10_000)
-    config = await load_config(app_services(app).sessionmaker, drop_id)
+    config = await load_drop_config(app_services(app).sessionmaker, drop_id)
     scripts = app_services(app).scripts
     now_ms = to_ms(utcnow())
     await tick_drop(app_services(app).redis, scripts, config, now_ms=now_ms, grace_ms=3_600_000)

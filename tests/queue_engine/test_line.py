@@ -7,7 +7,15 @@ import asyncio
 import pytest
 
 from core.redis_keys import DropKeys
-from queue_engine.errors import DropNotSynced, NotOpenYet, OpenPending, QueueClosed, SoldOut
+from queue_engine.errors import (
+    DropNotSynced,
+    LotteryDrop,
+    NotOpenYet,
+    NotVisible,
+    OpenPending,
+    QueueClosed,
+    SoldOut,
+)
 from queue_engine.line import drop_stale, heartbeat, join_line, leave_line, open_line, read_fans
 from queue_engine.passes import admit_batch, complete_pass
 from tests.queue_engine.conftest import T0, new_drop_id
@@ -58,6 +66,21 @@ async def test_join_after_opens_at_waits_for_the_shuffle(scripts, make_drop):
 async def test_join_is_refused_with_a_reason(scripts, make_drop, any_redis):
     with pytest.raises(DropNotSynced):
         await join_line(scripts, new_drop_id(), 1, now_ms=T0)
+    # Visibility is in the synced meta: a draft's drop is refused like no drop at all,
+    # before any other answer (not even "not open yet" gives it away).
+    draft = await make_drop(visible=False)
+    for now_ms in (T0 - 700_000, T0 + 1):
+        with pytest.raises(NotVisible):
+            await join_line(scripts, draft.drop_id, 1, now_ms=now_ms)
+    assert await any_redis.exists(DropKeys(draft.drop_id).fan_seq) == 0
+    lottery = await make_drop(mode="lottery")
+    with pytest.raises(LotteryDrop) as entered:
+        await join_line(scripts, lottery.drop_id, 1, now_ms=T0)
+    assert entered.value.fields["reason"] == "lottery"
+    # Meta synced before it carried visibility is loaded again, never trusted.
+    await any_redis.hdel(DropKeys(lottery.drop_id).meta, "visible")
+    with pytest.raises(DropNotSynced):
+        await join_line(scripts, lottery.drop_id, 1, now_ms=T0)
     early = await make_drop()
     with pytest.raises(NotOpenYet) as not_open:
         await join_line(scripts, early.drop_id, 1, now_ms=T0 - 700_000)

@@ -24,6 +24,8 @@ def test_phases() -> None:
     assert status(opened="1", sold_out="1").phase == "sold_out"
     assert status(opened="1", state="closed").phase == "closed"
     assert status(now=T + 3_600_000, opened="1").phase == "closed"
+    assert status(opened="1", state="cancelled").phase == "cancelled"
+    assert status(opened="1", sold_out="surprise").phase == "sold_out"  # unknown reads as sold
     assert DropStatus(1, T, {}, 0, 0, 0, 0).phase == "unknown"
 
 
@@ -32,6 +34,7 @@ def test_fan_state_lets_closed_and_sold_out_win() -> None:
     assert fan_state("open", "ended") == "expired"
     assert fan_state("sold_out", "admitted") == "sold_out"
     assert fan_state("closed", "prequeue") == "closed"
+    assert fan_state("cancelled", "waiting") == "closed"
     assert fan_state("open", "none") is None
 
 
