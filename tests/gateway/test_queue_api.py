@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from gateway.context import app_services
 from queue_engine.admission import tick_drop
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
+from tests.support.waiting import eventually
 
 
 async def test_join_then_rejoin_returns_the_same_place(client):
@@ -205,14 +205,13 @@ async def test_metrics_per_drop(client):
     setup = await create_drop_setup(client)
     fan = await sign_up(client)
     await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
-    deadline = time.monotonic() + 10
     wanted = f'ticketq_queue_length{{drop="{setup.drop_id}"}} 1.0'
-    while time.monotonic() < deadline:
+
+    async def metrics_with_length() -> str | None:
         text = (await client.get("/metrics")).text
-        if wanted in text:
-            break
-        await asyncio.sleep(0.1)
-    assert wanted in text
+        return text if wanted in text else None
+
+    text = await eventually(metrics_with_length, message=f"{wanted} on /metrics")
     assert f'ticketq_queue_join_seconds_count{{drop="{setup.drop_id}"}} 1.0' in text
     for name in ("ticketq_queue_active_passes", "ticketq_queue_admitted_per_minute",
                  "ticketq_queue_websockets"):

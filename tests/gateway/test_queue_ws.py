@@ -17,6 +17,7 @@ from gateway.context import app_services
 from queue_engine.credentials import QUEUE_TICKET_SALT
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up
+from tests.support.waiting import eventually
 
 
 def ws_url(live_server, drop_id: int | str, ticket: str) -> str:
@@ -24,11 +25,12 @@ def ws_url(live_server, drop_id: int | str, ticket: str) -> str:
 
 
 async def next_message(socket, predicate, timeout_s: float = 15):
-    deadline = time.monotonic() + timeout_s
-    while True:
-        message = json.loads(await asyncio.wait_for(socket.recv(), deadline - time.monotonic()))
-        if predicate(message):
-            return message
+    async def matching():
+        message = json.loads(await socket.recv())
+        return message if predicate(message) else None
+
+    return await eventually(matching, timeout_s=timeout_s, interval_s=0,
+                            message="a matching message on the socket")
 
 
 async def join(client, drop_id: int, fan) -> str:

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed
 from core.embedded import free_port
 from gateway.serving import UVICORN_OPTIONS, uvicorn_args
 from gateway.ws_protocol import Inbox, LeanWebSocketProtocol, WriteGate
+from tests.support.waiting import eventually
 
 
 async def test_inbox_hands_events_to_its_reader_in_order() -> None:
@@ -88,12 +89,14 @@ async def serving() -> AsyncIterator[tuple[str, uvicorn.Server]]:
                             log_level="warning", **UVICORN_OPTIONS)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(30):  # bounded: a server that cannot start fails the test
-        while not server.started:
-            if task.done():
-                task.result()  # raises what stopped it
-                raise RuntimeError("uvicorn stopped before it started")
-            await asyncio.sleep(0.01)
+
+    def started() -> bool:
+        if task.done():
+            task.result()  # raises what stopped it
+            raise RuntimeError("uvicorn stopped before it started")
+        return server.started
+
+    await eventually(started, interval_s=0.01, message="uvicorn to start")
     try:
         yield f"ws://127.0.0.1:{port}/", server
     finally:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import signal
+from collections.abc import Awaitable
 
 import httpx
 import pytest
@@ -17,6 +17,7 @@ from tests.lottery.conftest import STRIPE_KEY, enter_many, make_lottery, seal_an
 from tests.lottery.test_settlement import assert_settled_exactly_once
 from tests.support import services as test_services
 from tests.support.processes import service_env, worker_process
+from tests.support.waiting import eventually
 
 ENTRIES = 240
 
@@ -26,6 +27,10 @@ async def settled(db: async_sessionmaker[AsyncSession], drop_id: int) -> int:
         count = await session.scalar(select(func.count()).select_from(LotteryEntry).where(
             LotteryEntry.drop_id == drop_id, LotteryEntry.settlement == "done"))
         return int(count or 0)
+
+
+async def _at_least(count: Awaitable[int], wanted: int) -> bool:
+    return await count >= wanted
 
 
 async def lottery_state(db: async_sessionmaker[AsyncSession], drop_id: int) -> str:
@@ -55,10 +60,8 @@ async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
     logs = services.folder / "logs"
 
     with worker_process(env, logs, "lottery-worker-1", only=("lottery",)) as first:
-        for _ in range(3000):
-            if await settled(db, lottery.drop_id) >= 20:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: _at_least(settled(db, lottery.drop_id), 20), interval_s=0.01,
+                         message="20 entries settled by the first worker")
         first.process.send_signal(signal.SIGKILL)
         first.process.wait(10)
     at_kill = await settled(db, lottery.drop_id)
@@ -69,11 +72,11 @@ async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
     assert claimed, "the kill should leave claimed, unfinished entries behind"
 
     with worker_process(env, logs, "lottery-worker-2", only=("lottery",)) as second:
-        for _ in range(600):
-            if await lottery_state(db, lottery.drop_id) == "settled":
-                break
-            await asyncio.sleep(0.1)
-        assert await lottery_state(db, lottery.drop_id) == "settled", second.log()
+        async def all_settled() -> bool:
+            return await lottery_state(db, lottery.drop_id) == "settled"
+
+        await eventually(all_settled, timeout_s=60,
+                         message=f"the restarted worker to settle the lottery\n{second.log()}")
     winners, losers = await assert_settled_exactly_once(db, stripe_client, lottery.drop_id,
                                                         lottery.ga)
     assert winners + losers == ENTRIES and winners >= 75

@@ -7,14 +7,7 @@ import asyncio
 from core.models import Order
 from purchase import jobs
 from tests.purchase.conftest import Shop
-
-
-async def _until(check, attempts: int = 100) -> bool:
-    for _ in range(attempts):
-        if await check():
-            return True
-        await asyncio.sleep(0.1)
-    return False
+from tests.support.waiting import eventually
 
 
 async def test_hold_sweeper_reconciles_at_start_then_returns_expired_holds(shop: Shop) -> None:
@@ -27,7 +20,7 @@ async def test_hold_sweeper_reconciles_at_start_then_returns_expired_holds(shop:
         async def restored() -> bool:
             return await shop.stock() == {shop.tier("GA"): 20, shop.tier("VIP"): 4}
 
-        assert await _until(restored)
+        await eventually(restored, message="stock restored and expired holds returned")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
@@ -52,7 +45,7 @@ async def test_cancellation_refunder_finishes_a_cancellation(shop: Shop) -> None
                        ).json()["refunds_pending"]
             return order is not None and order.state == "refunded" and pending == 0
 
-        assert await _until(refunded)
+        await eventually(refunded, message="the order refunded and no refund pending")
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

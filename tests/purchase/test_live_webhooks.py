@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import httpx
 import pytest
 from sqlalchemy import select
@@ -14,6 +12,7 @@ from tests.purchase.passes import grant_pass
 from tests.purchase.stripe_helpers import authenticate, card_needing_authentication
 from tests.support.api import create_drop_setup, sign_up
 from tests.support.processes import RunningProcess
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -43,10 +42,10 @@ async def test_webhook_settles_a_payment_that_completes_later(
             Payment.order_id == order_id))
     await authenticate(localstripe_url, str(intent_id), started.json()["client_secret"])
     # Nobody polls the order: only the webhook can settle it.
-    for _ in range(200):
+    async def settled_state() -> str | None:
         async with ctx.sessionmaker() as session:
             order = await session.get(Order, order_id)
-        if order is not None and order.state != "pending":
-            break
-        await asyncio.sleep(0.1)
-    assert order is not None and order.state == "paid", paying_gateway.log()
+        return None if order is None or order.state == "pending" else order.state
+
+    state = await eventually(settled_state, message="the webhook to settle the order")
+    assert state == "paid", paying_gateway.log()

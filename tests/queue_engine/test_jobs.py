@@ -3,10 +3,8 @@ another `ticketq worker` process when the one holding the lease is killed."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import time
 
 import pytest
 
@@ -20,6 +18,7 @@ from queue_engine.line import join_line, open_line
 from queue_engine.positions import read_status
 from tests.support.api import create_drop_setup
 from tests.support.processes import service_env, worker_process
+from tests.support.waiting import eventually
 
 
 async def _drop_with_fans(app, client, fans: int, **pacing) -> int:
@@ -52,16 +51,6 @@ def _pid_of(holder: bytes | None) -> int | None:
     return int(holder.decode().rsplit(":", 1)[1]) if holder else None
 
 
-async def _wait_for(predicate, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = await predicate()
-        if value:
-            return value
-        await asyncio.sleep(0.1)
-    pytest.fail(f"timed out after {timeout_s}s waiting for {what}")
-
-
 @pytest.mark.slow
 async def test_another_worker_takes_over_when_the_lease_holder_dies(app, client, services):
     drop_id = await _drop_with_fans(app, client, 400, admit_per_minute=1200, max_active=10_000)
@@ -76,9 +65,10 @@ async def test_another_worker_takes_over_when_the_lease_holder_dies(app, client,
     with (worker_process(env, logs, "worker-a") as first,
           worker_process(env, logs, "worker-b") as second):
         pids = {first.process.pid: first, second.process.pid: second}
-        holder = _pid_of(await _wait_for(lambda: redis.get(keys.lease), 30, "a lease holder"))
+        lease = await eventually(lambda: redis.get(keys.lease), message="a lease holder")
+        holder = _pid_of(lease)
         assert holder in pids
-        await _wait_for(admitted, 30, "first admissions")
+        await eventually(admitted, message="first admissions")
         os.kill(holder, signal.SIGKILL)
         pids[holder].process.wait(5)
         at_kill = await admitted()
@@ -87,8 +77,10 @@ async def test_another_worker_takes_over_when_the_lease_holder_dies(app, client,
         async def taken_over() -> bool:
             return _pid_of(await redis.get(keys.lease)) == survivor
 
-        await _wait_for(taken_over, 10, "the surviving worker to take the lease")
-        await _wait_for(lambda: _more(admitted, at_kill), 10, "admissions to continue")
+        await eventually(taken_over, timeout_s=10,
+                         message="the surviving worker to take the lease")
+        await eventually(lambda: _more(admitted, at_kill), timeout_s=10,
+                         message="admissions to continue")
         assert "now paces drop" in pids[survivor].log()
 
 

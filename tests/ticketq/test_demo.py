@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -14,6 +13,7 @@ import psutil
 import pytest
 
 from core.embedded import EmbeddedServices, free_port
+from tests.support.waiting import eventually_sync
 
 TICKETQ = str(Path(sys.executable).parent / "ticketq")
 
@@ -38,13 +38,14 @@ def test_demo_serves_a_drop_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     )
     output = []
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
+
+        def banner_line() -> bool:
             line = demo.stdout.readline()
             assert line or demo.poll() is None, "".join(output)
             output.append(line)
-            if "Ctrl-C stops everything" in line:
-                break
+            return "Ctrl-C stops everything" in line
+
+        eventually_sync(banner_line, timeout_s=120, interval_s=0, message="the demo's banner")
         banner = "".join(output)
         assert f"http://127.0.0.1:{port}/drops/" in banner, banner
         assert "fan@ticketq.demo" in banner
@@ -60,7 +61,7 @@ def test_demo_serves_a_drop_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     assert "stopped." in rest
     status = EmbeddedServices(home).status()
     assert status == {"redis": "stopped", "postgres": "stopped"}
-    time.sleep(0.5)
-    assert _processes_under(home) == []
+    eventually_sync(lambda: not _processes_under(home), timeout_s=10,
+                    message=f"no process left running under {home}")
     with pytest.raises(httpx.HTTPError):
         httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
