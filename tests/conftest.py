@@ -8,6 +8,7 @@ suite then works in its own database (`<name>_test`) and its own key prefixes.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -41,6 +42,35 @@ def services() -> Iterator[TestServices]:
         yield started
     finally:
         started.stop()
+
+
+SENTINEL_PREFIX = "tqtest:sentinel:"  # outside TicketQ's `tq:` prefix, on purpose
+SENTINEL_TTL_S = 6 * 3600  # a run that dies still leaves nothing for ever
+
+
+@pytest.fixture(scope="session", autouse=True)
+def redis_sentinel(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """A key no test made fails the run if it vanished: some test wiped Redis wholesale
+    (FLUSHALL, FLUSHDB, a broad DEL), which on a borrowed Redis destroys other programs'
+    keys. Tests delete only the keys of drops they created (tests/support/owned_keys.py).
+    Runs that start no servers skip it."""
+    if not any("services" in item.fixturenames for item in request.session.items):
+        yield None
+        return
+    import redis as sync_redis
+
+    started: TestServices = request.getfixturevalue("services")  # torn down after this
+    key = f"{SENTINEL_PREFIX}{uuid.uuid4().hex}"
+    client = sync_redis.Redis.from_url(started.redis_url)
+    try:
+        client.set(key, "set by tests/conftest.py; must outlive the run", ex=SENTINEL_TTL_S)
+        yield key
+        if not client.exists(key):
+            pytest.fail(f"the sentinel key {key} vanished: a test wiped Redis keys it did not "
+                        "create (use tests/support/owned_keys.py, never FLUSHALL)")
+        client.delete(key)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,6 +14,7 @@ from core.scripts import ScriptRegistry, load_sources
 from purchase import inventory
 from purchase.inventory import HoldItem, LedgerView
 from tests.purchase.passes import grant_pass
+from tests.support.owned_keys import forget_drops
 
 NOW = 1_800_000_000_000
 SECRET = "inventory-test-secret"
@@ -20,12 +22,13 @@ _drop_ids = itertools.count(900_000 + uuid.uuid4().int % 10_000 * 10)
 
 
 @pytest.fixture
-async def drop(any_redis: RedisClient) -> tuple[ScriptRegistry, DropKeys]:
+async def drop(any_redis: RedisClient) -> AsyncIterator[tuple[ScriptRegistry, DropKeys]]:
     keys = DropKeys(next(_drop_ids))
     scripts = ScriptRegistry(any_redis)
     ledger = LedgerView(room={1: 10, 2: 2}, bought={}, ticketed=[], holds={})
     await inventory.set_stock(scripts, keys, ledger, now_ms=NOW)
-    return scripts, keys
+    yield scripts, keys
+    await forget_drops(any_redis, [keys.drop_id])
 
 
 async def _hold(scripts: ScriptRegistry, keys: DropKeys, fan: int, items: list[HoldItem],

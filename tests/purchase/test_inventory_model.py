@@ -22,6 +22,7 @@ from core.scripts import ScriptRegistry
 from purchase import inventory
 from purchase.inventory import HoldExpired, HoldGone, HoldItem, LedgerView, OverLimit, SoldOut
 from tests.purchase.passes import grant_pass
+from tests.support.owned_keys import forget_drops
 
 T = TypeVar("T")
 CAPACITY = {1: 6, 2: 3}
@@ -54,6 +55,7 @@ def inventory_machine(redis_url: str) -> type[RuleBasedStateMachine]:
             return self.loop.run_until_complete(coroutine)
 
         def teardown(self) -> None:
+            self.run(forget_drops(self.client, [self.keys.drop_id]))
             self.run(close_redis(self.client))
             self.loop.close()
 

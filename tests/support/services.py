@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bootstrap.migrate import upgrade
-from core.db import recreate_database
+from core.db import database_on_server, recreate_database
 from core.embedded import EmbeddedServices, start_redis_cluster, stop_redis_cluster
-from core.redis_keys import PREFIX
+from tests.support.owned_keys import drop_ids_in, forget_drops_sync
 
 
 @dataclass
@@ -31,6 +31,8 @@ class TestServices:
         return f"redis://127.0.0.1:{self._cluster_ports[0]}/0"
 
     def stop(self) -> None:
+        # Leave a borrowed Redis as found: the keys of every drop this run created go.
+        forget_drops_sync(self.redis_url, drop_ids_in(self.database_url))
         if self._cluster_ports:
             stop_redis_cluster(self.folder / "cluster")
         if self.embedded is not None:
@@ -44,27 +46,6 @@ def _fresh_database(server_url: str, database: str) -> str:
     return url
 
 
-def _forget_redis_keys(redis_url: str) -> None:
-    """Drop ids restart at 1 in a fresh test database, so old `tq:*` keys must go.
-
-    Only TicketQ's own prefix is touched, never the rest of a borrowed Redis.
-    """
-    import redis
-
-    client = redis.Redis.from_url(redis_url)
-    try:
-        batch = []
-        for key in client.scan_iter(match=f"{PREFIX}:*", count=1000):
-            batch.append(key)
-            if len(batch) >= 1000:
-                client.unlink(*batch)
-                batch.clear()
-        if batch:
-            client.unlink(*batch)
-    finally:
-        client.close()
-
-
 def start_test_services(folder: Path, database: str) -> TestServices:
     redis_url = os.environ.get("REDIS_URL") or None
     database_url = os.environ.get("DATABASE_URL") or None
@@ -74,7 +55,10 @@ def start_test_services(folder: Path, database: str) -> TestServices:
         urls = embedded.start(want_redis=redis_url is None, want_postgres=database_url is None)
         redis_url = redis_url or urls["REDIS_URL"]
         database_url = database_url or urls["DATABASE_URL"]
-    _forget_redis_keys(redis_url)
+    # Drop ids restart at 1 in the fresh database, so keys left by an earlier run of the
+    # same name (one that died before its clean-up) would collide: the old database
+    # still lists that run's drops, and only their keys go, never the rest of Redis.
+    forget_drops_sync(redis_url, drop_ids_in(database_on_server(database_url, database)))
     return TestServices(
         folder=folder,
         redis_url=redis_url,
