@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 from redis.crc import key_slot
 
-from core.redis_keys import PREFIX, DropKeys, drop_keys, scanner_rate_key
+from core.redis_keys import PREFIX, DropKeys, RateKey, drop_keys
 
 PROPERTIES = [name for name, value in vars(DropKeys).items() if isinstance(value, property)
               and name != "tag"]
@@ -44,8 +45,11 @@ def test_drop_keys_are_values() -> None:
     assert dataclasses.is_dataclass(DropKeys) and DropKeys.__dataclass_params__.frozen
 
 
-def test_the_scanner_rate_key_lives_outside_every_drop_tag() -> None:
-    key = scanner_rate_key("door-1", 29_000_000)
-    assert key == "tq:scanner:rate:door-1:29000000"
-    assert "{" not in key and key.startswith(f"{PREFIX}:")
-    assert scanner_rate_key("door-1", 1) != scanner_rate_key("door-1", 2)
+def test_a_rate_key_lives_outside_every_drop_tag_and_keeps_its_windows_on_one_slot() -> None:
+    key = RateKey("scan-device", "door-1")
+    assert key.window(29_000_000) == "tq:{rl:scan-device:door-1}:29000000"
+    assert "{ev:" not in key.window(1)
+    assert key.window(1) != key.window(2)
+    assert key_slot(key.window(1).encode()) == key_slot(key.window(2).encode())
+    with pytest.raises(ValueError):
+        RateKey("Bad:Scope", "x")
