@@ -39,7 +39,7 @@ async def _pending_order(shop: Shop, localstripe_url: str) -> tuple[str, str, di
     return order_id, str(intent_id), fan.account.headers
 
 
-async def _succeeded_intent(localstripe_url: str, *, amount: int, currency: str,
+async def succeeded_intent(localstripe_url: str, *, amount: int, currency: str,
                             order_id: str) -> str:
     """What an attacker with any Stripe access can make: a paid intent naming our order."""
     async with httpx.AsyncClient(base_url=localstripe_url, headers=AUTH) as http:
@@ -80,7 +80,7 @@ async def _ledger(shop: Shop, order_id: str) -> tuple[str, int, int]:
 
 async def _attack(shop: Shop, localstripe_url: str, *, amount: int, currency: str) -> None:
     order_id, own_intent, headers = await _pending_order(shop, localstripe_url)
-    rogue = await _succeeded_intent(localstripe_url, amount=amount, currency=currency,
+    rogue = await succeeded_intent(localstripe_url, amount=amount, currency=currency,
                                     order_id=order_id)
     event = _event({"id": rogue, "object": "payment_intent"}, f"evt_rogue_{rogue}",
                    "payment_intent.succeeded")
