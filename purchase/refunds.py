@@ -76,7 +76,7 @@ async def execute_refund(ctx: PurchaseContext, payment_id: int, *, now: datetime
             await _record(ctx, payment_id, *landed[0])
             return True
     refund_id, amount = await ctx.payments.refund(
-        intent_id, idempotency_key=f"ticketq-refund-{payment.id}",
+        intent_id, idempotency_key=f"ticketq-refund-{payment.id}-{intent_id}",
         metadata={"order_id": payment.order_id or "",
                   "reason": (payment.refund_reason or "")[:400]})
     await _record(ctx, payment_id, refund_id, amount)

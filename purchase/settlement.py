@@ -5,16 +5,28 @@ The checkout response, the webhook, the fan's poll and the reconciler job all ca
 moves. Money that arrives for an order that cannot be ticketed (hold expired, tier
 full at commit, event cancelled, a second intent for a paid order) is refunded, and
 the order says why (ARCHITECTURE.md promise 2).
+
+Nothing is believed about an intent that the ledger did not write down itself:
+the intent must be one checkout recorded for *this* order (a payments row with
+its id and the order's id), for the order's exact amount and currency. The
+metadata's order_id is only a hint where to look. Any other intent (made at
+Stripe by someone else, 1 cent, another currency, another order's) leaves the
+order where it is; if it took money, that money is refunded and the attempt is
+audited (`payment.rejected`) and logged. Recorded but unsettled intents are never
+failed or paid by a stranger's intent either.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.clock import to_ms
 from core.models import Event, Hold, Order, Payment
 from core.redis_keys import DropKeys
@@ -30,6 +42,9 @@ EXPIRED_REASON = "the hold expired before the payment completed; refunded automa
 FULL_REASON = "sold out when the order was committed; refunded automatically"
 CANCELLED_REASON = "the event was cancelled; refunded automatically"
 DUPLICATE_REASON = "a second payment for an order already paid; refunded automatically"
+REJECTED_REASON = "the payment did not match its order ({}); refunded automatically"
+
+log = logging.getLogger("ticketq.purchase.settlement")
 
 
 @dataclass(frozen=True)
@@ -46,18 +61,52 @@ class Settled:
     reason: str | None = None
 
 
-async def _payment_row(session: AsyncSession, order: Order, intent: Intent) -> Payment:
-    payment = await session.scalar(select(Payment).where(
+def mismatch(order: Order, payment: Payment | None, intent: Intent) -> str | None:
+    """Why `intent` cannot pay `order`, or None when it is the order's own and exact."""
+    if payment is None or payment.order_id != order.id:
+        return "not an intent recorded for this order"
+    if intent.currency.upper() != order.currency.upper():
+        return f"currency {intent.currency.upper()} instead of {order.currency.upper()}"
+    if intent.amount != order.total_cents:
+        return f"amount {intent.amount} instead of {order.total_cents}"
+    return None
+
+
+async def _payment_for(session: AsyncSession, intent: Intent) -> Payment | None:
+    found: Payment | None = await session.scalar(select(Payment).where(
         Payment.stripe_payment_intent_id == intent.id).with_for_update())
+    return found
+
+
+async def _reject(session: AsyncSession, order: Order, payment: Payment | None, intent: Intent,
+                  problem: str, now: datetime) -> Settled:
+    """The order does not move; money the intent took goes back, once, and is audited."""
+    if payment is not None and payment.order_id not in {None, order.id}:
+        # Another order's own intent (its metadata points here): that order settles it.
+        log.warning("intent %s names order %s but belongs to order %s; ignored",
+                    intent.id, order.id, payment.order_id)
+        return Settled(order.id, order.state)
+    if not intent.succeeded:
+        return Settled(order.id, order.state)  # no money moved: nothing to give back
     if payment is None:
-        payment = Payment(order_id=order.id, stripe_payment_intent_id=intent.id,
+        # Kept apart from the order (order_id NULL): the ledger records the refund only.
+        payment = Payment(order_id=None, stripe_payment_intent_id=intent.id,
                           amount_cents=intent.amount, currency=intent.currency,
-                          status=intent.status, client_secret=intent.client_secret)
+                          status=intent.status)
         session.add(payment)
         await session.flush()
-    elif payment.status not in {"refunded"}:
-        payment.status = intent.status
-    return payment
+    if payment.refund_due_at is None:
+        refunds.make_refund_due(payment, REJECTED_REASON.format(problem), now)
+        audit.record(session, actor_user_id=None, action="payment.rejected",
+                     subject_type="order", subject_id=order.id,
+                     details={"intent_id": intent.id, "problem": problem,
+                              "intent_amount": intent.amount,
+                              "intent_currency": intent.currency.upper(),
+                              "order_total_cents": order.total_cents,
+                              "order_currency": order.currency, "payment_id": payment.id})
+        log.warning("payment rejected for order %s: intent %s, %s; refunding",
+                    order.id, intent.id, problem)
+    return Settled(order.id, order.state, refund_payment_id=payment.id)
 
 
 async def _decide(ctx: PurchaseContext, order_id: str, intent: Intent, now: datetime) -> Settled:
@@ -66,16 +115,24 @@ async def _decide(ctx: PurchaseContext, order_id: str, intent: Intent, now: date
             order = await session.get(Order, order_id, with_for_update=True)
             if order is None:
                 return Settled(order_id, "unknown")
-            payment = await _payment_row(session, order, intent)
-            decided = await _decide_order(ctx, session, order, payment, intent, now)
+            payment = await _payment_for(session, intent)
+            problem = mismatch(order, payment, intent)
+            if problem is not None or payment is None:
+                decided = await _reject(session, order, payment, intent,
+                                        problem or "unrecorded", now)
+            else:
+                if payment.status != "refunded":
+                    payment.status = intent.status
+                decided = await _decide_order(ctx, session, order, payment, intent, now)
             return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
                            hold_id=order.hold_id, reason=order.reason)
     except TierFull:
         # The whole paid attempt rolled back; record the refund in a transaction of its own.
         async with ctx.sessionmaker() as session, session.begin():
             order = await session.get(Order, order_id, with_for_update=True)
-            assert order is not None
-            payment = await _payment_row(session, order, intent)
+            payment = await _payment_for(session, intent)
+            assert order is not None and payment is not None  # both checked above
+            payment.status = intent.status
             if order.state == "pending":
                 await refunds.refund_order(session, order, FULL_REASON, now)
             return Settled(order.id, order.state, refund_payment_id=payment.id,
@@ -134,17 +191,30 @@ async def record_intent(ctx: PurchaseContext, order_id: str, intent: Intent) -> 
 
 async def settle(ctx: PurchaseContext, intent: Intent, *, now: datetime,
                  order_id: str | None = None) -> Settled:
-    """Bring the order of `intent` up to date with it; safe to call any number of times."""
-    order_id = order_id or intent.metadata.get("order_id")
+    """Bring the order of `intent` up to date with it; safe to call any number of times.
+
+    The order is the one the ledger recorded the intent for; the metadata only names
+    a candidate for intents the ledger does not know (which `_decide` then rejects).
+    """
     if not order_id:
         async with ctx.sessionmaker() as session:
             order_id = await session.scalar(select(Payment.order_id).where(
                 Payment.stripe_payment_intent_id == intent.id))
+    order_id = order_id or _order_id_hint(intent)
     if not order_id:
         return Settled("", "unknown")
     settled = await _decide(ctx, order_id, intent, now)
     await after_commit(ctx, settled, now=now)
     return settled
+
+
+def _order_id_hint(intent: Intent) -> str | None:
+    """The metadata's order id, if it is one at all (anyone can write metadata)."""
+    hint = intent.metadata.get("order_id", "")
+    try:
+        return str(uuid.UUID(hint))
+    except ValueError:
+        return None
 
 
 async def after_commit(ctx: PurchaseContext, settled: Settled, *, now: datetime) -> None:
