@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bootstrap.queue_configs import sync_event_drops
 from catalog import managed_event
 from gateway import purchase_pages, purchase_webhooks
 from gateway.auth import require_user, require_user_id
@@ -128,9 +129,13 @@ async def cancel_event(request: Request) -> Response:
     """Cancel the event: sales stop, every paid order is refunded in batches by the worker."""
     user = await require_user(request)
     body = await read_json(request, CancelBody)
-    state = await cancellation.cancel_event(purchase_context(request), user,
-                                            event_id=request.path_params["event_id"],
+    event_id: int = request.path_params["event_id"]
+    state = await cancellation.cancel_event(purchase_context(request), user, event_id=event_id,
                                             reason=body.reason, now=_now(request))
+    # Joins are checked against Redis meta only: tell the waiting room at once, since the
+    # admission worker stops ticking cancelled drops.
+    services = services_of(request)
+    await sync_event_drops(services.redis, services.sessionmaker, event_id)
     return JSONResponse(progress_json(state), status_code=202)
 
 

@@ -31,11 +31,19 @@ async def test_cancellation_refunds_in_resumable_batches(
     url = f"/api/events/{shop.setup.event_id}/cancel"
     fan = await shop.fan()
     assert (await shop.api.post(url, headers=fan.account.headers, json={})).status_code == 403
+    early = await shop.fan()  # a join syncs the drop's config into Redis before the cancel
+    assert (await shop.api.post(f"/api/drops/{shop.drop_id}/queue",
+                                headers=early.account.headers)).status_code == 201
     cancelled = await shop.api.post(url, headers=shop.setup.admin.headers,
                                     json={"reason": "storm"})
     assert cancelled.status_code == 202, cancelled.text
     assert cancelled.json()["paid_orders_left"] == 4
     assert (await shop.hold(fan, GA=1)).status_code == 409  # sales stopped
+    # The waiting room refuses new fans at once (its meta is synced on cancel).
+    newcomer = await shop.fan()
+    joined = await shop.api.post(f"/api/drops/{shop.drop_id}/queue",
+                                 headers=newcomer.account.headers)
+    assert joined.status_code == 409 and joined.json()["reason"] == "cancelled", joined.text
 
     real_refund = shop.ctx.payments.refund
     calls = 0
