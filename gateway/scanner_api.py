@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from catalog.authz import require_venue_admin
 from gateway import scanner_pages
 from gateway.auth import require_user, require_user_id
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
@@ -26,7 +26,6 @@ DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Nonce = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 # Gates are free text staff type, but never control characters (Postgres text has no NUL).
 Gate = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
-EventId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Payload = Annotated[str, Field(min_length=1, max_length=400)]
 
 
@@ -35,7 +34,7 @@ class ScanBody(StrictBody):
     gate: Gate
     device_id: DeviceId
     nonce: Nonce
-    event_id: EventId | None = None
+    event_id: Id | None = None
 
 
 class OfflineScanBody(StrictBody):
