@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from core.embedded import free_port
+from core.embedded import free_port, localstripe_command
 from core.settings import Settings
 
 DEMO_API_KEY = "sk_test_ticketq_demo"
@@ -38,7 +38,8 @@ def start_localstripe(home: Path, *, port: int | None = None,
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with (logs / "localstripe.log").open("ab") as log_file:
-        process = subprocess.Popen([_localstripe_binary(), "--port", str(port), "--from-scratch"],
+        _localstripe_binary()  # a clear error when it is not installed
+        process = subprocess.Popen(localstripe_command(port),
                                    stdout=log_file, stderr=subprocess.STDOUT)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout_s

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from core.embedded import free_port
+from core.embedded import free_port, localstripe_command
 from gateway.serving import GATEWAY_APP, uvicorn_args
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,7 +122,7 @@ def localstripe_process(log_dir: Path) -> Iterator[RunningProcess]:
     """localstripe (GPL) runs as its own process on loopback; we only speak HTTP to it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    args = [str(VENV_BIN / "localstripe"), "--port", str(port), "--from-scratch"]
+    args = localstripe_command(port)  # loopback only
     with running(
         args,
         env={},
