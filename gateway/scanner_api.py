@@ -19,7 +19,7 @@ from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import scanner as schemas
 from scanner import bundle, checkin, keyring, offline, tickets
-from scanner.ratelimit import check_scan_rate
+from scanner.ratelimit import ScanLimits, check_scanner_limits, is_manual_code
 from scanner.verify import authorised_event
 
 DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -63,6 +63,10 @@ def _now(request: Request) -> datetime:
     return moment
 
 
+def _limits(request: Request) -> ScanLimits:
+    return ScanLimits.from_settings(services_of(request).settings)
+
+
 def _period(request: Request) -> int:
     return int(services_of(request).settings.scanner_code_period_s)
 
@@ -72,13 +76,16 @@ async def scan(request: Request) -> Response:
     """Check a ticket in at the door: valid | duplicate | invalid | refunded.
 
     Only scanners (or admins) of the ticket's venue. The same (device_id, nonce)
-    always gets the same answer. Rate-limited per device.
+    always gets the same answer. Rate-limited per device, account and event
+    (manual codes much more tightly).
     """
-    require_user_id(request)
+    user_id = require_user_id(request)
     body = await read_json(request, ScanBody)
     now = _now(request)
-    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
-                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
+    await check_scanner_limits(services_of(request).scripts, _limits(request),
+                               device_id=body.device_id, user_id=user_id,
+                               event_id=body.event_id, now=now,
+                               manual=int(is_manual_code(body.payload)))
     user = await require_user(request)
     async with services_of(request).sessionmaker() as session:
         answer = await checkin.scan_online(
@@ -107,14 +114,15 @@ async def scanner_bundle(request: Request) -> Response:
 @documented(body=OfflineBatchBody, response=schemas.OfflineResults, auth="scanner")
 async def offline_scans(request: Request) -> Response:
     """Upload admissions made offline; idempotent per nonce, the earliest admission wins."""
-    require_user_id(request)
+    user_id = require_user_id(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, OfflineBatchBody)
     if any(item.scanned_at.tzinfo is None for item in body.scans):
         raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
     now = _now(request)
-    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
-                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
+    await check_scanner_limits(services_of(request).scripts, _limits(request),
+                               device_id=body.device_id, user_id=user_id, event_id=event_id,
+                               now=now)  # one upload, as before: it carries no manual codes
     user = await require_user(request)
     scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,
                                  scanned_at=item.scanned_at) for item in body.scans]
