@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field
@@ -46,6 +46,8 @@ class OfflineScanBody(StrictBody):
 
 class OfflineBatchBody(StrictBody):
     device_id: DeviceId
+    # The scanner bundle's bundle_token: bounds how early the scans can claim to be.
+    bundle_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     scans: Annotated[list[OfflineScanBody], Field(min_length=1, max_length=offline.MAX_BATCH)]
 
 
@@ -126,10 +128,14 @@ async def offline_scans(request: Request) -> Response:
     user = await require_user(request)
     scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,
                                  scanned_at=item.scanned_at) for item in body.scans]
+    issued_at = (bundle.bundle_issued_at(_keyring(request), body.bundle_token, event_id)
+                 if body.bundle_token else None)
+    skew = timedelta(seconds=services_of(request).settings.offline_scan_skew_s)
     async with services_of(request).sessionmaker() as session:
         answers = await offline.upload_offline_scans(
             session, _keyring(request), user, event_id=event_id, device_id=body.device_id,
-            scans=scans, now=now, period_s=_period(request))
+            scans=scans, now=now, period_s=_period(request), skew=skew,
+            bundle_issued_at=issued_at)
     return JSONResponse({"results": answers})
 
 
