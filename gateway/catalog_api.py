@@ -13,7 +13,7 @@ from starlette.routing import Route
 import catalog
 from bootstrap.queue_configs import sync_event_drops
 from gateway.auth import optional_user, require_user
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.schemas import catalog as schemas
@@ -35,7 +35,7 @@ class StaffBody(StrictBody):
 
 
 class EventBody(StrictBody):
-    venue_id: Annotated[int, Field(ge=1)]
+    venue_id: Id
     title: Annotated[str, Field(min_length=1, max_length=300)]
     starts_at: datetime
     ends_at: datetime
@@ -52,7 +52,7 @@ class TierBody(StrictBody):
 
 
 class DropBody(StrictBody):
-    event_id: Annotated[int, Field(ge=1)]
+    event_id: Id
     mode: Literal["direct", "lottery"]
     prequeue_opens_at: datetime
     opens_at: datetime

@@ -13,7 +13,7 @@ from starlette.routing import BaseRoute, Route
 from catalog import managed_drop
 from gateway import lottery_pages
 from gateway.auth import optional_user, require_user, require_user_id
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
@@ -39,7 +39,7 @@ class LotteryConfigBody(StrictBody):
 
 
 class EntryBody(StrictBody):
-    tier_id: Annotated[int, Field(ge=1)]
+    tier_id: Id
     quantity: Annotated[int, Field(ge=1, le=100)]
     payment_method: Annotated[str, Field(min_length=3, max_length=255,
                                          pattern=r"^[A-Za-z0-9_]+$")]

@@ -20,7 +20,7 @@ from bootstrap.queue_configs import sync_event_drops
 from catalog import managed_event
 from gateway import purchase_pages, purchase_webhooks
 from gateway.auth import require_user, require_user_id
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
@@ -33,7 +33,7 @@ PASS_HEADER = "x-admission-pass"
 
 
 class HoldItemBody(StrictBody):
-    tier_id: Annotated[int, Field(ge=1)]
+    tier_id: Id
     quantity: Annotated[int, Field(ge=1, le=100)]
 
 

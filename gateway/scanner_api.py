@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field
@@ -13,20 +13,19 @@ from starlette.routing import BaseRoute, Route
 from catalog.authz import require_venue_admin
 from gateway import scanner_pages
 from gateway.auth import require_user, require_user_id
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import scanner as schemas
 from scanner import bundle, checkin, keyring, offline, tickets
-from scanner.ratelimit import check_scan_rate
+from scanner.ratelimit import ScanLimits, check_scanner_limits, is_manual_code
 from scanner.verify import authorised_event
 
 DeviceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Nonce = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")]
 # Gates are free text staff type, but never control characters (Postgres text has no NUL).
 Gate = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")]
-EventId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 Payload = Annotated[str, Field(min_length=1, max_length=400)]
 
 
@@ -35,7 +34,7 @@ class ScanBody(StrictBody):
     gate: Gate
     device_id: DeviceId
     nonce: Nonce
-    event_id: EventId | None = None
+    event_id: Id | None = None
 
 
 class OfflineScanBody(StrictBody):
@@ -47,6 +46,8 @@ class OfflineScanBody(StrictBody):
 
 class OfflineBatchBody(StrictBody):
     device_id: DeviceId
+    # The scanner bundle's bundle_token: bounds how early the scans can claim to be.
+    bundle_token: Annotated[str, Field(min_length=1, max_length=200)] | None = None
     scans: Annotated[list[OfflineScanBody], Field(min_length=1, max_length=offline.MAX_BATCH)]
 
 
@@ -64,6 +65,10 @@ def _now(request: Request) -> datetime:
     return moment
 
 
+def _limits(request: Request) -> ScanLimits:
+    return ScanLimits.from_settings(services_of(request).settings)
+
+
 def _period(request: Request) -> int:
     return int(services_of(request).settings.scanner_code_period_s)
 
@@ -73,13 +78,16 @@ async def scan(request: Request) -> Response:
     """Check a ticket in at the door: valid | duplicate | invalid | refunded.
 
     Only scanners (or admins) of the ticket's venue. The same (device_id, nonce)
-    always gets the same answer. Rate-limited per device.
+    always gets the same answer. Rate-limited per device, account and event
+    (manual codes much more tightly).
     """
-    require_user_id(request)
+    user_id = require_user_id(request)
     body = await read_json(request, ScanBody)
     now = _now(request)
-    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
-                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
+    await check_scanner_limits(services_of(request).scripts, _limits(request),
+                               device_id=body.device_id, user_id=user_id,
+                               event_id=body.event_id, now=now,
+                               manual=int(is_manual_code(body.payload)))
     user = await require_user(request)
     async with services_of(request).sessionmaker() as session:
         answer = await checkin.scan_online(
@@ -108,21 +116,26 @@ async def scanner_bundle(request: Request) -> Response:
 @documented(body=OfflineBatchBody, response=schemas.OfflineResults, auth="scanner")
 async def offline_scans(request: Request) -> Response:
     """Upload admissions made offline; idempotent per nonce, the earliest admission wins."""
-    require_user_id(request)
+    user_id = require_user_id(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, OfflineBatchBody)
     if any(item.scanned_at.tzinfo is None for item in body.scans):
         raise Problem(422, "scanned_at needs a timezone offset, e.g. 2026-12-01T20:00:00Z")
     now = _now(request)
-    await check_scan_rate(services_of(request).scripts, body.device_id, now=now,
-                          limit_per_minute=services_of(request).settings.scanner_rate_per_minute)
+    await check_scanner_limits(services_of(request).scripts, _limits(request),
+                               device_id=body.device_id, user_id=user_id, event_id=event_id,
+                               now=now)  # one upload, as before: it carries no manual codes
     user = await require_user(request)
     scans = [offline.OfflineScan(payload=item.payload, gate=item.gate, nonce=item.nonce,
                                  scanned_at=item.scanned_at) for item in body.scans]
+    issued_at = (bundle.bundle_issued_at(_keyring(request), body.bundle_token, event_id)
+                 if body.bundle_token else None)
+    skew = timedelta(seconds=services_of(request).settings.offline_scan_skew_s)
     async with services_of(request).sessionmaker() as session:
         answers = await offline.upload_offline_scans(
             session, _keyring(request), user, event_id=event_id, device_id=body.device_id,
-            scans=scans, now=now, period_s=_period(request))
+            scans=scans, now=now, period_s=_period(request), skew=skew,
+            bundle_issued_at=issued_at)
     return JSONResponse({"results": answers})
 
 

@@ -100,7 +100,7 @@ def main() -> None:
     server.stop()
     shutil.rmtree(server.folder, ignore_errors=True)
     port = server.start()
-    url = f"redis://127.0.0.1:{port}/0"
+    url = server.url(port)
     try:
         drop_id = 1
         sha = asyncio.run(_prepare(url, drop_id))

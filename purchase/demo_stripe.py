@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from core.embedded import free_port
+from core.embedded import free_port, localstripe_command
 from core.settings import Settings
 from core.supervisor import Child, Supervisor
 
@@ -35,8 +35,9 @@ def start_localstripe(supervisor: Supervisor, *, name: str = "localstripe",
     """localstripe on loopback, answering; `child.url` is the base URL for STRIPE_API_BASE
     (log in the supervisor's log folder, `<name>.log`)."""
     port = port or free_port()
-    child = supervisor.start(name, [_localstripe_binary(), "--port", str(port), "--from-scratch"],
-                             url=f"http://127.0.0.1:{port}")
+    _localstripe_binary()  # a clear error when it is not installed
+    # localstripe's own command listens on every interface; this one on loopback only.
+    child = supervisor.start(name, localstripe_command(port), url=f"http://127.0.0.1:{port}")
     supervisor.wait_http(child, f"{child.url}/v1/customers", timeout_s)
     return child
 

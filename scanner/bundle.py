@@ -4,12 +4,17 @@ Public keys only (raw Ed25519, base64url), the revocation list (tickets that
 are refunded, cancelled or reissued: status != 'valid'), the tickets already
 checked in when the bundle was made, tier names, and optionally the list of
 valid tickets. Nothing in it lets a device mint a code.
+
+It also carries `bundle_token`, the server's signature over (event id, generated_at):
+a device sends it back with its offline uploads, so the server knows, without
+trusting the device's clock, the earliest moment those scans can have happened.
 """
 
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,11 +22,35 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import event_tiers
 from catalog.authz import Actor
+from core.clock import to_ms
+from core.errors import Invalid
 from core.models import Event, Role, Ticket, Venue, VenueStaff
+from core.signed_fields import CredentialExpired, CredentialInvalid, SignedFields
 from scanner.keyring import KeyRing, active_key_id, event_keys
 from scanner.models import CheckIn
 from scanner.payload import FORMAT_VERSION
 from scanner.verify import authorised_event
+
+
+def _token_kind(keyring: KeyRing) -> SignedFields:
+    # Keyed from the ticket seed (a separate derivation), so no second secret to manage.
+    secret = hashlib.sha256(b"tq.scanner-bundle\0" + keyring.seed).hexdigest()
+    return SignedFields(secret, salt="tq.scanner-bundle", count=2, noun="bundle token")
+
+
+def bundle_token(keyring: KeyRing, event_id: int, issued_at: datetime) -> str:
+    return _token_kind(keyring).sign(event_id, to_ms(issued_at))
+
+
+def bundle_issued_at(keyring: KeyRing, token: str, event_id: int) -> datetime:
+    """When the bundle behind `token` was issued; Invalid unless we signed it for the event."""
+    try:
+        token_event, issued_ms = _token_kind(keyring).read_ints(token)
+    except (CredentialInvalid, CredentialExpired) as exc:  # a bad upload (422), not a 401
+        raise Invalid("bundle_token is not a bundle token we issued") from exc
+    if token_event != event_id:
+        raise Invalid("bundle_token belongs to another event's bundle")
+    return datetime.fromtimestamp(issued_ms / 1000, tz=UTC)
 
 
 def _b64url(raw: bytes) -> str:
@@ -43,6 +72,7 @@ async def scanner_bundle(
     bundle: dict[str, Any] = {
         "event_id": event.id, "venue_id": event.venue_id, "title": event.title,
         "generated_at": now.isoformat().replace("+00:00", "Z"),
+        "bundle_token": bundle_token(keyring, event.id, now),
         "format_version": FORMAT_VERSION, "code_period_s": period_s,
         "keys": [{"key_id": key.key_id, "status": key.status, "algorithm": "Ed25519",
                   "public_key": _b64url(keyring.public_key_bytes(event_id, key.key_id))}

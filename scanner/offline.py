@@ -9,9 +9,17 @@ code against that time and flags stale ones (audit `scan.stale_code`):
 
 - the same (device, nonce) again returns the stored answer (idempotent);
 - if the ticket has no check-in yet, the upload creates it;
-- if it has one, the EARLIER admission wins (the check-in row is rewritten if
-  the upload is earlier), and because two people really went in, the pair is
-  written to `scan_conflicts` and the audit log for the venue to follow up.
+- if it has one made online, the online one always stands: the upload is a
+  duplicate (and a conflict), whatever time the device claims;
+- if it has one made offline, the EARLIER admission wins (the check-in row is
+  rewritten if the upload is earlier); either way two people really went in, so the
+  pair is written to `scan_conflicts` and the audit log for the venue to follow up.
+
+The device's clock is not trusted: a `scanned_at` is kept only inside
+[bundle issued - skew, upload time + skew] (the bundle's issue time comes from its
+signed `bundle_token`) and not before the ticket itself was issued; outside that it is
+replaced by the upload time (audit `scan.clock_out_of_bounds`), and a time ahead of
+the upload is cut to it, so no claimed time can beat a real admission.
 
 Each scan is settled under a row lock on its check-in (SELECT ... FOR UPDATE,
 or the insert's conflict), so concurrent uploads from two gates serialise.
@@ -20,7 +28,7 @@ or the insert's conflict), so concurrent uploads from two gates serialise.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -30,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.authz import Actor
 from core import audit
 from core.errors import Forbidden, NotFound
+from core.models import Ticket
 from scanner.codes import code_matches
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn, ScanConflict
@@ -52,6 +61,21 @@ MAX_BATCH = 200
 # device clock drift) when scanned are flagged and audited: likely a screenshot.
 STALE_WINDOW_STEPS = 4
 STALE_REASON = "the rotating code was stale when scanned offline: possibly a screenshot"
+CLOCK_REASON = "the device's scan time was impossible; the upload time was recorded instead"
+
+
+@dataclass(frozen=True)
+class ClockBounds:
+    """What an offline scan time may be: after the bundle (if known), before the upload."""
+
+    upload_at: datetime
+    skew: timedelta
+    bundle_issued_at: datetime | None = None
+
+    def plausible(self, scanned_at: datetime, ticket_issued_at: datetime) -> bool:
+        # Skew on both: the device's clock is compared with the server's.
+        earliest = max(ticket_issued_at, self.bundle_issued_at or ticket_issued_at) - self.skew
+        return earliest <= scanned_at <= self.upload_at + self.skew
 
 
 @dataclass(frozen=True)
@@ -102,7 +126,9 @@ async def _admit_offline(
     assert winner is not None
     if (winner.device_id, winner.nonce) == (context.device_id, context.nonce):
         return state.outcome(ScanResult.VALID)  # the same upload, retried concurrently
-    if context.scanned_at < winner.scanned_at:
+    online = await session.scalar(select(CheckIn.source == "online")
+                                  .where(CheckIn.ticket_id == claims.ticket_id))
+    if not online and context.scanned_at < winner.scanned_at:
         _report(session, context, state, kept=context, lost=winner)
         await session.execute(update(CheckIn).where(CheckIn.ticket_id == claims.ticket_id)
                               .values(**_check_in_values(context, claims)))
@@ -119,8 +145,19 @@ async def _require(
     return state
 
 
+async def _bounded(session: AsyncSession, context: ScanContext, claims: TicketClaims,
+                   bounds: ClockBounds) -> tuple[ScanContext, bool]:
+    """The context with a scan time we can believe, and whether the device's was not."""
+    issued_at = await session.scalar(select(Ticket.created_at)
+                                     .where(Ticket.id == claims.ticket_id))
+    if issued_at is None or bounds.plausible(context.scanned_at, issued_at):
+        return replace(context, scanned_at=min(context.scanned_at, bounds.upload_at)), False
+    return replace(context, scanned_at=bounds.upload_at), True
+
+
 async def _one(session: AsyncSession, keyring: KeyRing, actor: Actor, context: ScanContext,
-               payload: str, event_id: int, period_s: int) -> dict[str, Any]:
+               payload: str, event_id: int, period_s: int,
+               bounds: ClockBounds) -> dict[str, Any]:
     earlier = await stored_response(session, context.device_id, context.nonce)
     if earlier is not None:
         return earlier
@@ -134,10 +171,20 @@ async def _one(session: AsyncSession, keyring: KeyRing, actor: Actor, context: S
     except (Forbidden, NotFound):
         outcome = invalid("this ticket is for another event", event_id)
     else:
+        claimed_at = context.scanned_at
+        context, implausible = await _bounded(session, context, presented.claims, bounds)
         outcome = await _admit_offline(session, context, presented.claims)
         secret = keyring.code_secret(presented.claims.ticket_id)
-        if outcome.ticket_id and not code_matches(secret, presented.code, context.scanned_at,
-                                                  period_s, window=STALE_WINDOW_STEPS):
+        if implausible:
+            outcome = replace(outcome, reason=CLOCK_REASON)
+            audit.record(session, actor_user_id=context.user_id,
+                         action="scan.clock_out_of_bounds", subject_type="event",
+                         subject_id=event_id,
+                         details={"ticket_id": presented.claims.ticket_id, "gate": context.gate,
+                                  "device_id": context.device_id,
+                                  "claimed_at": claimed_at.isoformat()})
+        elif outcome.ticket_id and not code_matches(secret, presented.code, context.scanned_at,
+                                                    period_s, window=STALE_WINDOW_STEPS):
             # The device could not check the rotating code; we can, after the fact.
             outcome = replace(outcome, reason=STALE_REASON)
             audit.record(session, actor_user_id=context.user_id, action="scan.stale_code",
@@ -157,17 +204,22 @@ async def upload_offline_scans(
     scans: list[OfflineScan],
     now: datetime,
     period_s: int,
+    skew: timedelta,
+    bundle_issued_at: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """Settle a batch of offline admissions; one answer per scan, in request order."""
+    """Settle a batch of offline admissions; one answer per scan, in request order.
+
+    `bundle_issued_at` (from the upload's signed bundle_token) bounds how early a scan
+    can claim to be; without it only the ticket's own issue time does.
+    """
     await authorised_event(session, actor, event_id)
+    bounds = ClockBounds(upload_at=now, skew=skew, bundle_issued_at=bundle_issued_at)
     answers = []
     for scan in scans:
-        # A device clock running ahead must not let its scans beat real ones.
         context = ScanContext(user_id=actor.id, device_id=device_id, nonce=scan.nonce,
-                              gate=scan.gate, scanned_at=min(scan.scanned_at, now),
-                              source="offline")
+                              gate=scan.gate, scanned_at=scan.scanned_at, source="offline")
         answers.append(await _one(session, keyring, actor, context, scan.payload, event_id,
-                                  period_s))
+                                  period_s, bounds))
     return answers
 
 

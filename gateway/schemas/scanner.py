@@ -39,6 +39,7 @@ class ScannerBundle(ResponseBody):
     venue_id: Id
     title: str
     generated_at: datetime
+    bundle_token: str  # send back with offline uploads: proves when the bundle was issued
     format_version: int
     code_period_s: int
     keys: list[PublicKey]

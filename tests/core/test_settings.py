@@ -122,6 +122,11 @@ def test_defaults_are_unchanged() -> None:
         "public_url": None,
         "scanner_code_period_s": 15,
         "scanner_rate_per_minute": 300,
+        "scanner_rate_per_account_per_minute": 600,
+        "scanner_rate_per_event_per_minute": 10_000,
+        "scanner_manual_per_account_per_minute": 20,
+        "scanner_manual_per_event_per_minute": 200,
+        "offline_scan_skew_s": 300,
         "lottery_settle_concurrency": 8,
         "lottery_claim_seconds": 60,
     }

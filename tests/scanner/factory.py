@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from sqlalchemy import update
@@ -45,8 +46,12 @@ async def make_door(client: httpx.AsyncClient) -> Door:
 
 
 async def issue(sessionmaker: async_sessionmaker[AsyncSession], door: Door, *, tier: str = "GA",
-                count: int = 1, fan: Account | None = None) -> list[str]:
-    """A paid order of `count` tickets for the fan; returns the ticket ids."""
+                count: int = 1, fan: Account | None = None,
+                issued_at: datetime | None = None) -> list[str]:
+    """A paid order of `count` tickets for the fan; returns the ticket ids.
+
+    Issued an hour ago unless `issued_at` says otherwise, so offline scans a few minutes
+    in the past are plausible (an offline scan may not predate its ticket)."""
     holder = fan or door.fan
     tier_id = door.setup.tier_ids[tier]
     async with sessionmaker() as session:
@@ -57,6 +62,8 @@ async def issue(sessionmaker: async_sessionmaker[AsyncSession], door: Door, *, t
         session.add(order)
         await session.flush()
         tickets = await issue_tickets(session, order)
+        for ticket in tickets:
+            ticket.created_at = issued_at or datetime.now(UTC) - timedelta(hours=1)
         await session.commit()
         return [ticket.id for ticket in tickets]
 

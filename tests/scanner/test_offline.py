@@ -206,3 +206,74 @@ async def test_offline_admission_with_a_stale_code_is_flagged(
         flagged = list(await session.scalars(select(AuditEntry).where(
             AuditEntry.action == "scan.stale_code", AuditEntry.subject_id == str(door.event_id))))
     assert [entry.details["ticket_id"] for entry in flagged] == [stale_ticket]
+
+
+async def _bundle_token(client: httpx.AsyncClient, door: Door) -> str:
+    response = await client.get(f"/api/events/{door.event_id}/scanner-bundle",
+                                headers=door.scanner.headers)
+    token: str = response.json()["bundle_token"]
+    return token
+
+
+async def test_an_offline_scan_never_displaces_an_online_one(
+        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    door = await make_door(client)
+    [ticket] = await issue(sessionmaker, door)
+    online = await client.post("/api/scan", headers=door.scanner.headers,
+                               json=scan_body(await live_payload(client, door.fan, ticket)))
+    assert online.json()["result"] == "valid"
+    # Claims to be earlier than the online check-in, yet plausible: still only a duplicate.
+    earlier = await _upload(client, door, "door-early", [
+        {"payload": await live_payload(client, door.fan, ticket), "gate": "Side",
+         "nonce": "earlier-nonce-1",
+         "scanned_at": _iso(datetime.now(UTC) - timedelta(minutes=20))}])
+    assert earlier[0]["result"] == "duplicate" and earlier[0]["conflict"] is True
+    async with sessionmaker() as session:
+        row = await session.get(CheckIn, ticket)
+        assert row is not None and row.source == "online" and row.gate == "North"
+
+
+async def test_scan_times_before_the_ticket_or_the_bundle_are_not_believed(
+        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    door = await make_door(client)
+    sold_at = datetime.now(UTC) - timedelta(hours=2)
+    before_sale, before_bundle, fine = await issue(sessionmaker, door, count=3, issued_at=sold_at)
+    token = await _bundle_token(client, door)
+    scans = [
+        {"payload": await live_payload(client, door.fan, before_sale), "gate": "G",
+         "nonce": "three-days-early", "scanned_at": _iso(sold_at - timedelta(days=3))},
+        {"payload": await live_payload(client, door.fan, before_bundle), "gate": "G",
+         "nonce": "before-bundle-1", "scanned_at": _iso(datetime.now(UTC) - timedelta(hours=1))},
+        {"payload": await live_payload(client, door.fan, fine), "gate": "G",
+         "nonce": "after-bundle-1", "scanned_at": _iso(datetime.now(UTC))},
+    ]
+    response = await client.post(f"/api/events/{door.event_id}/offline-scans",
+                                 headers=door.scanner.headers,
+                                 json={"device_id": "door-clock", "bundle_token": token,
+                                       "scans": scans})
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["result"] for r in results] == ["valid", "valid", "valid"]
+    assert ["impossible" in str(r["reason"]) for r in results] == [True, True, False]
+    async with sessionmaker() as session:
+        for ticket in (before_sale, before_bundle):
+            row = await session.get(CheckIn, ticket)
+            assert row is not None and row.scanned_at > datetime.now(UTC) - timedelta(minutes=5)
+        flagged = list(await session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "scan.clock_out_of_bounds",
+            AuditEntry.subject_id == str(door.event_id))))
+    assert sorted(e.details["ticket_id"] for e in flagged) == sorted([before_sale, before_bundle])
+
+
+async def test_a_forged_or_foreign_bundle_token_is_422(client: httpx.AsyncClient) -> None:
+    door = await make_door(client)
+    other = await make_door(client)
+    scan = {"payload": "JUNK", "gate": "G", "nonce": "token-nonce-1",
+            "scanned_at": _iso(datetime.now(UTC))}
+    for token in ("1~2.forged.sig", await _bundle_token(client, other)):
+        response = await client.post(f"/api/events/{door.event_id}/offline-scans",
+                                     headers=door.scanner.headers,
+                                     json={"device_id": "d-1", "bundle_token": token,
+                                           "scans": [scan]})
+        assert response.status_code == 422, response.text
+        assert "bundle_token" in response.json()["detail"]
