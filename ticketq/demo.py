@@ -141,6 +141,7 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
         f"  Venue dashboard    {base_url}/venue/drops/{drop_id}",
         f"  My tickets         {base_url}/me/tickets",
         f"  Door scanner       {base_url}/scan",
+        f"  Dev mailbox        {base_url}/dev/mail   (what fans were emailed)",
         f"  API document       {base_url}/openapi.json",
         f"  Health / metrics   {base_url}/healthz   {base_url}/metrics",
         "",
@@ -207,6 +208,7 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
             "PORT": str(port),
         }
         env.update(_demo_payments(settings, env, port, children))
+        env.update(_demo_mail(settings, children))
         logs = settings.home / "logs"
         children.append(
             _start([sys.executable, "-m", "ticketq.cli", "worker"], env, logs / "worker.log")
@@ -253,6 +255,22 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         if was_running["redis"] == "stopped" and was_running["postgres"] == "stopped":
             services.stop()
         print("stopped.", flush=True)
+
+
+def _demo_mail(settings: Settings, children: list[subprocess.Popen[bytes]]) -> dict[str, str]:
+    """A local SMTP server keeping mail under TICKETQ_HOME (shown at /dev/mail), unless
+    SMTP_URL points somewhere already."""
+    if settings.smtp_url:
+        return {}
+    from core.embedded import free_port
+    from mail.mailbox import mailbox_folder
+
+    smtp_port = free_port()
+    children.append(_start(
+        [sys.executable, "-m", "mail.dev_smtp", "--folder", str(mailbox_folder(settings.home)),
+         "--host", "127.0.0.1", "--port", str(smtp_port)],
+        dict(os.environ), settings.home / "logs" / "dev_smtp.log"))
+    return {"SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
 
 
 def _demo_payments(
