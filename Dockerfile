@@ -18,6 +18,7 @@ COPY scanner scanner
 COPY catalog catalog
 COPY accounts accounts
 COPY payments payments
+COPY mail mail
 COPY core core
 COPY lua lua
 COPY loadtest loadtest

@@ -15,13 +15,16 @@ from alembic import command
 from alembic.config import Config
 
 import lottery.models
+import mail.models
 import purchase.models
 import scanner.models
 from core.models import Base
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The parts whose models register tables on the shared Base (imported for that).
-TABLE_OWNERS: tuple[ModuleType, ...] = (purchase.models, lottery.models, scanner.models)
+TABLE_OWNERS: tuple[ModuleType, ...] = (
+    purchase.models, lottery.models, scanner.models, mail.models,
+)
 VERSION_LOCATIONS = [
     MIGRATIONS / "versions",
     *(Path(owner.__file__ or "").parent / "migrations" for owner in TABLE_OWNERS),

@@ -11,6 +11,7 @@ it, this class and docker-compose.yml agree, so add a row there with every field
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
@@ -22,7 +23,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 DEMO_SECRET_KEY = "ticketq-demo-secret-do-not-use-in-production"
 
 # Variables whose values never appear in an error message or repr (both end up in logs).
-SECRET_VARIABLES = frozenset({"TICKETQ_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET"})
+# SMTP_URL may carry a password (smtp://user:password@host).
+SECRET_VARIABLES = frozenset({
+    "TICKETQ_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL",
+})
 
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
 _FALSE_WORDS = frozenset({"false", "0", "no"})
@@ -64,6 +68,19 @@ Folder = Annotated[Path, AfterValidator(lambda path: path.resolve())]
 RedisUrl = Annotated[str, _url_of("redis", "rediss", "unix")]
 PostgresUrl = Annotated[str, _url_of("postgresql", "postgres", "postgresql+psycopg")]
 HttpUrl = Annotated[str, _url_of("http", "https")]
+SmtpUrl = Annotated[str, _url_of("smtp", "smtps")]
+
+
+def _mail_address(value: str) -> str:
+    # "Name <user@host>" or "user@host"; the sender derives Message-IDs from the host.
+    _, address = parseaddr(value)
+    local, at, host = address.rpartition("@")
+    if not (at and local and host) or "@" in local or any(c.isspace() for c in address):
+        raise ValueError("must be an address such as 'TicketQ <tickets@example.com>'")
+    return value
+
+
+MailAddress = Annotated[str, AfterValidator(_mail_address)]
 
 
 def secret_key_weakness(key: str) -> str | None:
@@ -152,6 +169,9 @@ class Settings(BaseSettings):
     offline_scan_skew_s: int = _env("TICKETQ_OFFLINE_SCAN_SKEW_S", 300, ge=0, le=86_400)
     lottery_settle_concurrency: int = _env("TICKETQ_LOTTERY_SETTLE_CONCURRENCY", 8, ge=1, le=256)
     lottery_claim_seconds: int = _env("TICKETQ_LOTTERY_CLAIM_SECONDS", 60, ge=1, le=3600)
+    smtp_url: SmtpUrl | None = _env("SMTP_URL", repr=False)
+    mail_from: MailAddress = _env("TICKETQ_MAIL_FROM", "TicketQ <tickets@ticketq.localhost>")
+    mail_claim_seconds: int = _env("TICKETQ_MAIL_CLAIM_SECONDS", 60, ge=2, le=3600)
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""

@@ -19,6 +19,7 @@ from gateway import (
     accounts_api,
     catalog_api,
     dashboard_api,
+    dev_mail,
     lottery_api,
     ops_api,
     pages_api,
@@ -43,6 +44,7 @@ PARTS = (
     dashboard_api,
     lottery_api,
     scanner_api,
+    dev_mail,
     pages_api,
 )
 

@@ -31,6 +31,7 @@ from core.models import Drop
 from lottery.config import lottery_for_view
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import AuthorisationDeclined, HeldPayments
+from mail import causes as mail_causes
 
 log = logging.getLogger("ticketq.lottery")
 
@@ -117,6 +118,9 @@ async def _mark_entered(
         if entered is None:
             raise Busy("the card took too long to answer and the attempt was abandoned; "
                        "its hold is being released, try again in a minute", retry_after_s=60)
+        await mail_causes.lottery_entry_received(
+            session, entry_id=entry.id, user_id=entry.user_id, drop_id=entry.drop_id,
+            quantity=entry.quantity, amount_cents=entry.amount_cents, currency=entry.currency)
         await session.commit()
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import Drop, Order, Payment
 from lottery.models import LotteryDrop, LotteryEntry, entry_items
 from lottery.payments import CAPTURE_FAILED, HeldPayments
+from mail import causes as mail_causes
 from payments.errors import PaymentsUnavailable
 from purchase.ledger import TierFull, issue_tickets
 
@@ -82,6 +83,11 @@ async def _finish(session: AsyncSession, entry: LotteryEntry, worker_id: str, *,
         .values(settlement="done", money=money, note=note, order_id=order_id, settled_at=now,
                 claimed_by=None, claim_expires_at=None)
         .returning(LotteryEntry.id))
+    if done is not None:  # one result mail per entry, in the transaction that settles it
+        await mail_causes.lottery_result(
+            session, entry_id=entry.id, user_id=entry.user_id, drop_id=entry.drop_id,
+            won=money == "captured" and order_id is not None, note=note or "",
+            amount_cents=entry.amount_cents, currency=entry.currency)
     return done is not None
 
 

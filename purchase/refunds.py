@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Order, Payment, Ticket
+from mail import causes as mail_causes
 from purchase.context import PurchaseContext
 
 CLAIM_TTL = timedelta(seconds=60)
@@ -37,6 +38,7 @@ async def refund_order(session: AsyncSession, order: Order, reason: str, now: da
         Payment.order_id == order.id, Payment.status == "succeeded").with_for_update())
     for payment in payments:
         make_refund_due(payment, reason, now)
+    await mail_causes.order_refunded(session, order, reason)
 
 
 async def _claim(

@@ -30,6 +30,7 @@ from core import audit
 from core.clock import to_ms
 from core.models import Event, Hold, Order, Payment
 from core.redis_keys import DropKeys
+from mail import causes as mail_causes
 from payments.stripe_client import Intent
 from purchase import holds as hold_service
 from purchase import inventory, refunds
@@ -172,6 +173,7 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Orde
         await session.execute(update(Hold).where(Hold.id == order.hold_id)
                               .values(state="converted"))
         order.state, order.paid_at, order.reason = "paid", now, None
+        await mail_causes.order_paid(session, order)
         await issue_tickets(session, order)
         return Settled(order.id, "paid", ticketed=True)
     if intent.failed and order.state == "pending":

@@ -19,11 +19,12 @@ import catalog
 from accounts.passwords import hash_password
 from core.clock import utcnow
 from core.db import create_engine, create_sessionmaker
-from core.embedded import EmbeddedServices
+from core.embedded import EmbeddedServices, free_port
 from core.models import Role
 from core.settings import Settings
 from core.supervisor import ChildFailed, Supervisor
 from loadtest.launch import start_gateway, start_worker
+from mail.mailbox import mailbox_folder
 
 DEMO_PASSWORD = "ticketq-demo"
 DEMO_ACCOUNTS = {
@@ -92,6 +93,7 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
         f"  Venue dashboard    {base_url}/venue/drops/{drop_id}",
         f"  My tickets         {base_url}/me/tickets",
         f"  Door scanner       {base_url}/scan",
+        f"  Dev mailbox        {base_url}/dev/mail   (what fans were emailed)",
         f"  API document       {base_url}/openapi.json",
         f"  Health / metrics   {base_url}/healthz   {base_url}/metrics",
         "",
@@ -137,6 +139,7 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
             "PORT": str(port),
         }
         env.update(_demo_payments(settings, port, supervisor))
+        env.update(_demo_mail(settings, supervisor))
         start_worker(supervisor, env)
         start_gateway(supervisor, env, host=settings.host, port=port, options=())
         print(_banner(f"http://{settings.host}:{port}", seeded), flush=True)
@@ -156,6 +159,18 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         if was_running["redis"] == "stopped" and was_running["postgres"] == "stopped":
             services.stop()
         print("stopped.", flush=True)
+
+
+def _demo_mail(settings: Settings, supervisor: Supervisor) -> dict[str, str]:
+    """A local SMTP server keeping mail under TICKETQ_HOME (shown at /dev/mail), unless
+    SMTP_URL points somewhere already."""
+    if settings.smtp_url:
+        return {}
+    smtp_port = free_port()
+    supervisor.start("dev_smtp", [
+        sys.executable, "-m", "mail.dev_smtp", "--folder", str(mailbox_folder(settings.home)),
+        "--host", "127.0.0.1", "--port", str(smtp_port)])
+    return {"SMTP_URL": f"smtp://127.0.0.1:{smtp_port}"}
 
 
 def _demo_payments(settings: Settings, port: int, supervisor: Supervisor) -> dict[str, str]:

@@ -22,6 +22,8 @@ from bootstrap.services import Services, open_services
 from core.settings import Settings
 from lottery import jobs as lottery_jobs
 from lottery.settlement import SettleOptions
+from mail.sender import mail_sender
+from mail.smtp import MailSettings
 from purchase import jobs as purchase_jobs
 from queue_engine import jobs as queue_jobs
 
@@ -63,6 +65,9 @@ JOBS: list[Job] = [
     Job("purchase.cancellation_refunder",
         lambda services, _: purchase_jobs.cancellation_refunder(services.purchase)),
     Job("lottery.settler", _lottery_settler),
+    Job("mail.sender", lambda services, worker: mail_sender(
+        services.sessionmaker, MailSettings.from_settings(services.settings), services.clock,
+        worker)),
 ]
 
 

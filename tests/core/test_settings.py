@@ -129,6 +129,9 @@ def test_defaults_are_unchanged() -> None:
         "offline_scan_skew_s": 300,
         "lottery_settle_concurrency": 8,
         "lottery_claim_seconds": 60,
+        "smtp_url": None,
+        "mail_from": "TicketQ <tickets@ticketq.localhost>",
+        "mail_claim_seconds": 60,
     }
     assert not settings.is_production
     assert settings.keys_dir == Path(".ticketq").resolve() / "keys"

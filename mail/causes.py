@@ -1,0 +1,71 @@
+"""The causes' one-line entry points: read the plain values, build the message, enqueue.
+
+Purchase and lottery call these inside the transaction that makes the change (one line
+each). They read only core tables (users, events, venues, drops) and take the other
+parts' facts as plain values, so mail imports nothing of purchase or lottery.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import Drop, Event, Order, User, Venue
+from mail import messages
+from mail.outbox import enqueue
+
+
+async def _event_facts(session: AsyncSession, event_id: int) -> messages.EventFacts:
+    event = await session.get(Event, event_id)
+    assert event is not None
+    venue = await session.get(Venue, event.venue_id)
+    assert venue is not None
+    return messages.EventFacts(title=event.title, venue_name=venue.name,
+                               starts_at=event.starts_at, timezone=venue.timezone)
+
+
+async def _fan(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    assert user is not None
+    return user
+
+
+async def order_paid(session: AsyncSession, order: Order) -> None:
+    fan = await _fan(session, order.user_id)
+    ticket_count = sum(int(item.get("quantity", 0)) for item in order.items)
+    await enqueue(session, messages.order_confirmation(
+        order_id=order.id, to_address=fan.email, fan_name=fan.name,
+        event=await _event_facts(session, order.event_id), amount_cents=order.total_cents,
+        currency=order.currency, ticket_count=ticket_count))
+
+
+async def order_refunded(session: AsyncSession, order: Order, reason: str) -> None:
+    fan = await _fan(session, order.user_id)
+    await enqueue(session, messages.order_refunded(
+        order_id=order.id, to_address=fan.email, fan_name=fan.name,
+        event=await _event_facts(session, order.event_id), amount_cents=order.total_cents,
+        currency=order.currency, reason=reason))
+
+
+async def _drop_event(session: AsyncSession, drop_id: int) -> messages.EventFacts:
+    drop = await session.get(Drop, drop_id)
+    assert drop is not None
+    return await _event_facts(session, drop.event_id)
+
+
+async def lottery_entry_received(session: AsyncSession, *, entry_id: str, user_id: int,
+                                 drop_id: int, quantity: int, amount_cents: int,
+                                 currency: str) -> None:
+    fan = await _fan(session, user_id)
+    await enqueue(session, messages.lottery_entry_received(
+        entry_id=entry_id, to_address=fan.email, fan_name=fan.name,
+        event=await _drop_event(session, drop_id), amount_cents=amount_cents,
+        currency=currency, quantity=quantity))
+
+
+async def lottery_result(session: AsyncSession, *, entry_id: str, user_id: int, drop_id: int,
+                         won: bool, note: str, amount_cents: int, currency: str) -> None:
+    fan = await _fan(session, user_id)
+    await enqueue(session, messages.lottery_result(
+        entry_id=entry_id, won=won, to_address=fan.email, fan_name=fan.name,
+        event=await _drop_event(session, drop_id), amount_cents=amount_cents,
+        currency=currency, note=note))

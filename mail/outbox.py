@@ -1,0 +1,36 @@
+"""Enqueue: write an email to the outbox inside the caller's transaction, nothing more.
+
+`enqueue` neither commits nor opens a transaction: the row commits with the change that
+caused it or rolls back with it, so a fan is never told about an order that did not
+happen, and never left untold about one that did. The INSERT is ON CONFLICT DO NOTHING
+on `dedupe_key`, so a cause that runs twice (a retried settlement) enqueues once and
+never aborts the caller's transaction with a unique violation.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mail.messages import Message
+from mail.models import OutboxMessage
+
+
+async def enqueue(session: AsyncSession, message: Message, *,
+                  now: datetime | None = None) -> str | None:
+    """The new row's id, or None when this cause was enqueued before."""
+    values: dict[str, object] = {
+        "id": str(uuid.uuid4()), "kind": message.kind, "dedupe_key": message.dedupe_key,
+        "to_address": message.to_address, "subject": message.subject,
+        "text_body": message.text_body, "html_body": message.html_body,
+        "attachments": list(message.attachments),
+    }
+    if now is not None:  # else the database's now(): due at once
+        values["next_attempt_at"] = now
+    inserted: str | None = await session.scalar(
+        insert(OutboxMessage).values(**values)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id))
+    return inserted

@@ -1,0 +1,35 @@
+"""A paid order in the real purchase flow (gateway + localstripe) enqueues one confirmation."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from mail.models import OutboxMessage
+from tests.purchase.conftest import (  # noqa: F401 (fixtures)
+    Shop,
+    api,
+    clock,
+    ctx,
+    purchase_app,
+    purchase_settings,
+    shop,
+)
+
+
+async def test_a_paid_order_enqueues_one_order_confirmation(shop: Shop) -> None:  # noqa: F811
+    fan = await shop.fan("mailfan")
+    held = await shop.hold(fan, GA=2)
+    paid = await shop.pay(fan, held.json()["hold_id"])
+    order_id = paid.json()["order_id"]
+    assert paid.json()["status"] == "paid", paid.text
+    # Settling again (the webhook, the poll) must not enqueue a second one.
+    again = await shop.api.get(f"/api/orders/{order_id}", headers=fan.account.headers)
+    assert again.status_code == 200
+    async with shop.ctx.sessionmaker() as session:
+        rows = list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"order_confirmation:{order_id}")))
+    [row] = rows
+    assert row.kind == "order_confirmation" and row.sent_at is None
+    assert row.to_address == fan.account.email
+    assert "EUR 100.00" in row.text_body and order_id in row.text_body
+    assert row.html_body is not None and "<html" in row.html_body
