@@ -37,14 +37,17 @@ async def create_venue(
 
 async def add_staff(
     session: AsyncSession, actor: Actor, *, venue_id: int, email: str, role: str
-) -> VenueStaff:
+) -> VenueStaff | None:
+    """Make the account with `email` staff of the venue; None (and nothing written) when
+    there is no such account. Callers answer both alike, so staff adding is no oracle for
+    which emails have accounts."""
     await get_venue(session, venue_id)
     await require_venue_admin(session, actor, venue_id)
     if role not in {Role.VENUE_ADMIN, Role.SCANNER}:
         raise Invalid("role must be 'venue_admin' or 'scanner'")
     user = await session.scalar(select(User).where(User.email == normalise_email(email)))
     if user is None:
-        raise NotFound("no account with that email; ask them to sign up first")
+        return None
     staff = await session.get(VenueStaff, (venue_id, user.id))
     if staff is None:
         staff = VenueStaff(venue_id=venue_id, user_id=user.id, role=role)

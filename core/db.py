@@ -24,8 +24,11 @@ def libpq_url(url: str) -> str:
 
 
 def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+    # hide_parameters: a failed statement's error (and so any log line or traceback that
+    # carries it) shows the SQL but not the bound values: password hashes, emails, tokens.
     return create_async_engine(
-        sqlalchemy_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
+        sqlalchemy_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
+        hide_parameters=True,
     )
 
 

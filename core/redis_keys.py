@@ -146,6 +146,13 @@ def drop_keys(drop_id: int) -> DropKeys:
 OPEN_DROPS = f"{PREFIX}:drops:open"
 
 
+def account_revocations(user_id: int) -> str:
+    """HASH of one account's revoked sign-in sessions (accounts/sessions.py): field `before`
+    -> ms (sessions started at or before it are revoked) and `<session id>` -> "0" revoked or
+    "1" kept despite `before`. Expires one token lifetime after its last write."""
+    return f"{PREFIX}:{{acct:{user_id}}}:revoked"
+
+
 _RATE_SCOPE = re.compile(r"[a-z0-9-]+")
 
 

@@ -10,6 +10,7 @@ it, this class and docker-compose.yml agree, so add a row there with every field
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from email.utils import parseaddr
 from pathlib import Path
@@ -81,6 +82,19 @@ def _mail_address(value: str) -> str:
 
 
 MailAddress = Annotated[str, AfterValidator(_mail_address)]
+
+
+def _networks(text: str) -> str:
+    # Parsed here so a typo refuses to start; users parse it again (ipaddress is cheap).
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        try:
+            ipaddress.ip_network(part, strict=False)
+        except ValueError:
+            raise ValueError(f"{part!r} is not an address or CIDR network") from None
+    return text
+
+
+Networks = Annotated[str, AfterValidator(_networks)]
 
 
 def secret_key_weakness(key: str) -> str | None:
@@ -172,6 +186,20 @@ class Settings(BaseSettings):
     smtp_url: SmtpUrl | None = _env("SMTP_URL", repr=False)
     mail_from: MailAddress = _env("TICKETQ_MAIL_FROM", "TicketQ <tickets@ticketq.localhost>")
     mail_claim_seconds: int = _env("TICKETQ_MAIL_CLAIM_SECONDS", 60, ge=2, le=3600)
+    # Abuse limits on accounts (accounts/limits.py; docs/security.md, "Accounts and sessions").
+    signin_failures_per_account: int = _env(
+        "TICKETQ_SIGNIN_FAILURES_PER_ACCOUNT", 5, ge=1, le=1000
+    )
+    signin_account_window_s: int = _env("TICKETQ_SIGNIN_ACCOUNT_WINDOW_S", 900, ge=1, le=86_400)
+    signin_per_ip_per_minute: int = _env("TICKETQ_SIGNIN_PER_IP_PER_MINUTE", 20, ge=1, le=100_000)
+    signup_per_ip_per_hour: int = _env("TICKETQ_SIGNUP_PER_IP_PER_HOUR", 20, ge=1, le=100_000)
+    signup_per_network_per_hour: int = _env(
+        "TICKETQ_SIGNUP_PER_NETWORK_PER_HOUR", 100, ge=1, le=1_000_000
+    )
+    # Comma-separated CIDRs whose clients skip the per-IP and per-network limits (never the
+    # per-account one). Empty by default: behind a proxy without proxy headers every client
+    # looks like the proxy, so exempting loopback by default would exempt everyone.
+    auth_limit_exempt_networks: Networks = _env("TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS", "")
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""

@@ -1,4 +1,4 @@
-"""Sign-up, sign-in (bearer token + session cookie), sign-out, and who am I."""
+"""Sign-up, sign-in (bearer token + session cookie), sign-out, password change, who am I."""
 
 from __future__ import annotations
 
@@ -9,14 +9,30 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from accounts import limits, sessions
 from accounts import users as accounts
 from accounts.tokens import SESSION_SALT
-from gateway.auth import SESSION_COOKIE, require_user, signer
+from core.clock import to_ms
+from core.errors import Conflict
+from gateway.auth import (
+    SESSION_COOKIE,
+    CurrentUser,
+    client_of,
+    live_credential,
+    require_user,
+    signed_credential,
+    signer,
+)
 from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
+from gateway.problems import Problem
 from gateway.schemas import accounts as schemas
 from gateway.serialize import user_json
+
+# The one answer to every well-formed sign-up, new email or not (docs/security.md).
+SIGNED_UP = ("if this email had no account, it has one now: sign in with it; an email "
+             "that already had one keeps it unchanged")
 
 
 class SignUpBody(StrictBody):
@@ -32,45 +48,149 @@ class LoginBody(StrictBody):
     password: Annotated[str, Field(min_length=1, max_length=200)]
 
 
-@documented(body=SignUpBody, response=schemas.User, status=201)
+class PasswordBody(StrictBody):
+    current_password: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Annotated[str, Field(min_length=8, max_length=200)]
+
+
+def _throttle(request: Request) -> accounts.Throttle:
+    services = services_of(request)
+    return accounts.Throttle(services.scripts, services.settings, client_of(request))
+
+
+@documented(body=SignUpBody, response=schemas.SignedUp, status=202)
 async def signup(request: Request) -> Response:
-    """Create a fan account."""
+    """Create a fan account. The answer is the same whether or not the email already had
+    one (no account enumeration); sign in to get its id."""
     body = await read_json(request, SignUpBody)
-    async with services_of(request).sessionmaker() as session:
-        user = await accounts.sign_up(
-            session, email=body.email, password=body.password, name=body.name
-        )
-    return JSONResponse(user_json(user), status_code=201)
-
-
-@documented(body=LoginBody, response=schemas.LoginResult)
-async def login(request: Request) -> Response:
-    """Sign in: returns a bearer token and sets a session cookie."""
-    body = await read_json(request, LoginBody)
-    async with services_of(request).sessionmaker() as session:
-        user = await accounts.authenticate(session, email=body.email, password=body.password)
-    settings = services_of(request).settings
-    token = signer(request).issue(user.id)
-    response = JSONResponse(
-        {"token": token, "user": user_json(user), "expires_in": settings.token_ttl_seconds}
+    services = services_of(request)
+    await limits.check_signup_allowed(services.scripts, services.settings, client_of(request),
+                                      now_ms=to_ms(services.clock()))
+    async with services.sessionmaker() as session:
+        try:
+            await accounts.sign_up(
+                session, email=body.email, password=body.password, name=body.name
+            )
+        except Conflict:
+            pass  # the same answer; the existing account is untouched
+    return JSONResponse(
+        {"email": accounts.normalise_email(body.email), "name": body.name, "role": "fan",
+         "detail": SIGNED_UP}, status_code=202,
     )
+
+
+def _set_session_cookie(request: Request, response: Response, user_id: int,
+                        session_id: int) -> None:
+    settings = services_of(request).settings
     response.set_cookie(
         SESSION_COOKIE,
-        signer(request).issue(user.id, kind=SESSION_SALT),
+        signer(request).issue(user_id, session_id, kind=SESSION_SALT),
         max_age=settings.token_ttl_seconds,
         httponly=True,
         samesite="lax",
         secure=settings.session_cookie_secure,
     )
+
+
+@documented(body=LoginBody, response=schemas.LoginResult)
+async def login(request: Request) -> Response:
+    """Sign in: returns a bearer token and sets a session cookie, both of one new session.
+
+    429 with Retry-After after too many attempts from one address or too many wrong
+    passwords for one account."""
+    body = await read_json(request, LoginBody)
+    services = services_of(request)
+    now = services.clock()
+    async with services.sessionmaker() as session:
+        user = await accounts.authenticate(session, email=body.email, password=body.password,
+                                           throttle=_throttle(request), now=now)
+        opened = await sessions.open_session(
+            session, user_id=user.id, user_agent=request.headers.get("user-agent", ""), now=now
+        )
+    token = signer(request).issue(user.id, opened.id)
+    response = JSONResponse({"token": token, "user": user_json(user),
+                             "expires_in": services.settings.token_ttl_seconds,
+                             "session_id": opened.id})
+    _set_session_cookie(request, response, user.id, opened.id)
     return response
 
 
 @documented(response=schemas.SignedOut)
 async def logout(request: Request) -> Response:
-    """Sign out of the browser session."""
+    """Sign out: revokes the bearer token or session cookie the request carries."""
+    try:
+        credential = signed_credential(request)
+    except Problem:
+        credential = None  # a forged or expired credential has nothing left to revoke
+    if credential is not None:
+        services = services_of(request)
+        async with services.sessionmaker() as session:
+            await sessions.revoke(session, services.redis, user_id=credential.user_id,
+                                  session_id=credential.session_id, now=services.clock(),
+                                  ttl_s=services.settings.token_ttl_seconds)
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+async def _signed_in(request: Request) -> tuple[CurrentUser, int]:
+    user = await require_user(request)
+    credential = await live_credential(request)
+    assert credential is not None  # require_user has just proved one
+    return user, credential.session_id
+
+
+@documented(response=schemas.SignedOut, auth="user")
+async def logout_all(request: Request) -> Response:
+    """Sign out everywhere: revokes every token and cookie of the account, this one too."""
+    user, _ = await _signed_in(request)
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        await sessions.revoke_all(session, services.redis, user_id=user.id, now=services.clock(),
+                                  ttl_s=services.settings.token_ttl_seconds)
+    response = JSONResponse({"signed_out": True})
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@documented(body=PasswordBody, response=schemas.PasswordChanged, auth="user")
+async def change_password(request: Request) -> Response:
+    """Change the password (403 if the current one is wrong); signs out every other session."""
+    user, session_id = await _signed_in(request)
+    body = await read_json(request, PasswordBody)
+    services = services_of(request)
+    now = services.clock()
+    async with services.sessionmaker() as session:
+        await accounts.change_password(session, user_id=user.id,
+                                       current_password=body.current_password,
+                                       new_password=body.new_password,
+                                       throttle=_throttle(request), now=now)
+        await sessions.revoke_all(session, services.redis, user_id=user.id, now=now,
+                                  ttl_s=services.settings.token_ttl_seconds, keep=session_id)
+    return JSONResponse({"password_changed": True, "other_sessions_signed_out": True})
+
+
+@documented(response=schemas.SessionList, auth="user")
+async def my_sessions(request: Request) -> Response:
+    """The account's signed-in sessions (newest first); `current` marks this one."""
+    user, current = await _signed_in(request)
+    async with services_of(request).sessionmaker() as session:
+        rows = await sessions.live_sessions(session, user_id=user.id)
+    return JSONResponse({"sessions": [
+        {"id": row.id, "created_at": row.created_at.isoformat(), "user_agent": row.user_agent,
+         "current": row.id == current} for row in rows]})
+
+
+@documented(response=schemas.SignedOut, auth="user")
+async def end_session(request: Request) -> Response:
+    """Sign one of the account's sessions out (404 if it is not one of them)."""
+    user, _ = await _signed_in(request)
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        await sessions.revoke_own(session, services.redis, user_id=user.id,
+                                  session_id=request.path_params["session_id"],
+                                  now=services.clock(), ttl_s=services.settings.token_ttl_seconds)
+    return JSONResponse({"signed_out": True})
 
 
 @documented(response=schemas.User, auth="user")
@@ -84,7 +204,11 @@ routes = [
     Route("/api/auth/signup", signup, methods=["POST"]),
     Route("/api/auth/login", login, methods=["POST"]),
     Route("/api/auth/logout", logout, methods=["POST"]),
+    Route("/api/auth/logout-all", logout_all, methods=["POST"]),
+    Route("/api/auth/password", change_password, methods=["POST"]),
     Route("/api/me", me, methods=["GET"]),
+    Route("/api/me/sessions", my_sessions, methods=["GET"]),
+    Route("/api/me/sessions/{session_id:id}", end_session, methods=["DELETE"]),
 ]
 
 __all__ = ["routes"]

@@ -80,19 +80,23 @@ async def create_venue(request: Request) -> Response:
     return JSONResponse(venue_json(venue), status_code=201)
 
 
-@documented(body=StaffBody, response=schemas.Staff, auth="venue_admin", status=201)
+@documented(body=StaffBody, response=schemas.Staff, auth="venue_admin", status=202)
 async def add_staff(request: Request) -> Response:
-    """Make an existing account a venue_admin or scanner of this venue."""
+    """Make an account a venue_admin or scanner of this venue, if one has this email.
+
+    202 with the same body whether or not it has (no account enumeration): they see
+    the venue once they sign in."""
     user = await require_user(request)
     venue_id: int = request.path_params["venue_id"]
     body = await read_json(request, StaffBody)
     async with services_of(request).sessionmaker() as session:
-        staff = await catalog.add_staff(
+        await catalog.add_staff(
             session, user, venue_id=venue_id, email=body.email, role=body.role
         )
     return JSONResponse(
-        {"venue_id": staff.venue_id, "user_id": staff.user_id, "role": staff.role},
-        status_code=201,
+        {"venue_id": venue_id, "email": body.email.strip().lower(), "role": body.role,
+         "detail": "if an account has this email, it is now this role at the venue"},
+        status_code=202,
     )
 
 

@@ -119,7 +119,7 @@ async def get_draw(request: Request) -> Response:
 @documented(body=EntryBody, response=schemas.Entry, auth="user", status=201)
 async def enter(request: Request) -> Response:
     """Enter a lottery: holds price x quantity on the card; one entry per fan per drop."""
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, EntryBody)
     try:
@@ -136,7 +136,7 @@ async def enter(request: Request) -> Response:
 @documented(response=schemas.EntryList, auth="user")
 async def list_my_entries(request: Request) -> Response:
     """Your lottery entries: entered, won or lost, and what happened to the money."""
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     async with services_of(request).sessionmaker() as session:
         entries = await lottery_entries.my_entries(session, user_id)
     return JSONResponse({"entries": [entry_json(entry) for entry in entries]})

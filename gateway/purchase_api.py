@@ -63,7 +63,7 @@ def _now(request: Request) -> datetime:
 @documented(body=HoldBody, response=schemas.Hold, auth="user", status=201)
 async def create_hold(request: Request) -> Response:
     """Hold tickets for a few minutes (needs the X-Admission-Pass header from the queue)."""
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
     admission_pass = request.headers.get(PASS_HEADER, "").strip()
     if not admission_pass:
@@ -78,7 +78,7 @@ async def create_hold(request: Request) -> Response:
 @documented(auth="user", status=204)
 async def release_hold(request: Request) -> Response:
     """Let go of a hold; its tickets go back on sale."""
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     hold_id = str(request.path_params["hold_id"])
     await holds.cancel_hold(purchase_context(request), hold_id=hold_id,
                             fan_id=fan_id, now=_now(request))
@@ -88,7 +88,7 @@ async def release_hold(request: Request) -> Response:
 @documented(body=CheckoutBody, response=schemas.CheckoutResult, auth="user")
 async def checkout_hold(request: Request) -> Response:
     """Pay for a hold: one order and at most one charge per hold, however often it is sent."""
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     hold_id = str(request.path_params["hold_id"])
     body = await read_json(request, CheckoutBody)
     result = await checkout.checkout(purchase_context(request), hold_id=hold_id, fan_id=fan_id,
@@ -99,7 +99,7 @@ async def checkout_hold(request: Request) -> Response:
 @documented(response=schemas.OrderList, auth="user")
 async def my_orders(request: Request) -> Response:
     """The caller's orders, newest first, with their tickets."""
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     views = await orders.orders_of(purchase_context(request), fan_id=fan_id)
     return JSONResponse({"orders": [order_json(view) for view in views]})
 
@@ -107,7 +107,7 @@ async def my_orders(request: Request) -> Response:
 @documented(response=schemas.Order, auth="user")
 async def get_order(request: Request) -> Response:
     """One of the caller's orders; a pending one is settled with Stripe first."""
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     order_id = str(request.path_params["order_id"])
     view = await orders.order_for_owner(purchase_context(request), fan_id=fan_id,
                                         order_id=order_id, now=_now(request))

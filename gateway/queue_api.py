@@ -81,7 +81,7 @@ async def join_queue(request: Request) -> Response:
     Returns {queue_ticket, state, position, ahead, estimated_wait_s}; use the ticket
     for the WebSocket and to poll."""
     started = time.perf_counter()
-    fan_id = require_user_id(request)
+    fan_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
     now_ms = _now_ms(request)
     services = services_of(request)
@@ -101,13 +101,13 @@ async def join_queue(request: Request) -> Response:
     return JSONResponse(body, status_code=201 if place.created else 200)
 
 
-def _polling_fan(request: Request, drop_id: int) -> int:
+async def _polling_fan(request: Request, drop_id: int) -> int:
     ticket = request.query_params.get("ticket")
     if ticket is None:
-        return require_user_id(request)
+        return await require_user_id(request)
     # A signed-in caller may only use their own ticket.
     signed_in = "authorization" in request.headers or SESSION_COOKIE in request.cookies
-    fan_id = require_user_id(request) if signed_in else None
+    fan_id = await require_user_id(request) if signed_in else None
     return _fan_from_ticket(request, ticket, drop_id, fan_id)
 
 
@@ -116,7 +116,7 @@ async def poll_queue(request: Request) -> Response:
     """Where you stand (signed in, or `?ticket=`): the JSON fallback for clients without
     WebSockets. Includes the admission pass once admitted; Retry-After says when to ask again."""
     drop_id: int = request.path_params["drop_id"]
-    fan_id = _polling_fan(request, drop_id)
+    fan_id = await _polling_fan(request, drop_id)
     now_ms = _now_ms(request)
     scripts = services_of(request).scripts
     standing = await waiting_room.standing_of(scripts, drop_id, fan_id, now_ms=now_ms,
@@ -138,7 +138,7 @@ async def poll_queue(request: Request) -> Response:
 async def leave_queue(request: Request) -> Response:
     """Leave the line (your place is given up; joining again puts you at the back)."""
     drop_id: int = request.path_params["drop_id"]
-    fan_id = _polling_fan(request, drop_id)
+    fan_id = await _polling_fan(request, drop_id)
     removed = await leave_line(services_of(request).scripts, drop_id, [fan_id])
     return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
 

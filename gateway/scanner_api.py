@@ -81,7 +81,7 @@ async def scan(request: Request) -> Response:
     always gets the same answer. Rate-limited per device, account and event
     (manual codes much more tightly).
     """
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     body = await read_json(request, ScanBody)
     now = _now(request)
     await check_scanner_limits(services_of(request).scripts, _limits(request),
@@ -116,7 +116,7 @@ async def scanner_bundle(request: Request) -> Response:
 @documented(body=OfflineBatchBody, response=schemas.OfflineResults, auth="scanner")
 async def offline_scans(request: Request) -> Response:
     """Upload admissions made offline; idempotent per nonce, the earliest admission wins."""
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, OfflineBatchBody)
     if any(item.scanned_at.tzinfo is None for item in body.scans):
@@ -178,7 +178,7 @@ async def scannable_events(request: Request) -> Response:
 @documented(response=schemas.FanTickets, auth="user")
 async def my_tickets(request: Request) -> Response:
     """The signed-in fan's tickets, with event, tier and check-in time."""
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     async with services_of(request).sessionmaker() as session:
         found = await tickets.fan_tickets(session, user_id)
     return JSONResponse({"tickets": found})
@@ -187,7 +187,7 @@ async def my_tickets(request: Request) -> Response:
 @documented(response=schemas.TicketCode, auth="user")
 async def ticket_code(request: Request) -> Response:
     """The ticket's QR for the current period (SVG + text); fetch again when it expires."""
-    user_id = require_user_id(request)
+    user_id = await require_user_id(request)
     ticket_id = str(request.path_params["ticket_id"])
     async with services_of(request).sessionmaker() as session:
         code = await tickets.live_code(session, _keyring(request), user_id, ticket_id,

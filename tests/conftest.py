@@ -23,6 +23,7 @@ from core.settings import Settings
 from gateway.context import app_services
 from tests.support.apps import api_client, running_app
 from tests.support.processes import (
+    TEST_EXEMPT_NETWORKS,
     RunningProcess,
     gateway_process,
     localstripe_process,
@@ -136,6 +137,7 @@ def settings(services: TestServices) -> Settings:
             "TICKETQ_HOME": str(services.folder),
             "REDIS_URL": services.redis_url,
             "DATABASE_URL": services.database_url,
+            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": TEST_EXEMPT_NETWORKS,
         }
     )
 

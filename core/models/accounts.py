@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, Identity, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedAt
@@ -29,3 +30,22 @@ class User(CreatedAt, Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     # The account's highest role; venue-scoped rights live in venue_staff.
     role: Mapped[str] = mapped_column(String(20), default=Role.FAN)
+
+
+class SignInSession(Base):
+    """One sign-in: the id its bearer token and session cookie carry (accounts/sessions.py).
+
+    The record of who signed in where; Redis holds the revocations the hot path checks.
+    The id is made by TicketQ (start time in ms << 16 | 16 random bits) and is unique per
+    user, so the key is (user_id, id).
+    """
+
+    __tablename__ = "sessions"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    user_agent: Mapped[str] = mapped_column(String(200), default="")

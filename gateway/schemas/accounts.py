@@ -20,7 +20,33 @@ class LoginResult(ResponseBody):
     token: str
     user: User
     expires_in: int
+    session_id: Id  # what GET /api/me/sessions lists and DELETE /api/me/sessions/{id} ends
 
 
 class SignedOut(ResponseBody):
     signed_out: bool
+
+
+class SignedUp(ResponseBody):
+    """The same for a new email and a known one (no account enumeration): no id."""
+
+    email: str
+    name: str
+    role: Literal["fan"]
+    detail: str
+
+
+class PasswordChanged(ResponseBody):
+    password_changed: bool
+    other_sessions_signed_out: bool
+
+
+class SessionInfo(ResponseBody):
+    id: Id
+    created_at: str
+    user_agent: str
+    current: bool
+
+
+class SessionList(ResponseBody):
+    sessions: list[SessionInfo]

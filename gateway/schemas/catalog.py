@@ -21,9 +21,12 @@ class Venue(ResponseBody):
 
 
 class Staff(ResponseBody):
+    """The same whether or not an account has the email (no account enumeration)."""
+
     venue_id: Id
-    user_id: Id
+    email: str
     role: Literal["venue_admin", "scanner"]
+    detail: str
 
 
 class Event(ResponseBody):

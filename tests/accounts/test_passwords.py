@@ -51,3 +51,38 @@ def test_the_dummy_hash_used_for_unknown_emails_is_a_real_hash() -> None:
     # Checking a password against it costs a real scrypt run, and nothing matches it.
     assert DUMMY_HASH.startswith(f"scrypt${N}${R}${P}$")
     assert not verify_password("", DUMMY_HASH)
+
+
+async def test_a_cheap_request_is_served_while_several_sign_ins_hash(
+    client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every hash waits until a cheap request has been answered: possible only if hashing
+    leaves the event loop free (before the fix each hash blocked it, and this failed)."""
+    import asyncio
+    import threading
+
+    from tests.support.api import unique_email
+
+    served = threading.Event()
+    started: list[bool] = []
+    saw_request_served: list[bool] = []
+    real_scrypt = hashlib.scrypt
+
+    def scrypt_that_waits(*args: object, **kwargs: object) -> bytes:
+        started.append(True)
+        # The timeout only bounds how long a broken build takes to fail.
+        saw_request_served.append(served.wait(timeout=3))
+        return real_scrypt(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(hashlib, "scrypt", scrypt_that_waits)
+    sign_ins = [asyncio.ensure_future(client.post(
+        "/api/auth/login", json={"email": unique_email(), "password": "guess guess"}))
+        for _ in range(4)]
+    while len(started) < 4:
+        await asyncio.sleep(0.005)
+    cheap = await client.get("/api/drops/999999999")
+    served.set()
+    answers = await asyncio.gather(*sign_ins)
+    assert cheap.status_code == 404
+    assert [answer.status_code for answer in answers] == [401] * 4
+    assert saw_request_served == [True] * 4

@@ -132,6 +132,12 @@ def test_defaults_are_unchanged() -> None:
         "smtp_url": None,
         "mail_from": "TicketQ <tickets@ticketq.localhost>",
         "mail_claim_seconds": 60,
+        "signin_failures_per_account": 5,
+        "signin_account_window_s": 900,
+        "signin_per_ip_per_minute": 20,
+        "signup_per_ip_per_hour": 20,
+        "signup_per_network_per_hour": 100,
+        "auth_limit_exempt_networks": "",
     }
     assert not settings.is_production
     assert settings.keys_dir == Path(".ticketq").resolve() / "keys"

@@ -14,7 +14,10 @@ from queue_engine.credentials import ADMISSION_PASS_SALT, QUEUE_TICKET_SALT, Cre
 SECRET = "wire-format-secret"
 # Signed at 1_700_000_000 by the signer before the family existed; they must keep verifying.
 ISSUED = {
-    API_TOKEN_SALT: ("42.ZVPxAA.6ZZnp9157aDDVTNvG6BIl7ol-8M", ["42"]),
+    # v2 bearer tokens (user id only) still verify as signed fields; TokenSigner refuses
+    # them since v3 added the session id (accounts/tokens.py).
+    "ticketq.api-token.v2": ("42.ZVPxAA.6ZZnp9157aDDVTNvG6BIl7ol-8M", ["42"]),
+    API_TOKEN_SALT: ("42~7.ZVPxAA.RZmEJfOKliDYQrrpa6-RHfKbWkE", ["42", "7"]),
     QUEUE_TICKET_SALT: ("5~9.ZVPxAA.G6QPAGE6-2Yp57NDXeUaMLAvzPg", ["5", "9"]),
     ADMISSION_PASS_SALT: ("5~9~p1.5~1700000600000.ZVPxAA.ct_lIA89mkvF_j7bCR8iaZ9NwiM",
                           ["5", "9", "p1.5", "1700000600000"]),
@@ -41,7 +44,9 @@ def test_signing_is_itsdangerous_timestamp_signer_byte_for_byte(salt: str) -> No
 
 
 def test_the_callers_decode_the_old_tokens() -> None:
-    assert TokenSigner(SECRET, 10**10).user_id(ISSUED[API_TOKEN_SALT][0]) == 42
+    assert TokenSigner(SECRET, 10**10).read(ISSUED[API_TOKEN_SALT][0]) == (42, 7)
+    with pytest.raises(CredentialInvalid):  # v2: no session, so nothing sign-out could revoke
+        TokenSigner(SECRET, 10**10).user_id(ISSUED["ticketq.api-token.v2"][0])
     ticket = CredentialSigner(SECRET).read_queue_ticket(ISSUED[QUEUE_TICKET_SALT][0], drop_id=9,
                                                         ttl_seconds=10**10, fan_id=5)
     assert (ticket.fan_id, ticket.drop_id) == (5, 9)

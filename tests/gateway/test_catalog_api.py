@@ -133,7 +133,7 @@ async def test_staff_added_by_the_venue_admin_can_manage_and_is_audited(
         headers=setup.admin.headers,
         json={"email": colleague.email, "role": "venue_admin"},
     )
-    assert added.status_code == 201
+    assert added.status_code == 202
     tier = await client.post(
         f"/api/events/{setup.event_id}/tiers",
         headers=colleague.headers,

@@ -36,7 +36,7 @@ async def add_scanner(
     account = await sign_up(client, prefix)
     staff = await client.post(f"/api/venues/{setup.venue_id}/staff", headers=setup.admin.headers,
                               json={"email": account.email, "role": "scanner"})
-    assert staff.status_code == 201, staff.text
+    assert staff.status_code == 202, staff.text
     return account
 
 

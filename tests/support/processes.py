@@ -22,8 +22,15 @@ ROOT = Path(__file__).resolve().parents[2]
 RunningProcess = Child
 
 
+# The suite signs up and in hundreds of accounts from loopback: exempt it from the
+# per-address sign-in/sign-up limits (tests/gateway/test_accounts_api.py tests them
+# from other addresses). Per-account limits still apply.
+TEST_EXEMPT_NETWORKS = "127.0.0.0/8,::1/128"
+
+
 def service_env(redis_url: str, database_url: str, **extra: str) -> dict[str, str]:
-    return {"REDIS_URL": redis_url, "DATABASE_URL": database_url, "TICKETQ_ENV": "test", **extra}
+    return {"REDIS_URL": redis_url, "DATABASE_URL": database_url, "TICKETQ_ENV": "test",
+            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": TEST_EXEMPT_NETWORKS, **extra}
 
 
 @contextmanager
