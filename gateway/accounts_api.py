@@ -14,6 +14,7 @@ from accounts.tokens import SESSION_SALT
 from gateway.auth import SESSION_COOKIE, require_user, signer
 from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
+from gateway.csrf import set_csrf_cookie
 from gateway.openapi import documented
 from gateway.schemas import accounts as schemas
 from gateway.serialize import user_json
@@ -62,6 +63,7 @@ async def login(request: Request) -> Response:
         samesite="lax",
         secure=settings.session_cookie_secure,
     )
+    set_csrf_cookie(response, secure=settings.session_cookie_secure)
     return response
 
 

@@ -26,6 +26,7 @@ from gateway import (
     queue_api,
     scanner_api,
 )
+from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
 from gateway.vendor_assets import vendor_mount
@@ -72,7 +73,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     app = Starlette(
         routes=all_routes(),
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        # Outermost first.
+        middleware=[
+            Middleware(CsrfGuard, secure_cookies=settings.session_cookie_secure),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )
