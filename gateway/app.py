@@ -29,6 +29,7 @@ from gateway import (
 from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
+from gateway.security_headers import SecurityHeaders
 from gateway.vendor_assets import vendor_mount
 
 STATIC = Path(__file__).parent / "static"
@@ -73,8 +74,9 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     app = Starlette(
         routes=all_routes(),
-        # Outermost first.
+        # Outermost first: the headers go on every answer, refusals included.
         middleware=[
+            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure),
             Middleware(CsrfGuard, secure_cookies=settings.session_cookie_secure),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
