@@ -63,7 +63,9 @@ async def login(request: Request) -> Response:
         samesite="lax",
         secure=settings.session_cookie_secure,
     )
-    set_csrf_cookie(response, secure=settings.session_cookie_secure)
+    set_csrf_cookie(
+        response, secure=settings.session_cookie_secure, max_age_s=settings.token_ttl_seconds
+    )
     return response
 
 

@@ -77,7 +77,11 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         # Outermost first: the headers go on every answer, refusals included.
         middleware=[
             Middleware(SecurityHeaders, https_only=settings.session_cookie_secure),
-            Middleware(CsrfGuard, secure_cookies=settings.session_cookie_secure),
+            Middleware(
+                CsrfGuard,
+                secure_cookies=settings.session_cookie_secure,
+                max_age_s=settings.token_ttl_seconds,
+            ),
             Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
         ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]

@@ -16,7 +16,9 @@ on its own, and `gateway/auth.py` ignores the cookie when one is present. Reques
 without the session cookie (sign-in, Stripe webhooks) authenticate by other means.
 
 The token cookie is readable by our JS (not HttpOnly) and SameSite=Strict. It is
-set on page loads that lack it and renewed at sign-in (`set_csrf_cookie`).
+set on page loads that lack it and renewed at sign-in (`set_csrf_cookie`). It lives
+as long as a session, so a door app reopened offline from its service worker's cache
+can still upload its queued scans when the network returns.
 """
 
 from __future__ import annotations
@@ -46,19 +48,21 @@ def new_csrf_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _cookie_header(token: str, *, secure: bool) -> str:
+def _cookie_header(token: str, *, secure: bool, max_age_s: int) -> str:
     cookie: SimpleCookie = SimpleCookie()
     cookie[CSRF_COOKIE] = token
     cookie[CSRF_COOKIE]["path"] = "/"
+    cookie[CSRF_COOKIE]["max-age"] = max_age_s
     cookie[CSRF_COOKIE]["samesite"] = "Strict"
     if secure:
         cookie[CSRF_COOKIE]["secure"] = True
     return cookie.output(header="").strip()
 
 
-def set_csrf_cookie(response: Response, *, secure: bool) -> None:
+def set_csrf_cookie(response: Response, *, secure: bool, max_age_s: int) -> None:
     """Give the browser a fresh token (at sign-in, so a planted one does not survive)."""
-    response.headers.append("set-cookie", _cookie_header(new_csrf_token(), secure=secure))
+    token_cookie = _cookie_header(new_csrf_token(), secure=secure, max_age_s=max_age_s)
+    response.headers.append("set-cookie", token_cookie)
 
 
 def own_origin(scope: Scope, headers: Headers) -> str:
@@ -96,9 +100,10 @@ def refusal(scope: Scope, headers: Headers, cookies: dict[str, str]) -> str | No
 class CsrfGuard:
     """Refuse cross-site state changes riding on the session cookie (403)."""
 
-    def __init__(self, app: ASGIApp, *, secure_cookies: bool) -> None:
+    def __init__(self, app: ASGIApp, *, secure_cookies: bool, max_age_s: int) -> None:
         self.app = app
         self.secure_cookies = secure_cookies
+        self.max_age_s = max_age_s
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
@@ -126,7 +131,9 @@ class CsrfGuard:
             if message["type"] == "http.response.start":
                 response_headers = MutableHeaders(scope=message)
                 if response_headers.get("content-type", "").startswith("text/html"):
-                    token_cookie = _cookie_header(new_csrf_token(), secure=self.secure_cookies)
+                    token_cookie = _cookie_header(
+                        new_csrf_token(), secure=self.secure_cookies, max_age_s=self.max_age_s
+                    )
                     response_headers.append("set-cookie", token_cookie)
             await send(message)
 

@@ -33,12 +33,14 @@ def content_security_policy(scheme: str, host: str | None) -> str:
     """The CSP for a response to `scheme://host`.
 
     connect-src names our WebSocket origin explicitly: older browsers do not let
-    'self' cover ws:/wss: (the waiting room's position stream).
+    'self' cover ws:/wss: (the waiting room's position stream). wss is always
+    listed, since a TLS proxy in front may leave the request looking like http.
     """
     connect = "connect-src 'self'"
     if host and SAFE_HOST.match(host):
-        ws_scheme = "wss" if scheme == "https" else "ws"
-        connect += f" {ws_scheme}://{host}"
+        if scheme != "https":
+            connect += f" ws://{host}"
+        connect += f" wss://{host}"
     return f"{CSP_BASE}; {connect}"
 
 

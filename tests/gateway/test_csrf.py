@@ -203,7 +203,7 @@ async def test_the_token_cookie_is_set_on_page_loads_and_renewed_at_sign_in(
     page = await client.get("/login")
     set_cookie = page.headers["set-cookie"]
     assert set_cookie.startswith("tq_csrf=") and "SameSite=Strict" in set_cookie
-    assert "HttpOnly" not in set_cookie
+    assert "HttpOnly" not in set_cookie and "Max-Age=" in set_cookie
     first = client.cookies["tq_csrf"]
     assert len(first) == TOKEN_LENGTH
     again = await client.get("/")
