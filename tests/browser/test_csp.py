@@ -211,6 +211,7 @@ async def test_a_page_on_another_port_cannot_pause_but_the_dashboard_can(
             async with page.expect_response(target) as refused:
                 await page.evaluate("document.getElementById('attack').submit()")
             assert (await refused.value).status == 403
+            await page.wait_for_url(target)  # the refusal page has loaded; nothing pending
             assert await state() == before
             # Cookies ignore ports, so that page can even read the token; the origin
             # check still refuses, and a CORS request with the header never leaves.
