@@ -25,6 +25,7 @@ from gateway.auth import (
 )
 from gateway.bodies import StrictBody, read_json
 from gateway.context import services_of
+from gateway.csrf import set_csrf_cookie
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import accounts as schemas
@@ -89,6 +90,10 @@ def _set_session_cookie(request: Request, response: Response, user_id: int,
         httponly=True,
         samesite="lax",
         secure=settings.session_cookie_secure,
+    )
+    # A fresh CSRF token with every sign-in (gateway/csrf.py).
+    set_csrf_cookie(
+        response, secure=settings.session_cookie_secure, max_age_s=settings.token_ttl_seconds
     )
 
 

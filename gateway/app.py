@@ -27,8 +27,10 @@ from gateway import (
     queue_api,
     scanner_api,
 )
+from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
+from gateway.security_headers import SecurityHeaders
 from gateway.vendor_assets import vendor_mount
 
 STATIC = Path(__file__).parent / "static"
@@ -74,7 +76,16 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
 
     app = Starlette(
         routes=all_routes(),
-        middleware=[Middleware(BodyLimit, max_bytes=settings.max_body_bytes)],
+        # Outermost first: the headers go on every answer, refusals included.
+        middleware=[
+            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure),
+            Middleware(
+                CsrfGuard,
+                secure_cookies=settings.session_cookie_secure,
+                max_age_s=settings.token_ttl_seconds,
+            ),
+            Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        ],
         exception_handlers=exception_handlers,  # type: ignore[arg-type]
         lifespan=lifespan,
     )

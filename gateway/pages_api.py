@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import select
 from starlette.requests import Request
@@ -36,9 +37,36 @@ async def home(request: Request) -> Response:
     return templates.TemplateResponse(request, "home.html", {"events": items})
 
 
+MAX_NEXT_LENGTH = 2000
+
+
+def _is_local_path(value: str) -> bool:
+    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return False
+    # Printable ASCII only: no whitespace or control characters, which browsers strip
+    # (so "/\t/evil.example" would become "//evil.example"); our own links encode the rest.
+    if not all(0x21 <= ord(char) <= 0x7E for char in value):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
+def safe_next(raw: str | None) -> str:
+    """Where to send someone after sign-in: `raw` if it is a path on this site, else "/".
+
+    The only check of a `next` value: the login page renders its result for its JS,
+    which navigates to nothing else. Checked as given and once more percent-decoded,
+    so an encoded backslash or tab is refused too.
+    """
+    if not raw or len(raw) > MAX_NEXT_LENGTH:
+        return "/"
+    return raw if _is_local_path(raw) and _is_local_path(unquote(raw)) else "/"
+
+
 async def login_page(request: Request) -> Response:
-    """Sign in or create an account."""
-    return templates.TemplateResponse(request, "login.html", {})
+    """Sign in or create an account, then go back to a page on this site."""
+    next_path = safe_next(request.query_params.get("next"))
+    return templates.TemplateResponse(request, "login.html", {"next_path": next_path})
 
 
 async def venue_page(request: Request) -> Response:

@@ -107,6 +107,7 @@ UNMIRRORED = {
     "mail/outbox.py",
     "payments/errors.py",
     "payments/stripe_http.py",
+    "accounts/sessions.py",
 }
 
 

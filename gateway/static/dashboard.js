@@ -1,6 +1,6 @@
 // Venue dashboard: polls queue stats and sales every 2 s; operator controls.
 "use strict";
-const dropId = window.TICKETQ_DROP_ID;
+const dropId = document.getElementById("title").dataset.dropId;
 const $ = (selector) => document.querySelector(selector);
 let eventId = null;
 

@@ -178,7 +178,10 @@ async def test_sign_out_revokes_that_token_or_cookie_and_no_other(client) -> Non
     assert await _hot_path_status(client, second) == 404
     assert await _status(client, cookie=second_cookie) == 200
     client.cookies.set("tq_session", second_cookie)
-    signed_out = await client.post("/api/auth/logout")
+    token = "t" * 43  # as our pages do: the tq_csrf cookie echoed in a header (gateway/csrf.py)
+    client.cookies.set("tq_csrf", token)
+    signed_out = await client.post("/api/auth/logout", headers={
+        "Origin": "http://testserver", "Sec-Fetch-Site": "same-origin", "X-CSRF-Token": token})
     assert signed_out.status_code == 200 and "tq_session" not in signed_out.cookies
     assert await _status(client, cookie=second_cookie) == 401
     assert await _status(client, headers=second) == 401  # one sign-in: token and cookie

@@ -54,4 +54,4 @@ async def test_dashboard_page_renders(client: httpx.AsyncClient) -> None:
     setup = await create_drop_setup(client)
     page = await client.get(f"/venue/drops/{setup.drop_id}")
     assert page.status_code == 200 and "/static/dashboard.js" in page.text
-    assert f"TICKETQ_DROP_ID = {setup.drop_id}" in page.text
+    assert f'data-drop-id="{setup.drop_id}"' in page.text

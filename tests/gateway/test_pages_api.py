@@ -23,4 +23,5 @@ async def test_home_lists_published_events_with_their_open_drops(client: httpx.A
 async def test_login_page_renders_a_form(client: httpx.AsyncClient) -> None:
     page = await client.get("/login?next=/me/tickets")
     assert page.status_code == 200
-    assert 'id="login"' in page.text and "/api/auth/login" in page.text
+    assert 'id="login"' in page.text and 'data-next="/me/tickets"' in page.text
+    assert '<script src="/static/login.js"' in page.text

@@ -4,7 +4,7 @@
  * queues admissions made offline in localStorage. */
 const CACHE = 'tq-door-v2';
 const SHELL = ['/scan', '/static/scan/door.js?v=1', '/static/scan/offline.js?v=1',
-               '/static/scan/scan.css?v=1'];
+               '/static/scan/scan.css?v=1', '/static/csrf.js?v=1'];
 // From npm (node_modules): cached when installed, but its absence must not stop the worker
 // from keeping the shell, since manual entry works without it.
 const DECODER = '/static/vendor/jsqr/jsQR.js?v=1';
