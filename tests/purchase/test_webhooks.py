@@ -15,27 +15,33 @@ from tests.purchase.stripe_helpers import (
     refunds_of,
 )
 from tests.purchase.test_settlement_checks import succeeded_intent
-from tests.support.api import create_drop_setup, sign_up
+from tests.support.api import Account, create_drop_setup, sign_up
 from tests.support.processes import RunningProcess
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
 
+async def _fan_holding_two_seats(http: httpx.AsyncClient, ctx) -> tuple[Account, httpx.Response]:
+    """A new fan with an admission pass who has asked the live gateway for two GA seats."""
+    setup = await create_drop_setup(http)
+    fan = await sign_up(http, "live")
+    redis = create_redis(ctx.settings.redis_url or "")
+    try:
+        admission, _ = await grant_pass(redis, ctx.settings.secret_key, setup.drop_id, fan.id)
+    finally:
+        await close_redis(redis)
+    held = await http.post(f"/api/drops/{setup.drop_id}/holds",
+                           headers={**fan.headers, "X-Admission-Pass": admission},
+                           json={"items": [{"tier_id": setup.tier_ids["GA"], "quantity": 2}]})
+    return fan, held
+
+
 async def test_webhook_settles_a_payment_that_completes_later(
     paying_gateway: RunningProcess, localstripe_url: str, ctx
 ) -> None:
     async with httpx.AsyncClient(base_url=paying_gateway.url, timeout=30) as http:
-        setup = await create_drop_setup(http)
-        fan = await sign_up(http, "live")
-        redis = create_redis(ctx.settings.redis_url or "")
-        try:
-            admission, _ = await grant_pass(redis, ctx.settings.secret_key, setup.drop_id, fan.id)
-        finally:
-            await close_redis(redis)
-        held = await http.post(f"/api/drops/{setup.drop_id}/holds",
-                               headers={**fan.headers, "X-Admission-Pass": admission},
-                               json={"items": [{"tier_id": setup.tier_ids["GA"], "quantity": 2}]})
+        fan, held = await _fan_holding_two_seats(http, ctx)
         assert held.status_code == 201, held.text
         card = await card_needing_authentication(localstripe_url)
         started = await http.post(f"/api/holds/{held.json()['hold_id']}/checkout",
@@ -62,16 +68,7 @@ async def test_a_cheap_intent_delivered_by_localstripe_tickets_nothing(
 ) -> None:
     """Finding 1 end to end: localstripe itself signs and delivers the rogue intent's event."""
     async with httpx.AsyncClient(base_url=paying_gateway.url, timeout=30) as http:
-        setup = await create_drop_setup(http)
-        fan = await sign_up(http, "live")
-        redis = create_redis(ctx.settings.redis_url or "")
-        try:
-            admission, _ = await grant_pass(redis, ctx.settings.secret_key, setup.drop_id, fan.id)
-        finally:
-            await close_redis(redis)
-        held = await http.post(f"/api/drops/{setup.drop_id}/holds",
-                               headers={**fan.headers, "X-Admission-Pass": admission},
-                               json={"items": [{"tier_id": setup.tier_ids["GA"], "quantity": 2}]})
+        fan, held = await _fan_holding_two_seats(http, ctx)
         card = await card_needing_authentication(localstripe_url)
         started = await http.post(f"/api/holds/{held.json()['hold_id']}/checkout",
                                   headers=fan.headers, json={"payment_method": card})
