@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, update
 
-from core.models import AuditEntry, Payment, TicketTier
+from core.errors import Busy
+from core.models import AuditEntry, Payment, TicketTier, User
 from mail.models import OutboxMessage
+from purchase import refunds
 from tests.purchase.conftest import Fan, Shop
 from tests.purchase.stripe_helpers import refunds_of
 from tests.scanner.factory import add_scanner, live_payload, scan_body
+from tests.support.api import create_drop_setup, sign_up
 
 
 async def _paid_order(shop: Shop, fan: Fan, **quantities: int) -> dict:
@@ -120,6 +124,9 @@ async def test_only_the_venue_refunds(shop: Shop) -> None:
     stranger = await shop.fan("stranger")
     other = await shop.api.post(url, headers=stranger.account.headers, json={"reason": "x"})
     assert other.status_code == 404, other.text
+    other_venue = await create_drop_setup(shop.api)
+    rival = await shop.api.post(url, headers=other_venue.admin.headers, json={"reason": "x"})
+    assert rival.status_code == 404, rival.text
     anonymous = await shop.api.post(url, json={"reason": "x"})
     assert anonymous.status_code == 401, anonymous.text
     still = await shop.api.get(f"/api/orders/{order['id']}", headers=fan.account.headers)
@@ -152,3 +159,35 @@ async def test_bad_refund_requests_are_4xx_and_change_nothing(shop: Shop) -> Non
     assert failed.status_code == 409, failed.text
     assert (await _intent(shop, order["id"])).status == "succeeded"
     assert await _counts(shop, order["id"]) == (0, 0)
+
+
+async def test_stripe_down_the_order_is_refunded_and_the_worker_pays_it_back(
+    shop: Shop, localstripe_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A platform admin refunds while Stripe is unreachable: the decision stands, the
+    refund stays due, and the worker's pass (payment_reconciler) carries it out once."""
+    fan = await shop.fan()
+    order = await _paid_order(shop, fan, GA=1)
+    platform = await sign_up(shop.api, "platform")
+    async with shop.ctx.sessionmaker() as session, session.begin():
+        await session.execute(update(User).where(User.id == platform.id).values(role="admin"))
+
+    async def unreachable(*args: object, **kwargs: object) -> object:
+        raise Busy("stripe is down", 5)
+
+    monkeypatch.setattr(shop.ctx.payments, "refund", unreachable)
+    answer = await shop.api.post(f"/api/orders/{order['id']}/refund", headers=platform.headers,
+                                 json={"reason": "chargeback risk"})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["state"] == "refunded" and answer.json()["refunded_now"] is True
+    assert answer.json()["payment"]["status"] == "succeeded"  # not yet paid back
+    payment = await _intent(shop, order["id"])
+    assert payment.refund_due_at is not None and payment.stripe_refund_id is None
+    assert await refunds_of(localstripe_url, payment.stripe_payment_intent_id) == []
+
+    monkeypatch.undo()
+    later = shop.clock() + refunds.CLAIM_TTL + refunds.CLAIM_TTL
+    assert await refunds.execute_open_refunds(shop.ctx, now=later) >= 1
+    assert len(await refunds_of(localstripe_url, payment.stripe_payment_intent_id)) == 1
+    assert (await _intent(shop, order["id"])).status == "refunded"
+    assert await _counts(shop, order["id"]) == (1, 1)
