@@ -58,15 +58,20 @@ async def _managed_order(session: AsyncSession, actor: Actor, order_id: str) -> 
     return order
 
 
+async def _unrecorded_refunds(session: AsyncSession, order_id: str) -> list[int]:
+    due = await session.scalars(select(Payment.id).where(
+        Payment.order_id == order_id, Payment.refund_due_at.is_not(None),
+        Payment.stripe_refund_id.is_(None)))
+    return list(due)
+
+
 async def _decide(ctx: PurchaseContext, actor: Actor, order_id: str, reason: str,
                   now: datetime) -> tuple[list[int], bool]:
     async with ctx.sessionmaker() as session, session.begin():
         order = await _managed_order(session, actor, order_id)
         if order.state == "refunded":
-            due = await session.scalars(select(Payment.id).where(
-                Payment.order_id == order.id, Payment.refund_due_at.is_not(None),
-                Payment.stripe_refund_id.is_(None)))
-            return list(due), False
+            # A repeat changes nothing, but pushes a refund still due (Stripe was down).
+            return await _unrecorded_refunds(session, order.id), False
         if order.state != "paid":
             raise Conflict(f"only a paid order can be refunded; this one is {order.state}")
         full_reason = VENUE_REASON.format(reason=reason)
@@ -75,10 +80,7 @@ async def _decide(ctx: PurchaseContext, actor: Actor, order_id: str, reason: str
                      subject_type="order", subject_id=order.id,
                      details={"reason": reason, "event_id": order.event_id,
                               "total_cents": order.total_cents, "currency": order.currency})
-        due = await session.scalars(select(Payment.id).where(
-            Payment.order_id == order.id, Payment.refund_due_at.is_not(None),
-            Payment.stripe_refund_id.is_(None)))
-        return list(due), True
+        return await _unrecorded_refunds(session, order.id), True
 
 
 async def refund_by_venue(ctx: PurchaseContext, actor: Actor, *, order_id: str, reason: str,
