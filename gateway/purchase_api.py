@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 
 from bootstrap.queue_configs import sync_event_drops
 from catalog import managed_event
-from gateway import purchase_pages, purchase_webhooks
+from gateway import purchase_pages, purchase_venue_orders, purchase_webhooks
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
@@ -159,6 +159,7 @@ routes: list[BaseRoute] = [
     Route("/api/events/{event_id:id}/sales", event_sales, methods=["GET"]),
     Route("/api/events/{event_id:id}/cancel", cancel_event, methods=["POST"]),
     Route("/api/events/{event_id:id}/cancellation", cancellation_progress, methods=["GET"]),
+    *purchase_venue_orders.routes,
     *purchase_webhooks.routes,
     *purchase_pages.routes,
 ]

@@ -1,7 +1,8 @@
-"""The rehearsal report: every number, how it was measured, and the four invariants.
+"""The rehearsal report: every number, how it was measured, and its invariants.
 
 Inputs: the plan, the fans' and bots' records (client side), the ledger and
-payment check (server side, loadtest.ledger_check) and Locust's CSV statistics.
+payment check and the outbox count (server side, loadtest.ledger_check and
+loadtest.email_check) and Locust's CSV statistics.
 Output: one JSON-able dict (written as report.json) that report_html renders.
 docs/loadtest.md explains how to read each field.
 """
@@ -264,7 +265,9 @@ def build(
     run: dict[str, Any],
     *,
     join_order: dict[int, int] | None = None,
+    emails: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """`emails` is loadtest.email_check's count of the drop's outbox; None leaves it out."""
     fans = [r for r in records if r.get("kind") == "fan"]
     bot_records = [r for r in records if r.get("kind") == "bot"]
     states = Counter(str(f.get("state")) for f in fans)
@@ -291,6 +294,9 @@ def build(
         # Promise 5: bad input gets a 4xx, never a 500 (a 503 "busy" is an honest answer).
         "no_internal_errors": internal == 0,
     }
+    if emails is not None:
+        # One email per cause: confirmations == paid orders, refunds == refunded orders...
+        invariants["emails_match_ledger"] = bool(emails["ok"])
     return {
         "run": {
             **run,
@@ -309,6 +315,7 @@ def build(
         "sell_out": sell_out(plan, book, fans),
         "tickets": {"tiers": book["tiers"], "oversold_tiers": oversold},
         "payments": payments,
+        "emails": emails,
         "bots": bot_summary,
         "fans": {
             "records": len(fans),

@@ -114,6 +114,9 @@ NOTES = {
     "sales": "Tickets sold never exceed capacity. Tickets in abandoned carts return when "
     "their hold expires.",
     "payments": "Every payment that succeeded at Stripe (localstripe) is ticketed or refunded.",
+    "emails": "One outbox row per cause, counted sent and unsent (the rehearsal's worker has "
+    "no SMTP server, so rows stay unsent): confirmations == orders that became paid, refund "
+    "emails == refunded orders, lottery results == settled entries.",
     "bots": "Cheating attempts and the answers they got; any success is a bug.",
     "errors": "Server errors, timeouts and broken connections seen by the crowd (expected "
     "refusals such as 'sold out' are not errors).",
@@ -122,6 +125,27 @@ NOTES = {
 
 def _note(section: str) -> str:
     return f'<p class="note">{html.escape(NOTES[section])}</p>'
+
+
+def _emails_html(emails: dict[str, Any] | None) -> str:
+    if emails is None:
+        return ""
+    return (
+        "<h2>Emails</h2>" + _note("emails")
+        + _grid(["email", "kinds", "outbox rows", "expected", "from the ledger", "agrees"],
+                [[c["email"], ", ".join(c["kinds"]), c["rows"], c["expected"], c["fact"],
+                  "yes" if c["ok"] else "NO"] for c in emails["checks"]])
+        + _grid(["kind", "rows", "sent", "unsent"],
+                [[kind, k["rows"], k["sent"], k["unsent"]] for kind, k in emails["kinds"].items()])
+        + _table([("counted", emails["counted"]), ("SMTP configured", emails["smtp_configured"])])
+    )
+
+
+def _emails_text(emails: dict[str, Any] | None) -> list[str]:
+    if emails is None:
+        return []
+    checks = ", ".join(f"{c['email']} {c['rows']}/{c['expected']}" for c in emails["checks"])
+    return [f"  emails (rows/expected) {checks}; {emails['sent']} sent, {emails['unsent']} unsent"]
 
 
 def render_html(report: dict[str, Any]) -> str:
@@ -163,6 +187,7 @@ def render_html(report: dict[str, Any]) -> str:
             ],
         ),
         "<h2>Payments</h2>" + _note("payments") + _table(list(report["payments"].items())),
+        _emails_html(report.get("emails")),
         _svg_chart("Waiting room length (fans waiting)", {"waiting": series["queue_length"]}),
         _svg_chart("Admissions per second", {"admitted": series["admissions_per_s"]}, bars=True),
         _svg_chart("Tickets issued per tier (cumulative)", series["sales"]),
@@ -225,6 +250,7 @@ def render_text(report: dict[str, Any]) -> str:
         + f"; first 'sold out' told {sell['first_told_sold_out_s']} s after opening",
         f"  payments             {pay['succeeded']} succeeded = {pay['ticketed']} ticketed + "
         f"{pay['refunded']} refunded ({pay['unreconciled_count']} unreconciled)",
+        *_emails_text(report.get("emails")),
         f"  fairness (FIFO)      Kendall tau-b {fair['kendall_tau']}, gamma {fair['gamma']} "
         f"({fair['discordant_pairs']} discordant pairs) over {fair['fans']} fans, "
         f"join order from {fair['join_order']}",

@@ -31,7 +31,7 @@ from typing import Any
 from core.embedded import free_port
 from core.settings import Settings
 from core.supervisor import Supervisor
-from loadtest import ledger_check, report, report_html, stack
+from loadtest import email_check, ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
 
@@ -225,7 +225,11 @@ def build_report(
         api_key=api_key,
         grace_s=20.0,
     )
-    built = report.build(plan, records, book, payments, out / "locust", run, join_order=join_order)
+    # Counted after the payments settled: each email commits with the change it reports.
+    emails = email_check.emails_of_drop(database_url, drop_id=plan.drop_id,
+                                        smtp_configured=bool(os.environ.get("SMTP_URL")))
+    built = report.build(plan, records, book, payments, out / "locust", run,
+                         join_order=join_order, emails=emails)
     (out / "report.json").write_text(json.dumps(built, indent=2, default=str))
     (out / "report.html").write_text(report_html.render_html(built))
     print(report_html.render_text(built))

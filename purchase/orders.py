@@ -1,4 +1,4 @@
-"""Reading orders: the fan's own, one order (settling it on poll), and a venue's sales."""
+"""Reading orders: the fan's own, one order (settling it on poll), a venue's orders and sales."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog import event_tiers, managed_event
 from catalog.authz import Actor
@@ -24,7 +25,7 @@ class OrderView:
     payment: Payment | None = None
 
 
-async def _view(ctx: PurchaseContext, order_id: str) -> OrderView | None:
+async def order_view(ctx: PurchaseContext, order_id: str) -> OrderView | None:
     async with ctx.sessionmaker() as session:
         order = await session.get(Order, order_id)
         if order is None:
@@ -39,7 +40,7 @@ async def _view(ctx: PurchaseContext, order_id: str) -> OrderView | None:
 async def order_for_owner(ctx: PurchaseContext, *, order_id: str, fan_id: int,
                           now: datetime) -> OrderView:
     """The order, if it is the caller's (404 otherwise); a pending one is settled first."""
-    view = await _view(ctx, order_id)
+    view = await order_view(ctx, order_id)
     if view is None or view.order.user_id != fan_id:
         raise NotFound("no such order")
     if view.order.state == "pending" and view.payment is not None and ctx.stripe is not None:
@@ -49,19 +50,37 @@ async def order_for_owner(ctx: PurchaseContext, *, order_id: str, fan_id: int,
         except Busy:
             return view  # Stripe unreachable: the order as the ledger knows it
         await settlement.settle(ctx, intent, now=now, order_id=order_id)
-        view = await _view(ctx, order_id) or view
+        view = await order_view(ctx, order_id) or view
     return view
+
+
+async def event_orders(ctx: PurchaseContext, actor: Actor, *, event_id: int, limit: int,
+                       offset: int) -> tuple[list[OrderView], int]:
+    """A page of the event's orders, newest first, and how many it has (venue admins)."""
+    async with ctx.sessionmaker() as session:
+        event = await managed_event(session, actor, event_id)
+        total = await session.scalar(select(func.count()).select_from(Order)
+                                     .where(Order.event_id == event.id))
+        orders = list(await session.scalars(
+            select(Order).where(Order.event_id == event.id)
+            .order_by(Order.created_at.desc(), Order.id).limit(limit).offset(offset)))
+        tickets = await _tickets_of(session, [order.id for order in orders])
+    return [OrderView(order, tickets[order.id]) for order in orders], int(total or 0)
+
+
+async def _tickets_of(session: AsyncSession, order_ids: list[str]) -> dict[str, list[Ticket]]:
+    tickets: dict[str, list[Ticket]] = defaultdict(list)
+    for ticket in await session.scalars(select(Ticket).where(Ticket.order_id.in_(order_ids))
+                                        .order_by(Ticket.tier_id, Ticket.id)):
+        tickets[ticket.order_id].append(ticket)
+    return tickets
 
 
 async def orders_of(ctx: PurchaseContext, *, fan_id: int, limit: int = 100) -> list[OrderView]:
     async with ctx.sessionmaker() as session:
         orders = list(await session.scalars(select(Order).where(Order.user_id == fan_id)
                                             .order_by(Order.created_at.desc()).limit(limit)))
-        ids = [order.id for order in orders]
-        tickets: dict[str, list[Ticket]] = defaultdict(list)
-        for ticket in await session.scalars(select(Ticket).where(Ticket.order_id.in_(ids))
-                                            .order_by(Ticket.tier_id, Ticket.id)):
-            tickets[ticket.order_id].append(ticket)
+        tickets = await _tickets_of(session, [order.id for order in orders])
     return [OrderView(order, tickets[order.id]) for order in orders]
 
 

@@ -62,6 +62,17 @@ class OrderList(ResponseBody):
     orders: list[Order]
 
 
+class EventOrderPage(ResponseBody):
+    orders: list[Order]
+    total: int  # all the event's orders, of every state
+    limit: int
+    offset: int
+
+
+class OrderRefund(Order):
+    refunded_now: bool  # False: an earlier call had already refunded it; nothing changed
+
+
 class TierSales(ResponseBody):
     tier_id: Id
     name: str

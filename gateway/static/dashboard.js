@@ -51,10 +51,62 @@ function showSales(sales) {
   }
 }
 
+const ORDERS_PAGE = 20;
+let ordersOffset = 0;
+
+function orderRow(order) {
+  const row = document.createElement("tr");
+  row.dataset.orderId = order.id;
+  const tickets = order.tickets.length;
+  const values = [order.id.slice(0, 8), new Date(order.created_at).toLocaleString(), tickets,
+    money(order.total_cents, order.currency), order.state];
+  for (const value of values) {
+    const cell = document.createElement("td");
+    cell.textContent = value;
+    row.append(cell);
+  }
+  const action = document.createElement("td");
+  if (order.state === "paid") {
+    const button = document.createElement("button");
+    button.className = "refund";
+    button.textContent = "Refund";
+    button.addEventListener("click", () => refundOrder(order, button));
+    action.append(button);
+  }
+  row.append(action);
+  return row;
+}
+
+function showOrders(page) {
+  $("#orders").replaceChildren(...page.orders.map(orderRow));
+  const last = page.offset + page.orders.length;
+  $("#orders-range").textContent = page.total ? `${page.offset + 1}–${last} of ${page.total}` : "no orders yet";
+  $("#orders-newer").disabled = page.offset === 0;
+  $("#orders-older").disabled = last >= page.total;
+}
+
+async function loadOrders() {
+  showOrders(await api(`/api/events/${eventId}/orders?limit=${ORDERS_PAGE}&offset=${ordersOffset}`));
+}
+
+async function refundOrder(order, button) {
+  const reason = $("#refund-reason").value.trim();
+  if (!reason) { $("#error").textContent = "write the reason for the refund first"; return; }
+  if (!confirm(`Refund order ${order.id.slice(0, 8)} in full (${money(order.total_cents, order.currency)})?`)) return;
+  button.disabled = true;  // the server refunds once anyway; this only spares a second request
+  try {
+    const refunded = await api(`/api/orders/${order.id}/refund`, {method: "POST", body: JSON.stringify({reason})});
+    $("#refund-note").textContent = refunded.refunded_now
+      ? `Order ${order.id.slice(0, 8)} refunded.` : `Order ${order.id.slice(0, 8)} was already refunded.`;
+    await loadOrders();
+  } catch (error) { $("#error").textContent = error.message; button.disabled = false; }
+}
+
 async function refresh() {
   try {
     showStats(await api(`/api/drops/${dropId}/stats`));
     if (eventId) showSales(await api(`/api/events/${eventId}/sales`));
+    if (eventId) await loadOrders();
     $("#error").textContent = "";
   } catch (error) { $("#error").textContent = error.message; }
 }
@@ -75,6 +127,9 @@ $("#pacing").addEventListener("submit", (event) => {
   control(`/api/drops/${dropId}`, {method: "PATCH", body: JSON.stringify({
     admit_per_minute: Number(form.admit_per_minute.value), max_active: Number(form.max_active.value)})});
 });
+
+$("#orders-newer").addEventListener("click", () => { ordersOffset = Math.max(0, ordersOffset - ORDERS_PAGE); refresh(); });
+$("#orders-older").addEventListener("click", () => { ordersOffset += ORDERS_PAGE; refresh(); });
 
 refresh();
 setInterval(refresh, 2000);

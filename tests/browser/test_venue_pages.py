@@ -69,3 +69,41 @@ async def test_venue_page_launches_an_event_with_a_tier(client, live_server, chr
         assert await page.locator("#error").text_content() == ""
     finally:
         await context.close()
+
+
+async def test_dashboard_refunds_an_order_once(client, sessionmaker, live_server,
+                                               chromium_browser):
+    """The Orders table's Refund button; the order was paid without Stripe (this gateway has
+    none), so the refund is the ledger's part: order and ticket refunded, one audit row."""
+    from playwright.async_api import expect
+    from sqlalchemy import func, select
+
+    from core.models import AuditEntry
+    from tests.scanner.factory import issue, make_door
+
+    door = await make_door(client)
+    [ticket] = await issue(sessionmaker, door)
+    context, page = await _signed_in_page(chromium_browser, live_server, door.setup.admin)
+    try:
+        await page.goto(f"/venue/drops/{door.setup.drop_id}")
+        row = page.locator("#orders tr")
+        await expect(row).to_have_count(1)
+        await expect(row.locator("td").nth(4)).to_have_text("paid")
+        await page.locator("#refund-reason").fill("double booking")
+        page.on("dialog", lambda dialog: dialog.accept())
+        await row.locator("button.refund").click()
+        await expect(page.locator("#refund-note")).to_contain_text("refunded.")
+        await expect(row.locator("td").nth(4)).to_have_text("refunded")
+        await expect(row.locator("button.refund")).to_have_count(0)
+    finally:
+        await context.close()
+    listed = await client.get(f"/api/events/{door.event_id}/orders",
+                              headers=door.setup.admin.headers)
+    [order] = listed.json()["orders"]
+    assert order["state"] == "refunded" and order["reason"].endswith("double booking")
+    assert order["tickets"] == [{"id": ticket, "tier_id": door.setup.tier_ids["GA"],
+                                 "status": "refunded"}]
+    async with sessionmaker() as session:
+        audits = await session.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.action == "order.refund", AuditEntry.subject_id == order["id"]))
+    assert audits == 1

@@ -204,3 +204,26 @@ def test_an_internal_server_error_fails_and_errors_are_grouped(tmp_path: Path) -
     report = judge(records, book, csv_prefix=tmp_path / "locust")
     assert report["invariants"]["no_internal_errors"] is False
     assert report["internal_errors"] == 1
+
+
+def test_emails_that_disagree_with_the_ledger_fail_the_report() -> None:
+    from loadtest.email_check import check
+
+    records, book = good_run()
+    payments = reconcile(book, None)
+    facts = {"paid_orders": 2, "refunded_orders": 0, "lottery_entries_entered": 0,
+             "lottery_entries_settled": 0}
+    one_missing = check({"order_confirmation": {"rows": 1, "sent": 0, "unsent": 1}}, facts,
+                        smtp_configured=False)
+    report = build(plan(), records, book, payments, Path("/nonexistent/locust"), {},
+                   join_order={1: 1, 2: 2, 3: 3}, emails=one_missing)
+    assert report["invariants"]["emails_match_ledger"] is False
+    assert report["invariants"]["all_ok"] is False
+    page = render_html(report)
+    assert "FAIL emails_match_ledger" in page and "<h2>Emails</h2>" in page
+    assert "order_confirmation 1/2" in render_text(report)
+    both = check({"order_confirmation": {"rows": 2, "sent": 2, "unsent": 0}}, facts,
+                 smtp_configured=True)
+    passed = build(plan(), records, book, payments, Path("/nonexistent/locust"), {},
+                   join_order={1: 1, 2: 2, 3: 3}, emails=both)
+    assert passed["invariants"]["emails_match_ledger"] is True

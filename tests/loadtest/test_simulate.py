@@ -47,7 +47,8 @@ def test_small_rehearsal_keeps_every_promise(
     reports = list(tmp_path.glob("*/report.json"))
     assert reports, f"no report written:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     report = json.loads(reports[0].read_text())
-    summary = json.dumps({k: report[k] for k in ("invariants", "fans", "payments", "bots")})
+    summary = json.dumps({k: report[k] for k in ("invariants", "fans", "payments", "bots",
+                                                  "emails")})
 
     # No oversell: per tier, in the tier counter and in ticket rows.
     for tier in report["tickets"]["tiers"]:
@@ -61,6 +62,13 @@ def test_small_rehearsal_keeps_every_promise(
     assert payments["succeeded"] == payments["ticketed"] + payments["refunded"], summary
     assert payments["unreconciled_count"] == 0 and not payments["ticketed_without_payment"]
     assert payments["succeeded"] > 0
+
+    # One email per cause in the outbox: a confirmation per paid order, a refund email per
+    # refunded one (the rehearsal's worker has no SMTP server: the rows stay unsent).
+    emails = {check["email"]: check for check in report["emails"]["checks"]}
+    assert emails["order_confirmation"]["rows"] == emails["order_confirmation"]["expected"] > 0
+    assert emails["order_refunded"]["rows"] == emails["order_refunded"]["expected"], summary
+    assert report["emails"]["ok"] and report["invariants"]["emails_match_ledger"], summary
 
     # Bots tried every trick they could reach and won nothing.
     bots = report["bots"]
