@@ -88,8 +88,9 @@
   function connect() {
     if (state.socket) state.socket.onclose = null;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/ws/drops/${dropId}/queue?ticket=` +
-      encodeURIComponent(state.ticket);
+    // No credential in the URL (it is logged): the browser sends the session cookie
+    // with the upgrade, and the server checks this page's Origin.
+    const url = `${scheme}://${location.host}/ws/drops/${dropId}/queue`;
     let socket;
     try { socket = new WebSocket(url); } catch (error) { return fallBack(); }
     state.socket = socket;
@@ -116,8 +117,7 @@
   async function poll() {
     if (state.pollTimer || state.ticket === null) return;
     try {
-      const response = await fetch(`${api}?ticket=${encodeURIComponent(state.ticket)}`,
-                                   { credentials: "same-origin" });
+      const response = await fetch(api, { credentials: "same-origin" });
       if (response.ok) render(await response.json());
       const wait = Number(response.headers.get("Retry-After") || 5);
       state.pollTimer = setTimeout(() => { state.pollTimer = null; poll(); }, wait * 1000);
