@@ -21,7 +21,6 @@ from bootstrap.services import Services
 from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
-from core.signed_fields import CredentialExpired, CredentialForeign, CredentialInvalid
 from gateway import queue_metrics as metrics
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
@@ -135,16 +134,9 @@ async def leave_queue(request: Request) -> Response:
     return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
 
 
-# WebSocket close codes: 4xxx mirror the HTTP status of the refusal.
-CLOSE_CODES: list[tuple[type[DomainError], int]] = [
-    (CredentialInvalid, 4401), (CredentialForeign, 4403), (CredentialExpired, 4410),
-]
-
-
 def close_code_of(exc: DomainError | Problem) -> int:
-    if isinstance(exc, Problem):
-        return 4000 + exc.status
-    return next((c for kind, c in CLOSE_CODES if isinstance(exc, kind)), 4400)
+    """WebSocket close codes: 4xxx mirror the HTTP status of the refusal."""
+    return 4000 + exc.status if isinstance(exc, Problem) else 4400
 
 
 async def queue_socket(websocket: WebSocket) -> None:

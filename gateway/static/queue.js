@@ -100,7 +100,7 @@
     socket.onclose = (event) => {
       if (state.stopped) return;
       if (event.code >= 4400 && event.code < 4500) {
-        // Our place or ticket is gone (dropped, expired, foreign): join again.
+        // Our place or session is gone (dropped, expired, signed out): join again.
         state.backoff = 500;
         return retryLater(join);
       }
