@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from core.settings import Settings
+from gateway import log_redaction
 from gateway.app import create_app
+
+# uvicorn has configured its loggers by the time it imports this module.
+log_redaction.install()
 
 settings = Settings.from_env()
 settings.check_production()

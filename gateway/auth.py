@@ -49,12 +49,16 @@ def client_of(conn: HTTPConnection) -> Client:
     return Client(conn.client.host if conn.client else None)
 
 
-def signed_credential(conn: HTTPConnection) -> Credential | None:
+def signed_credential(conn: HTTPConnection, *, bearer_token: str | None = None
+                      ) -> Credential | None:
     """What the request's credential's signature proves, or None when it sent none.
 
     Forged or expired credentials are a 401 rather than "anonymous": a client
-    that thinks it is signed in must learn that it is not.
+    that thinks it is signed in must learn that it is not. `bearer_token` is one the
+    caller found elsewhere than the header (a WebSocket subprotocol, gateway.socket_auth).
     """
+    if bearer_token is not None:
+        return _read(conn, bearer_token, API_TOKEN_SALT, "bearer token")
     authorization = conn.headers.get("authorization")
     if authorization:
         scheme, _, token = authorization.partition(" ")
@@ -75,9 +79,10 @@ def _read(conn: HTTPConnection, token: str, kind: str, noun: str) -> Credential:
     return Credential(user_id, session_id, noun)
 
 
-async def live_credential(conn: HTTPConnection) -> Credential | None:
+async def live_credential(conn: HTTPConnection, *, bearer_token: str | None = None
+                          ) -> Credential | None:
     """`signed_credential`, refused with 401 when its session has been signed out."""
-    credential = signed_credential(conn)
+    credential = signed_credential(conn, bearer_token=bearer_token)
     if credential is None:
         return None
     if not await sessions.is_live(services_of(conn).redis, credential.user_id,
@@ -86,9 +91,9 @@ async def live_credential(conn: HTTPConnection) -> Credential | None:
     return credential
 
 
-async def require_user_id(conn: HTTPConnection) -> int:
+async def require_user_id(conn: HTTPConnection, *, bearer_token: str | None = None) -> int:
     """The caller's user id from its credential: one Redis read, no database read (hot paths)."""
-    credential = await live_credential(conn)
+    credential = await live_credential(conn, bearer_token=bearer_token)
     if credential is None:
         raise Problem(401, "sign in first (POST /api/auth/login)")
     return credential.user_id

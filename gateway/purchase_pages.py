@@ -1,7 +1,9 @@
-"""The fan's purchase page `/drops/{id}/buy?pass=...` and order list `/me/orders`.
+"""The fan's purchase page `/drops/{id}/buy` and order list `/me/orders`.
 
 Server-rendered frames; gateway/static/buy.js does the rest through the JSON API
 with the session cookie (hold with a countdown, pay with a test card, see the order).
+The admission pass never rides in the page's URL (`?pass=` is refused, it is logged):
+buy.js reads the fan's own pass from GET /api/drops/{id}/queue with the session.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from gateway.auth import optional_user
 from gateway.context import services_of
 from gateway.problems import Problem
 from gateway.templating import templates
+from gateway.url_credentials import refuse_url_credentials
 
 # Stripe's test payment methods that localstripe also knows (see docs/purchase.md).
 TEST_CARDS = [
@@ -27,6 +30,7 @@ TEST_CARDS = [
 async def buy_page(request: Request) -> Response:
     """Choose GA/VIP tickets, hold them for a few minutes, pay."""
     drop_id: int = request.path_params["drop_id"]
+    refuse_url_credentials(request)
     try:
         viewer = await optional_user(request)
     except Problem:

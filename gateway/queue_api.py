@@ -21,9 +21,8 @@ from bootstrap.services import Services
 from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
-from core.signed_fields import CredentialExpired, CredentialForeign, CredentialInvalid
 from gateway import queue_metrics as metrics
-from gateway.auth import SESSION_COOKIE, require_user, require_user_id
+from gateway.auth import require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
 from gateway.context import QueueRuntime, queue_runtime, services_of
 from gateway.metric_children import child
@@ -35,6 +34,8 @@ from gateway.queue_page import drop_page
 from gateway.schemas import queue as schemas
 from gateway.schemas.catalog import Drop
 from gateway.serialize import drop_json
+from gateway.socket_auth import accepted_subprotocol, socket_fan_id
+from gateway.url_credentials import refuse_url_credentials
 from queue_engine import waiting_room
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import leave_line, read_fans
@@ -67,19 +68,12 @@ def _now_ms(conn: Request | WebSocket) -> int:
     return to_ms(services_of(conn).clock())
 
 
-def _fan_from_ticket(conn: Request | WebSocket, token: str, drop_id: int,
-                     fan_id: int | None = None) -> int:
-    ttl = services_of(conn).settings.queue_ticket_ttl_seconds
-    return _signer(conn).read_queue_ticket(token, drop_id=drop_id, ttl_seconds=ttl,
-                                           fan_id=fan_id).fan_id
-
-
 @documented(response=schemas.QueuePlace, auth="user", status=201, also=[200])
 async def join_queue(request: Request) -> Response:
     """Join a drop's line: 201 with a new place, 200 with the place you already hold.
 
-    Returns {queue_ticket, state, position, ahead, estimated_wait_s}; use the ticket
-    for the WebSocket and to poll."""
+    Returns {queue_ticket, state, position, ahead, estimated_wait_s}. The socket, the
+    poll and the leave take your session; `queue_ticket` is kept for old clients only."""
     started = time.perf_counter()
     fan_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
@@ -101,22 +95,19 @@ async def join_queue(request: Request) -> Response:
     return JSONResponse(body, status_code=201 if place.created else 200)
 
 
-async def _polling_fan(request: Request, drop_id: int) -> int:
-    ticket = request.query_params.get("ticket")
-    if ticket is None:
-        return await require_user_id(request)
-    # A signed-in caller may only use their own ticket.
-    signed_in = "authorization" in request.headers or SESSION_COOKIE in request.cookies
-    fan_id = await require_user_id(request) if signed_in else None
-    return _fan_from_ticket(request, ticket, drop_id, fan_id)
+async def _polling_fan(request: Request) -> int:
+    """The fan whose place this is: their own live session, never a URL credential."""
+    refuse_url_credentials(request)
+    return await require_user_id(request)
 
 
 @documented(response=schemas.QueuePoll, auth="user")
 async def poll_queue(request: Request) -> Response:
-    """Where you stand (signed in, or `?ticket=`): the JSON fallback for clients without
-    WebSockets. Includes the admission pass once admitted; Retry-After says when to ask again."""
+    """Where you stand (your own session; `?ticket=` is refused): the JSON fallback for
+    clients without WebSockets. Includes the admission pass once admitted; Retry-After
+    says when to ask again."""
     drop_id: int = request.path_params["drop_id"]
-    fan_id = await _polling_fan(request, drop_id)
+    fan_id = await _polling_fan(request)
     now_ms = _now_ms(request)
     scripts = services_of(request).scripts
     standing = await waiting_room.standing_of(scripts, drop_id, fan_id, now_ms=now_ms,
@@ -138,20 +129,19 @@ async def poll_queue(request: Request) -> Response:
 async def leave_queue(request: Request) -> Response:
     """Leave the line (your place is given up; joining again puts you at the back)."""
     drop_id: int = request.path_params["drop_id"]
-    fan_id = await _polling_fan(request, drop_id)
+    fan_id = await _polling_fan(request)
     removed = await leave_line(services_of(request).scripts, drop_id, [fan_id])
     return JSONResponse({"left": bool(removed.from_line or removed.from_prequeue)})
 
 
-# WebSocket close codes: 4xxx mirror the HTTP status of the refusal.
-CLOSE_CODES: list[tuple[type[DomainError], int]] = [
-    (CredentialInvalid, 4401), (CredentialForeign, 4403), (CredentialExpired, 4410),
-]
+def close_code_of(exc: DomainError | Problem) -> int:
+    """WebSocket close codes: 4xxx mirror the HTTP status of the refusal."""
+    return 4000 + exc.status if isinstance(exc, Problem) else 4400
 
 
 async def queue_socket(websocket: WebSocket) -> None:
     """Live position: a JSON message on connect, on every change, and at least every 2 s."""
-    await websocket.accept()
+    await websocket.accept(subprotocol=accepted_subprotocol(websocket))
     opened = await _open_subscription(websocket)
     if opened is None:
         return
@@ -169,15 +159,17 @@ async def queue_socket(websocket: WebSocket) -> None:
 
 
 async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | None:
-    """Check the ticket, read the fan's place and send the first message; None once the
-    socket is closed with the reason. A coroutine of its own so that what the opening
-    needed (readout, first message) is freed while the socket idles for minutes."""
+    """Check the origin and the fan's session, read the fan's place and send the first
+    message; None once the socket is closed with the reason. Accepted first, then
+    refused with a 4xxx close code, so that a client can read why. A coroutine of its
+    own so that what the opening needed (readout, first message) is freed while the
+    socket idles for minutes."""
     drop_id: int = websocket.path_params["drop_id"]
     try:
-        fan_id = _fan_from_ticket(websocket, websocket.query_params.get("ticket", ""), drop_id)
-    except DomainError as exc:
-        code = next((c for kind, c in CLOSE_CODES if isinstance(exc, kind)), 4400)
-        await close_quietly(websocket, code, exc.detail)
+        refuse_url_credentials(websocket)
+        fan_id = await socket_fan_id(websocket)
+    except (DomainError, Problem) as exc:
+        await close_quietly(websocket, close_code_of(exc), exc.detail)
         return None
     hub, now_ms = _hub(websocket), _now_ms(websocket)
     # Auto-pipelined: a reconnect storm shares round trips.
@@ -196,7 +188,8 @@ async def _open_subscription(websocket: WebSocket) -> tuple[int, Subscriber] | N
     return drop_id, subscriber
 
 
-@documented(response=schemas.QueueMessage, auth="queue ticket (?ticket=)")
+@documented(response=schemas.QueueMessage,
+            auth="user (cookie, bearer header or ticketq.bearer.<token> subprotocol)")
 class QueueSocket:
     """`queue_socket` as a plain ASGI app. Starlette wraps a function endpoint in a second
     WebSocket object and a second layer of exception-handling closures, which every idle

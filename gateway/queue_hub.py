@@ -284,9 +284,13 @@ class QueueHub:
                 await asyncio.wait_for(self.stopping.wait(), timeout=pause)
 
 
+MAX_CLOSE_REASON_BYTES = 123  # RFC 6455: a longer reason fails the close frame itself
+
+
 async def close_quietly(websocket: WebSocket, code: int, reason: str) -> None:
+    clipped = reason.encode()[:MAX_CLOSE_REASON_BYTES].decode(errors="ignore")
     with contextlib.suppress(Exception):
-        await websocket.close(code=code, reason=reason)
+        await websocket.close(code=code, reason=clipped)
 
 
 @contextlib.asynccontextmanager

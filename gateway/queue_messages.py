@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import quote
 
 from core.clock import from_ms
 from gateway.serialize import iso
@@ -14,12 +13,13 @@ from queue_engine.waiting_room import FanView
 
 def pass_fields(signer: CredentialSigner, view: FanView, *, drop_id: int, fan_id: int,
                 token: str | None = None) -> dict[str, Any]:
-    """The signed admission pass and where to use it (only once admitted)."""
+    """The signed admission pass and where to use it (only once admitted). The page's URL
+    carries no pass: it reads the fan's own from GET .../queue (docs/security.md)."""
     if view.pass_id is None or view.pass_expires_ms is None:
         return {}
     token = token or signer.admission_pass(fan_id, drop_id, view.pass_id, view.pass_expires_ms)
     return {"pass": token, "pass_expires_at": iso(from_ms(view.pass_expires_ms)),
-            "purchase_url": f"/drops/{drop_id}/buy?pass={quote(token)}"}
+            "purchase_url": f"/drops/{drop_id}/buy"}
 
 
 def fan_json(view: FanView, *, now_ms: int, passes: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from typing import Any, cast
 
 import httpx
 
+from accounts.tokens import TokenSigner
 from bootstrap.migrate import upgrade
 from core.clock import to_ms, utcnow
 from core.redis_client import close_redis, create_redis
@@ -42,9 +43,8 @@ from loadtest.bench_queue_kit import (
     uvicorn_process,
     wait_redis_ready,
 )
-from loadtest.bench_queue_kit.ws_clients import ClientReport, run_clients
+from loadtest.bench_queue_kit.ws_clients import ClientReport, Follow, run_clients
 from loadtest.stack import servers
-from queue_engine.credentials import CredentialSigner
 from queue_engine.line import join_line
 from queue_engine.passes import admit_batch
 
@@ -88,7 +88,7 @@ async def _admit(redis_url: str, drop_id: int, seconds: float, batch: int) -> di
 class Subscribers:
     """Client processes following `urls`, split evenly, each from its own source address."""
 
-    def __init__(self, urls: list[tuple[int, str]], processes: int,
+    def __init__(self, urls: list[Follow], processes: int,
                  compression: str | None = "deflate") -> None:
         context = multiprocessing.get_context("spawn")
         self.manager = context.Manager()
@@ -141,20 +141,24 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # uvicorn inherits it
     home = HOME / "ws"
     compression = "deflate" if args.offer_deflate else None
-    signer = CredentialSigner(DEMO_SECRET_KEY)
+    # Fans in the line are ids only (no accounts): a minted bearer token's session is
+    # live until revoked (accounts.sessions), which is all the socket checks.
+    signer = TokenSigner(DEMO_SECRET_KEY, 24 * 3600)
     with servers(home, None, None) as urls:
         wait_redis_ready(urls["REDIS_URL"])
         upgrade(urls["DATABASE_URL"])
         drop_id = int(time.time())
         asyncio.run(_fill_line(urls["REDIS_URL"], drop_id, args.fans))
         fans = range(1, args.fans + 1)
+        tokens = {fan: signer.issue(fan) for fan in fans}
 
         reference_app = "loadtest.bench_queue_kit.reference_app:app"
         with uvicorn_process(reference_app, {}, "ws-ref", args.ws) as (ref_url, ref_pid):
             base = ref_url.replace("http", "ws", 1)
             before = rss_kib(ref_pid)
-            clients = Subscribers([(fan, f"{base}/ws") for fan in fans], args.client_processes,
-                                  compression)
+            # The same Authorization header as the gateway's clients: equal handshakes.
+            clients = Subscribers([(fan, f"{base}/ws", tokens[fan]) for fan in fans],
+                                  args.client_processes, compression)
             connected, failed = clients.wait_ready()
             ref_memory = _memory(ref_pid, before, connected)
             for _ in range(3):
@@ -172,8 +176,7 @@ def main() -> None:
             before = rss_kib(gw_pid)
             started = time.monotonic()
             clients = Subscribers(
-                [(fan, f"{base}/ws/drops/{drop_id}/queue?ticket="
-                       f"{signer.queue_ticket(fan, drop_id)}") for fan in fans],
+                [(fan, f"{base}/ws/drops/{drop_id}/queue", tokens[fan]) for fan in fans],
                 args.client_processes, compression)
             connected, failed = clients.wait_ready()
             opened_s = time.monotonic() - started

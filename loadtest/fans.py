@@ -201,14 +201,12 @@ class FanUser(FastHttpUser):
             )
         if joined.get("state") == "admitted" and isinstance(joined.get("pass"), str):
             return self._admitted(joined)
-        url = (
-            f"{self.plan.ws_base_url}/ws/drops/{self.plan.drop_id}/queue"
-            f"?ticket={joined.get('queue_ticket', '')}"
-        )
+        # The fan's own bearer token on the upgrade; never a credential in the URL.
+        url = f"{self.plan.ws_base_url}/ws/drops/{self.plan.drop_id}/queue"
         reconnects = 0
         while True:
             try:
-                socket = QueueSocket(self.environment, url)
+                socket = QueueSocket(self.environment, url, bearer_token=self.token)
             except Exception as exc:
                 self._error(f"ws_connect:{type(exc).__name__}")
                 reconnects += 1

@@ -2,6 +2,7 @@
 
 Uses `websocket-client` (installed with Locust); Locust's gevent monkey-patching
 makes its blocking socket cooperative, so thousands of these share one process.
+The fan's bearer token goes in the upgrade's Authorization header (no URL credential).
 
 Each message becomes a Locust event of type "WS":
 - "WS admitted lag": pass issued by the server (read from the pass) -> fan read it.
@@ -37,7 +38,8 @@ class SocketClosed(Exception):
 
 class QueueSocket:
     def __init__(
-        self, environment: Environment, url: str, *, connect_timeout_s: float = 10
+        self, environment: Environment, url: str, *, bearer_token: str = "",
+        connect_timeout_s: float = 10,
     ) -> None:
         self.environment = environment
         self.url = url
@@ -45,7 +47,8 @@ class QueueSocket:
         self._last_ms: int | None = None
         started = time.perf_counter()
         try:
-            self._ws = websocket.create_connection(url, timeout=connect_timeout_s)
+            header = [f"Authorization: Bearer {bearer_token}"] if bearer_token else []
+            self._ws = websocket.create_connection(url, timeout=connect_timeout_s, header=header)
         except Exception as exc:
             self._fire("WS connect", (time.perf_counter() - started) * 1000, 0, exc)
             raise

@@ -1,5 +1,6 @@
 // The fan's purchase page: hold with a countdown, pay with a test card, see the order.
-// Talks to the JSON API with the session cookie; the admission pass comes from ?pass=.
+// Talks to the JSON API with the session cookie; the admission pass is the fan's own,
+// read from GET /api/drops/{id}/queue with that cookie (never from the URL).
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
@@ -30,16 +31,24 @@
     }).catch((error) => { $("message").textContent = error.message; });
   }
 
-  function buyPage(root) {
+  // The signed-in fan's admission pass for this drop, or "" when they hold none.
+  async function ownAdmissionPass(dropId) {
+    try { return (await api("GET", "/api/drops/" + dropId + "/queue")).pass || ""; }
+    catch (error) { return ""; }
+  }
+
+  async function buyPage(root) {
     const dropId = root.dataset.dropId;
-    const admissionPass = new URLSearchParams(location.search).get("pass") || "";
     let hold = null;
     let timer = null;
     const show = (state) => { root.dataset.state = state; };
     const say = (text) => { $("message").textContent = text || ""; };
 
     if (root.dataset.signedIn !== "yes") return show("signin");
+    show("loading"); // no panel until we know whether the fan holds a pass
+    const admissionPass = await ownAdmissionPass(dropId);
     if (!admissionPass) return show("nopass");
+    show("choose");
 
     function countdown() {
       const left = Math.max(0, Math.round((Date.parse(hold.expires_at) - Date.now()) / 1000));

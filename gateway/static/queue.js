@@ -88,8 +88,9 @@
   function connect() {
     if (state.socket) state.socket.onclose = null;
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const url = `${scheme}://${location.host}/ws/drops/${dropId}/queue?ticket=` +
-      encodeURIComponent(state.ticket);
+    // No credential in the URL (it is logged): the browser sends the session cookie
+    // with the upgrade, and the server checks this page's Origin.
+    const url = `${scheme}://${location.host}/ws/drops/${dropId}/queue`;
     let socket;
     try { socket = new WebSocket(url); } catch (error) { return fallBack(); }
     state.socket = socket;
@@ -99,7 +100,7 @@
     socket.onclose = (event) => {
       if (state.stopped) return;
       if (event.code >= 4400 && event.code < 4500) {
-        // Our place or ticket is gone (dropped, expired, foreign): join again.
+        // Our place or session is gone (dropped, expired, signed out): join again.
         state.backoff = 500;
         return retryLater(join);
       }
@@ -116,8 +117,7 @@
   async function poll() {
     if (state.pollTimer || state.ticket === null) return;
     try {
-      const response = await fetch(`${api}?ticket=${encodeURIComponent(state.ticket)}`,
-                                   { credentials: "same-origin" });
+      const response = await fetch(api, { credentials: "same-origin" });
       if (response.ok) render(await response.json());
       const wait = Number(response.headers.get("Retry-After") || 5);
       state.pollTimer = setTimeout(() => { state.pollTimer = null; poll(); }, wait * 1000);

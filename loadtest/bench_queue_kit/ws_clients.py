@@ -5,7 +5,8 @@ that offer (and its cost per socket) is part of what is measured. Each process
 opens its sockets from its own 127.0.0.x source address (so tens of thousands of
 loopback connections do not run out of ephemeral ports), reports when all are
 open, then records when each fan first hears "admitted" and, for the reference
-server, how long each pushed message took to arrive.
+server, how long each pushed message took to arrive. Each fan sends its bearer token
+in the upgrade's Authorization header, as API clients do (no credential in the URL).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ class ClientReport:
     errors: list[str] = field(default_factory=list)
 
 
-async def _run(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event,
+# (fan id, socket URL, bearer token or "" for none)
+Follow = tuple[int, str, str]
+
+
+async def _run(urls: list[Follow], source: str, ready: Any, stop: Event,
                compression: str | None) -> ClientReport:
     from websockets.asyncio.client import connect
 
@@ -36,10 +41,12 @@ async def _run(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event
     opening = asyncio.Semaphore(200)
     sockets = []
 
-    async def follow(fan: int, url: str) -> None:
+    async def follow(fan: int, url: str, token: str) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else None
         try:
             async with opening:
                 socket = await connect(url, compression=compression, open_timeout=120,
+                                       additional_headers=headers,
                                        ping_interval=None, max_queue=64,
                                        local_addr=(source, 0))
                 sockets.append(socket)
@@ -62,7 +69,7 @@ async def _run(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event
         except Exception:  # closed at the end of the run
             return
 
-    tasks = [asyncio.create_task(follow(fan, url)) for fan, url in urls]
+    tasks = [asyncio.create_task(follow(fan, url, token)) for fan, url, token in urls]
     while report.connected + report.failed < len(urls):
         await asyncio.sleep(0.05)
     ready.put((report.connected, report.failed, report.errors))
@@ -74,7 +81,7 @@ async def _run(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event
     return report
 
 
-def run_clients(urls: list[tuple[int, str]], source: str, ready: Any, stop: Event,
+def run_clients(urls: list[Follow], source: str, ready: Any, stop: Event,
                 compression: str | None = "deflate") -> ClientReport:
     import resource
 

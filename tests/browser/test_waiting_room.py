@@ -4,6 +4,10 @@ the page reconnects by itself, and the admitted state links into purchase."""
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -66,7 +70,7 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
         await expect(room).to_have_attribute("data-state", "admitted")
         await expect(page.locator("#buy")).to_be_visible()
         href = await page.locator("#buy").get_attribute("href") or ""
-        assert href.startswith(f"/drops/{setup.drop_id}/buy?pass=")
+        assert href == f"/drops/{setup.drop_id}/buy"
         await expect(page.locator("#time-left")).to_have_text(re.compile(r"^(9|10):\d\d$"))
     finally:
         await context.close()
@@ -81,3 +85,65 @@ async def test_signed_out_visitors_are_asked_to_sign_in(client, live_server, chr
     await expect(page.locator("#room")).to_have_attribute("data-state", "signin")
     await expect(page.get_by_role("link", name="Sign in").last).to_have_attribute(
         "href", f"/login?next=/drops/{setup.drop_id}")
+
+
+OPEN_SOCKET = """url => new Promise(resolve => {
+  const socket = new WebSocket(url);
+  socket.onmessage = event => resolve("message " + event.data);
+  socket.onclose = event => resolve(event.code + " " + event.reason);
+})"""
+
+
+async def test_a_page_on_another_origin_cannot_open_the_fans_socket(client, live_server,
+                                                                   chromium_browser):
+    """Cross-site WebSocket hijacking in a real browser: a page on the same site but
+    another port (so the SameSite=Lax session cookie rides along) opens the fan's socket;
+    the gateway sees its Origin and closes it before saying anything."""
+    setup = await create_drop_setup(client)
+    fan = await sign_up(client)
+    assert (await client.post(f"/api/drops/{setup.drop_id}/queue",
+                              headers=fan.headers)).status_code == 201
+    context = await chromium_browser.new_context(base_url=live_server.url)
+    try:
+        signed_in = await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})
+        assert signed_in.ok
+        page = await context.new_page()
+        socket_url = f"{live_server.url.replace('http', 'ws', 1)}/ws/drops/{setup.drop_id}/queue"
+        with page_elsewhere(live_server.url) as elsewhere:
+            await page.goto(elsewhere)
+            outcome = await page.evaluate(OPEN_SOCKET, socket_url)
+        assert outcome.startswith("4403 cross-origin"), outcome
+        # The same browser, on our own page, is the fan: the socket speaks.
+        await page.goto(f"/drops/{setup.drop_id}/buy")
+        assert (await page.evaluate(OPEN_SOCKET, socket_url)).startswith("message ")
+    finally:
+        await context.close()
+
+
+@contextmanager
+def page_elsewhere(our_url: str) -> Iterator[str]:
+    """A real page on our host but another port: another origin of the same site. (A
+    Playwright-routed page will not do: Chromium then counts it as a public address and
+    blocks its requests to loopback, which would hide the attack.)"""
+    class Prize(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<!doctype html><title>Win a prize</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    host = our_url.split("//", 1)[1].rsplit(":", 1)[0]
+    server = ThreadingHTTPServer((host, 0), Prize)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://{host}:{server.server_address[1]}/prize"
+    finally:
+        server.shutdown()
+        server.server_close()

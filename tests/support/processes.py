@@ -34,10 +34,12 @@ def service_env(redis_url: str, database_url: str, **extra: str) -> dict[str, st
 
 
 @contextmanager
-def gateway_process(env: dict[str, str], log_dir: Path) -> Iterator[Child]:
+def gateway_process(env: dict[str, str], log_dir: Path, *,
+                    log_level: str = "warning") -> Iterator[Child]:
+    """`log_level="info"` turns on uvicorn's access log (what a test of log lines reads)."""
     port = free_port()
     # Tests stop gateways with sockets still open; do not wait for them.
-    options = ("--log-level", "warning", "--timeout-graceful-shutdown", "2")
+    options = ("--log-level", log_level, "--timeout-graceful-shutdown", "2")
     with Supervisor(log_dir, cwd=ROOT) as supervisor:
         yield start_gateway(supervisor, env, name=f"gateway-{port}", port=port, options=options)
 
