@@ -51,6 +51,10 @@ async def test_unverified_fan_resends_verifies_and_then_joins(
             "A new link is on its way: check your inbox.")
 
         token = await _newest_token(sessionmaker, fan.email)
+        # The token rides in the fragment: no URL the browser requests carries it (so no
+        # access log or Referer can), only the confirming POST's body.
+        urls: list[str] = []
+        page.on("request", lambda request: urls.append(request.url))
         await page.goto(f"/verify-email#token={token}")
         # Loading the page verified nothing, and the token left the address bar.
         await expect(page.locator("#verify-button")).to_be_enabled()
@@ -62,6 +66,7 @@ async def test_unverified_fan_resends_verifies_and_then_joins(
             f"Thank you: {fan.email} is verified.")
         me = await context.request.get("/api/me")
         assert (await me.json())["email_verified"] is True
+        assert urls and not [url for url in urls if token in url]
 
         await page.goto(f"/drops/{setup.drop_id}")
         await expect(page.locator("#room")).to_have_attribute("data-state", "waiting")
