@@ -6,6 +6,7 @@ address and per account before any hash is computed (accounts.limits).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,9 @@ from core.scripts import ScriptRegistry
 from core.settings import Settings
 
 WRONG_CREDENTIALS = "wrong email or password"
+# What else a new account's transaction writes (the gateway enqueues the verification
+# mail with it: mail sits above accounts, so accounts only hands over the session).
+OnCreated = Callable[[AsyncSession, User], Awaitable[None]]
 
 
 def normalise_email(email: str) -> str:
@@ -29,10 +33,12 @@ def normalise_email(email: str) -> str:
 
 
 async def sign_up(
-    session: AsyncSession, *, email: str, password: str, name: str, role: str = Role.FAN
+    session: AsyncSession, *, email: str, password: str, name: str, role: str = Role.FAN,
+    on_created: OnCreated | None = None,
 ) -> User:
     """A new account; Conflict when the email has one (the gateway does not say so: see
     gateway.accounts_api.signup). The existing account is left exactly as it was.
+    `on_created` runs in the same transaction, before the commit, for new accounts only.
 
     ON CONFLICT DO NOTHING rather than catching a unique violation: Postgres names the
     duplicate key (the email) in that error's DETAIL, and an error can end up in a log."""
@@ -43,11 +49,14 @@ async def sign_up(
         .on_conflict_do_nothing(index_elements=[User.email])
         .returning(User.id)
     )
-    await session.commit()
     if user_id is None:
+        await session.rollback()
         raise Conflict("an account with this email already exists; sign in instead")
     user = await session.get(User, user_id)
     assert user is not None  # just inserted, in this session's view
+    if on_created is not None:
+        await on_created(session, user)
+    await session.commit()
     return user
 
 

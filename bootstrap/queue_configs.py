@@ -35,6 +35,7 @@ def drop_config(settings: QueueSettings) -> DropConfig:
         admit_per_minute=settings.admit_per_minute, max_active=settings.max_active,
         session_seconds=settings.session_seconds, state=settings.state,
         visible=settings.visible, mode=settings.mode,
+        verified_only=settings.requires_verified_email,
     )
 
 

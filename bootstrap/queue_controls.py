@@ -28,10 +28,12 @@ async def change_state(
 async def change_pacing(
     redis: RedisClient, sessionmaker: Sessionmaker, actor: Actor, drop_id: int, *,
     admit_per_minute: int | None = None, max_active: int | None = None,
+    requires_verified_email: bool | None = None,
 ) -> Drop:
     async with sessionmaker() as session:
         drop = await change_queue_pacing(session, actor, drop_id,
-                                         admit_per_minute=admit_per_minute, max_active=max_active)
+                                         admit_per_minute=admit_per_minute, max_active=max_active,
+                                         requires_verified_email=requires_verified_email)
     await sync_drop(redis, sessionmaker, drop_id)
     return drop
 

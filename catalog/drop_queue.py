@@ -49,6 +49,7 @@ class QueueSettings:
     max_active: int
     session_seconds: int
     visible: bool  # fans may see it: its event is not a draft
+    requires_verified_email: bool = False
 
     @classmethod
     def of(cls, drop: Drop, event_status: str) -> QueueSettings:
@@ -59,6 +60,7 @@ class QueueSettings:
             max_active=drop.max_active, session_seconds=drop.session_seconds,
             # The same rule as catalog.visible_event for a viewer who manages nothing.
             visible=event_status != "draft",
+            requires_verified_email=drop.requires_verified_email,
         )
 
 
@@ -118,6 +120,7 @@ async def change_queue_state(
 async def change_queue_pacing(
     session: AsyncSession, actor: Actor, drop_id: int, *,
     admit_per_minute: int | None = None, max_active: int | None = None,
+    requires_verified_email: bool | None = None,
 ) -> Drop:
     drop = (await managed_drop(session, actor, drop_id)).drop
     if drop.state == "cancelled":
@@ -129,6 +132,11 @@ async def change_queue_pacing(
     if max_active is not None and max_active != drop.max_active:
         changes["max_active"] = {"from": drop.max_active, "to": max_active}
         drop.max_active = max_active
+    if (requires_verified_email is not None
+            and requires_verified_email != drop.requires_verified_email):
+        changes["requires_verified_email"] = {"from": drop.requires_verified_email,
+                                              "to": requires_verified_email}
+        drop.requires_verified_email = requires_verified_email
     if changes:
         await commit_with_audit(session, actor, "drop.pacing", ("drop", drop.id), **changes)
     return drop

@@ -33,6 +33,7 @@ class DropSchedule:
     max_active: int
     session_seconds: int
     hold_seconds: int = 600
+    requires_verified_email: bool = False
 
     def problems(self) -> list[str]:
         found = []
@@ -93,6 +94,7 @@ def new_drop(event_id: int, schedule: DropSchedule) -> Drop:
         max_active=schedule.max_active,
         session_seconds=schedule.session_seconds,
         hold_seconds=schedule.hold_seconds,
+        requires_verified_email=schedule.requires_verified_email,
         state="scheduled",
     )
 

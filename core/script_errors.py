@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from core.errors import Busy, Conflict, Gone, NotFound
+from core.errors import Busy, Conflict, Forbidden, Gone, NotFound
 
 if TYPE_CHECKING:
     from core.scripts import ScriptError
@@ -32,6 +32,10 @@ class NotVisible(NotFound):
 
 class LotteryDrop(Conflict):
     """A lottery drop has no line: fans enter the draw instead."""
+
+
+class VerifiedEmailRequired(Forbidden):
+    """The drop takes only accounts with a verified email (the gateway says which address)."""
 
 
 class DropNotSynced(Exception):
@@ -118,6 +122,8 @@ SCRIPT_ERRORS: dict[str, Callable[[ScriptError], Exception]] = {
     "NOT_VISIBLE": lambda _: NotVisible("no such drop"),
     "LOTTERY": lambda _: LotteryDrop(
         "this drop is a lottery: enter it instead of queueing", reason="lottery"),
+    "UNVERIFIED": lambda _: VerifiedEmailRequired(
+        "verify your email address to join this drop"),
     "CLOSED": _closed,
     "NOT_OPEN": _not_open,
     "SOLD_OUT": _sold_out,

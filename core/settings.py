@@ -196,6 +196,11 @@ class Settings(BaseSettings):
     signup_per_network_per_hour: int = _env(
         "TICKETQ_SIGNUP_PER_NETWORK_PER_HOUR", 100, ge=1, le=1_000_000
     )
+    # Email verification (accounts/verification.py; docs/security.md, "Email verification").
+    email_verify_ttl_seconds: int = _env(
+        "TICKETQ_EMAIL_VERIFY_TTL_SECONDS", 48 * 3600, ge=300, le=30 * 24 * 3600
+    )
+    verify_resends_per_hour: int = _env("TICKETQ_VERIFY_RESENDS_PER_HOUR", 3, ge=1, le=1000)
     # Comma-separated CIDRs whose clients skip the per-IP and per-network limits (never the
     # per-account one). Empty by default: behind a proxy without proxy headers every client
     # looks like the proxy, so exempting loopback by default would exempt everyone.

@@ -30,6 +30,7 @@ from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import accounts as schemas
 from gateway.serialize import user_json
+from gateway.verify_email_api import enqueue_verification
 
 # The one answer to every well-formed sign-up, new email or not (docs/security.md).
 SIGNED_UP = ("if this email had no account, it has one now: sign in with it; an email "
@@ -70,10 +71,13 @@ async def signup(request: Request) -> Response:
     async with services.sessionmaker() as session:
         try:
             await accounts.sign_up(
-                session, email=body.email, password=body.password, name=body.name
+                session, email=body.email, password=body.password, name=body.name,
+                on_created=enqueue_verification(services.settings),
             )
         except Conflict:
-            pass  # the same answer; the existing account is untouched
+            # The same answer, and no mail: the existing account is untouched, and its
+            # owner is not mailed about strangers' attempts (docs/security.md).
+            pass
     return JSONResponse(
         {"email": accounts.normalise_email(body.email), "name": body.name, "role": "fan",
          "detail": SIGNED_UP}, status_code=202,
@@ -202,7 +206,8 @@ async def end_session(request: Request) -> Response:
 async def me(request: Request) -> Response:
     """The signed-in account."""
     user = await require_user(request)
-    return JSONResponse({"id": user.id, "email": user.email, "name": user.name, "role": user.role})
+    return JSONResponse({"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+                         "email_verified": user.email_verified})
 
 
 routes = [

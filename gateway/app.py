@@ -26,6 +26,7 @@ from gateway import (
     purchase_api,
     queue_api,
     scanner_api,
+    verify_email_api,
 )
 from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
@@ -42,6 +43,7 @@ PARTS = (
     purchase_api,
     ops_api,
     accounts_api,
+    verify_email_api,
     catalog_api,
     dashboard_api,
     lottery_api,

@@ -28,6 +28,7 @@ class CurrentUser:
     email: str
     name: str
     role: str
+    email_verified: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,8 @@ async def optional_user(conn: HTTPConnection) -> CurrentUser | None:
         user = await session.get(User, credential.user_id)
     if user is None:
         raise Problem(401, "this account no longer exists; sign in again")
-    return CurrentUser(id=user.id, email=user.email, name=user.name, role=user.role)
+    return CurrentUser(id=user.id, email=user.email, name=user.name, role=user.role,
+                       email_verified=user.email_verified_at is not None)
 
 
 async def require_user(conn: HTTPConnection) -> CurrentUser:

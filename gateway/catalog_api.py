@@ -61,6 +61,8 @@ class DropBody(StrictBody):
     max_active: Count
     session_seconds: Annotated[int, Field(ge=30, le=catalog.MAX_SESSION_SECONDS)]
     hold_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    # Only accounts with a verified email may join (docs/security.md).
+    requires_verified_email: bool = False
 
 
 def _now(request: Request) -> datetime:
@@ -185,6 +187,7 @@ async def create_drop(request: Request) -> Response:
         max_active=body.max_active,
         session_seconds=body.session_seconds,
         hold_seconds=body.hold_seconds,
+        requires_verified_email=body.requires_verified_email,
     )
     async with services_of(request).sessionmaker() as session:
         drop = await catalog.create_drop(session, user, event_id=body.event_id, schedule=schedule)

@@ -10,7 +10,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from catalog import managed_drop
+from accounts.verification import require_verified
+from catalog import managed_drop, visible_drop
+from core.errors import NotFound
 from gateway import lottery_pages
 from gateway.auth import optional_user, require_user, require_user_id
 from gateway.bodies import Id, StrictBody, read_json
@@ -116,12 +118,24 @@ async def get_draw(request: Request) -> Response:
     return JSONResponse(document)
 
 
+async def _check_verified_email(request: Request, drop_id: int, user_id: int) -> None:
+    """A lottery drop with requires_verified_email takes verified accounts only (403)."""
+    async with services_of(request).sessionmaker() as session:
+        try:
+            view = await visible_drop(session, None, drop_id)
+        except NotFound:
+            return  # enter_lottery gives its own 404, the same as for no drop at all
+        if view.drop.requires_verified_email:
+            await require_verified(session, user_id, wants="enter this lottery")
+
+
 @documented(body=EntryBody, response=schemas.Entry, auth="user", status=201)
 async def enter(request: Request) -> Response:
     """Enter a lottery: holds price x quantity on the card; one entry per fan per drop."""
     user_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, EntryBody)
+    await _check_verified_email(request, drop_id, user_id)
     try:
         entry = await lottery_entries.enter_lottery(
             services_of(request).sessionmaker, _payments(request), user_id=user_id,

@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from accounts.verification import require_verified
 from bootstrap import queue_controls as controls
 from bootstrap.queue_configs import config_loader
 from bootstrap.services import Services
@@ -39,7 +40,7 @@ from gateway.url_credentials import refuse_url_credentials
 from queue_engine import waiting_room
 from queue_engine.credentials import CredentialSigner
 from queue_engine.line import leave_line, read_fans
-from queue_engine.waiting_room import fan_view
+from queue_engine.waiting_room import CheckVerified, fan_view
 
 Pace = Annotated[int, Field(ge=1, le=1_000_000)]
 
@@ -47,11 +48,13 @@ Pace = Annotated[int, Field(ge=1, le=1_000_000)]
 class PacingBody(StrictBody):
     admit_per_minute: Pace | None = None
     max_active: Pace | None = None
+    requires_verified_email: bool | None = None
 
     @model_validator(mode="after")
     def something_to_change(self) -> PacingBody:
-        if self.admit_per_minute is None and self.max_active is None:
-            raise ValueError("send admit_per_minute and/or max_active")
+        if (self.admit_per_minute is None and self.max_active is None
+                and self.requires_verified_email is None):
+            raise ValueError("send admit_per_minute, max_active and/or requires_verified_email")
         return self
 
 
@@ -68,6 +71,17 @@ def _now_ms(conn: Request | WebSocket) -> int:
     return to_ms(services_of(conn).clock())
 
 
+def _verified_email_check(request: Request, fan_id: int) -> CheckVerified:
+    """For drops that take verified emails only (join_line asks): one account read, a 403
+    naming where the link went if unverified. Other drops never call it."""
+
+    async def check() -> None:
+        async with services_of(request).sessionmaker() as session:
+            await require_verified(session, fan_id, wants="join this drop")
+
+    return check
+
+
 @documented(response=schemas.QueuePlace, auth="user", status=201, also=[200])
 async def join_queue(request: Request) -> Response:
     """Join a drop's line: 201 with a new place, 200 with the place you already hold.
@@ -81,7 +95,8 @@ async def join_queue(request: Request) -> Response:
     services = services_of(request)
     place = await waiting_room.join(services.redis, services.scripts,
                                     config_loader(services.sessionmaker), drop_id, fan_id,
-                                    now_ms=now_ms, runner=queue_runtime(request).batcher)
+                                    now_ms=now_ms, runner=queue_runtime(request).batcher,
+                                    check_verified=_verified_email_check(request, fan_id))
     status = await _hub(request).status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)
@@ -229,14 +244,16 @@ async def close_drop(request: Request) -> Response:
 
 @documented(body=PacingBody, response=Drop, auth="venue_admin")
 async def change_pacing(request: Request) -> Response:
-    """Change admit_per_minute and/or max_active; effective on the next admission tick."""
+    """Change admit_per_minute, max_active and/or requires_verified_email (only accounts
+    with a verified email may join); effective on the next admission tick / join."""
     user = await require_user(request)
     drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, PacingBody)
     services = services_of(request)
     drop = await controls.change_pacing(services.redis, services.sessionmaker, user, drop_id,
                                         admit_per_minute=body.admit_per_minute,
-                                        max_active=body.max_active)
+                                        max_active=body.max_active,
+                                        requires_verified_email=body.requires_verified_email)
     return JSONResponse(drop_json(drop, services.clock()))
 
 

@@ -15,7 +15,8 @@ def iso(moment: datetime | None) -> str | None:
 
 
 def user_json(user: User) -> dict[str, Any]:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role}
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "email_verified": user.email_verified_at is not None}
 
 
 def venue_json(venue: Venue) -> dict[str, Any]:
@@ -58,6 +59,7 @@ def drop_json(drop: Drop, now: datetime) -> dict[str, Any]:
         "max_active": drop.max_active,
         "session_seconds": drop.session_seconds,
         "hold_seconds": drop.hold_seconds,
+        "requires_verified_email": drop.requires_verified_email,
         "state": drop_phase(drop, now).value,
     }
 

@@ -6,13 +6,15 @@
   KEYS[5] tq:{ev:ID}:hb        ZSET  fan -> last heartbeat (ms)
   KEYS[6] tq:{ev:ID}:active    ZSET  fan -> admission pass expiry (ms)
   KEYS[7] tq:{ev:ID}:passes    HASH  fan -> live admission pass id
-  ARGV[1] fan id   ARGV[2] now_ms
+  ARGV[1] fan id   ARGV[2] now_ms   ARGV[3] '1' if the caller knows the fan's email is
+    verified (asked only after an UNVERIFIED refusal: most drops do not need it)
   Returns {created 0|1, state, seq, ahead, pass_id, pass_expires_ms, prequeue_size}
     state: 'prequeue' (seq 0, ahead -1) | 'waiting' | 'admitted'
   Errors: TQ:NOT_SYNCED (load the drop into meta, retry) | TQ:NOT_VISIBLE (fans may not see
     the drop: its event is a draft) | TQ:LOTTERY (no line: enter the draw) | TQ:OPEN_PENDING
     (run open_line, retry) | TQ:CLOSED:closed|cancelled|ended | TQ:SOLD_OUT
-    | TQ:NOT_OPEN:<prequeue_opens_at_ms> ]]
+    | TQ:NOT_OPEN:<prequeue_opens_at_ms> | TQ:UNVERIFIED (the drop takes only verified
+    emails and ARGV[3] is not '1': check the fan's account, retry with '1') ]]
 local rcall = redis.call
 -- @include drop_phase
 local metaKey, prequeueKey, lineKey, fanSeqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -21,9 +23,9 @@ local fan = ARGV[1]
 local now = tonumber(ARGV[2])
 
 local m = rcall('HMGET', metaKey, 'synced', 'state', SELLOUT_FIELD, 'prequeue_opens_at_ms',
-  'opens_at_ms', 'closes_at_ms', 'opened', 'visible', 'mode')
--- Meta synced before visibility was part of it counts as not synced: load it again.
-if not m[1] or not m[8] then return redis.error_reply('TQ:NOT_SYNCED') end
+  'opens_at_ms', 'closes_at_ms', 'opened', 'visible', 'mode', 'verified_only')
+-- Meta synced before visibility (or verified_only) was part of it counts as not synced.
+if not m[1] or not m[8] or not m[10] then return redis.error_reply('TQ:NOT_SYNCED') end
 -- Checked on every join, from meta: the herd never reaches Postgres to ask.
 if m[8] ~= '1' then return redis.error_reply('TQ:NOT_VISIBLE') end
 if m[9] == 'lottery' then return redis.error_reply('TQ:LOTTERY') end
@@ -35,6 +37,7 @@ if phase == 'cancelled' or phase == 'closed' then
   return redis.error_reply('TQ:CLOSED:' .. why)
 end
 if phase == 'sold_out' then return redis.error_reply('TQ:SOLD_OUT') end
+if m[10] == '1' and ARGV[3] ~= '1' then return redis.error_reply('TQ:UNVERIFIED') end
 
 -- A fan who already holds a place gets it back: retries, second tabs, reconnects.
 local current = rcall('HGET', fanSeqKey, fan)

@@ -69,3 +69,9 @@ async def lottery_result(session: AsyncSession, *, entry_id: str, user_id: int, 
         entry_id=entry_id, won=won, to_address=fan.email, fan_name=fan.name,
         event=await _drop_event(session, drop_id), amount_cents=amount_cents,
         currency=currency, note=note))
+
+
+async def email_verification(session: AsyncSession, user: User, verify_url: str) -> None:
+    """The sign-up's (or a resend's) verification link, in the caller's transaction."""
+    await enqueue(session, messages.verify_email(
+        user_id=user.id, to_address=user.email, fan_name=user.name, verify_url=verify_url))

@@ -29,6 +29,9 @@ class DropConfig:
     # so a draft's meta in Redis is as closed to fans as no meta at all.
     visible: bool
     mode: str = "direct"  # direct | lottery (a lottery drop has no line; joins are refused)
+    # Only fans whose account has a verified email may join; join_line refuses the others
+    # until the caller (which may read the account) vouches for the fan.
+    verified_only: bool = False
 
     def meta_fields(self) -> dict[str, str | int]:
         # Only configuration: counters, `opened` and the purchase part's `sold_out`
@@ -39,6 +42,7 @@ class DropConfig:
             "admit_per_minute": self.admit_per_minute, "max_active": self.max_active,
             "session_ms": self.session_seconds * 1000, "state": self.state,
             "visible": 1 if self.visible else 0, "mode": self.mode,
+            "verified_only": 1 if self.verified_only else 0,
         }
 
 

@@ -13,6 +13,7 @@ from core.script_errors import (
     OpenPending,
     QueueClosed,
     SoldOut,
+    VerifiedEmailRequired,
 )
 
 
@@ -21,4 +22,4 @@ class NotInLine(NotFound):
 
 
 __all__ = ["CLOSED_REASONS", "DropNotSynced", "LotteryDrop", "NotInLine", "NotOpenYet",
-           "NotVisible", "OpenPending", "QueueClosed", "SoldOut"]
+           "NotVisible", "OpenPending", "QueueClosed", "SoldOut", "VerifiedEmailRequired"]

@@ -58,11 +58,13 @@ def new_seed() -> str:
     return secrets.token_hex(16)
 
 
-async def join_line(scripts: ScriptRunner, drop_id: int, fan_id: int, *, now_ms: int) -> Place:
+async def join_line(scripts: ScriptRunner, drop_id: int, fan_id: int, *, now_ms: int,
+                    verified: bool = False) -> Place:
     """One place per fan: raises DropNotSynced / OpenPending (caller fixes and retries),
+    VerifiedEmailRequired (unless `verified`: the caller checked the fan's account),
     QueueClosed, SoldOut or NotOpenYet."""
     created, state, seq, ahead, pass_id, expires, prequeue_size = await run_script(
-        scripts, "join_line", drop_id, [fan_id, now_ms]
+        scripts, "join_line", drop_id, [fan_id, now_ms, 1 if verified else 0]
     )
     return Place(
         created=bool(created), state=reply_text(state), seq=int(seq),

@@ -10,25 +10,39 @@ from core.errors import Busy
 from core.redis_client import RedisClient
 from core.scripts import ScriptRegistry, ScriptRunner
 from queue_engine.drop_config import DropConfig, sync_config
-from queue_engine.errors import DropNotSynced, NotInLine, OpenPending
+from queue_engine.errors import DropNotSynced, NotInLine, OpenPending, VerifiedEmailRequired
 from queue_engine.line import Place, Standing, heartbeat, join_line, open_line, read_fans
 from queue_engine.positions import DropStatus, fan_state
 
 ConfigLoader = Callable[[int], Awaitable[DropConfig]]
+# Returns when the fan's account may join a verified-only drop; raises its refusal if not.
+CheckVerified = Callable[[], Awaitable[None]]
 
 
 async def join(
     redis: RedisClient, scripts: ScriptRegistry, load_config: ConfigLoader, drop_id: int,
     fan_id: int, *, now_ms: int, runner: ScriptRunner | None = None,
+    check_verified: CheckVerified | None = None,
 ) -> Place:
     """Join the line. The first join of a drop asks `load_config(drop_id)` (the caller's
     Postgres read; NotFound for no such drop) and syncs it; every join is then refused from
     Redis alone if fans may not see the drop (NotVisible, a 404) or it is a lottery. The
     first join after opens_at runs the (exactly-once) shuffle. `runner` may be a
-    ScriptBatcher: a herd of joins then shares round trips."""
-    for _ in range(3):
+    ScriptBatcher: a herd of joins then shares round trips.
+
+    A drop that takes only verified emails refuses the first try (VerifiedEmailRequired);
+    then `check_verified()` (the caller's account read) raises its own refusal or returns,
+    and the join runs again vouched for. Drops that do not need it cost nothing more."""
+    verified = False
+    for _ in range(4):
         try:
-            return await join_line(runner or scripts, drop_id, fan_id, now_ms=now_ms)
+            return await join_line(runner or scripts, drop_id, fan_id, now_ms=now_ms,
+                                   verified=verified)
+        except VerifiedEmailRequired:
+            if verified or check_verified is None:
+                raise
+            await check_verified()
+            verified = True
         except DropNotSynced:
             await sync_config(redis, await load_config(drop_id))
         except OpenPending:

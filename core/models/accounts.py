@@ -30,6 +30,9 @@ class User(CreatedAt, Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     # The account's highest role; venue-scoped rights live in venue_staff.
     role: Mapped[str] = mapped_column(String(20), default=Role.FAN)
+    # When the account proved it reads mail at `email` (accounts/verification.py); None
+    # until then. Drops with requires_verified_email refuse unverified accounts.
+    email_verified_at: Mapped[datetime | None]
 
 
 class SignInSession(Base):

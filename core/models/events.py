@@ -80,6 +80,10 @@ class Drop(CreatedAt, Base):
     max_active: Mapped[int]
     session_seconds: Mapped[int]
     hold_seconds: Mapped[int] = mapped_column(default=600, server_default="600")
+    # Only accounts with a verified email may join (accounts/verification.py); mirrored
+    # into the drop's Redis meta, where join_line checks it.
+    requires_verified_email: Mapped[bool] = mapped_column(default=False,
+                                                          server_default="false")
     # What the operator decided; the phase a fan sees also depends on the clock
     # (see core.drop_phase.drop_phase).
     state: Mapped[str] = mapped_column(String(20), default="scheduled")

@@ -14,6 +14,8 @@ class User(ResponseBody):
     email: str
     name: str
     role: Role
+    # The account proved it reads mail at `email` (POST /api/auth/verify-email).
+    email_verified: bool
 
 
 class LoginResult(ResponseBody):
@@ -50,3 +52,14 @@ class SessionInfo(ResponseBody):
 
 class SessionList(ResponseBody):
     sessions: list[SessionInfo]
+
+
+class EmailVerified(ResponseBody):
+    email_verified: Literal[True]
+    email: str
+
+
+class VerificationResent(ResponseBody):
+    """The same whether or not a mail went out (already verified: none is needed)."""
+
+    detail: str

@@ -68,6 +68,7 @@ class Drop(ResponseBody):
     max_active: int
     session_seconds: int
     hold_seconds: int
+    requires_verified_email: bool
     state: DropState
 
 

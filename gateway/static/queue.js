@@ -64,6 +64,7 @@
     }
     const body = await response.json().catch(() => ({}));
     if (response.status === 401) { show("signin"); connection(""); return; }
+    if (response.status === 403) { showUnverified(body.detail); return; }
     if (response.status === 409 || response.status === 404) {
       const kind = body.reason || "";
       if (kind === "sold_out") show("sold_out");
@@ -141,6 +142,23 @@
       connect();
     }
   });
+  // A drop that takes verified emails only: say where the link went, offer a new one.
+  function showUnverified(detail) {
+    $("unverified").textContent = detail || "Verify your email address to join this drop.";
+    $("resend-result").textContent = "";
+    show("unverified");
+    connection("");
+  }
+  $("resend").addEventListener("click", async () => {
+    $("resend").disabled = true;
+    const response = await fetch("/api/auth/verify-email/resend", { method: "POST",
+      credentials: "same-origin", headers: { "Content-Type": "application/json" } });
+    const body = await response.json().catch(() => ({}));
+    $("resend-result").textContent = response.ok ? "A new link is on its way: check your inbox."
+      : (body.detail || "Could not send a new link right now.");
+    $("resend").disabled = false;
+  });
+  $("verified-rejoin").addEventListener("click", () => join());
   $("rejoin").addEventListener("click", () => { state.firstPosition = null; join(); });
   $("leave").addEventListener("click", async () => {
     stop();

@@ -136,6 +136,8 @@ def test_defaults_are_unchanged() -> None:
         "signin_account_window_s": 900,
         "signin_per_ip_per_minute": 20,
         "signup_per_ip_per_hour": 20,
+        "email_verify_ttl_seconds": 48 * 3600,
+        "verify_resends_per_hour": 3,
         "signup_per_network_per_hour": 100,
         "auth_limit_exempt_networks": "",
     }

@@ -10,9 +10,13 @@ import pytest
 import stripe
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from accounts.tokens import TokenSigner
+from accounts.verification import VerifyTokens
+from core.models import User
 from core.settings import Settings
+from gateway.context import app_services
 from lottery import lifecycle
 from lottery.entries import EntryWindowClosed, enter_lottery
 from lottery.models import LotteryEntry
@@ -275,3 +279,27 @@ async def test_an_authorisation_that_finishes_after_the_seal_is_released_not_ent
     assert intent.status == "canceled"
     draw = (await api.get(f"/api/drops/{lottery.drop_id}/draw")).json()
     assert draw["entries_count"] == 0 and draw["entries"] == []
+
+
+async def test_a_verified_only_lottery_takes_entries_from_verified_accounts_only(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], lottery_app: Starlette,
+) -> None:
+    lottery = await make_lottery(api)
+    flagged = await api.patch(f"/api/drops/{lottery.drop_id}", headers=lottery.setup.admin.headers,
+                              json={"requires_verified_email": True})
+    assert flagged.status_code == 200 and flagged.json()["requires_verified_email"] is True
+    fan = await sign_up(api, "fan")
+    entry = {"tier_id": lottery.ga, "quantity": 1, "payment_method": "pm_card_visa"}
+    refused = await api.post(f"/api/drops/{lottery.drop_id}/entries", headers=fan.headers,
+                             json=entry)
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["detail"].startswith("Verify your email address to enter this lottery")
+    assert await entry_rows(db, lottery.drop_id) == []
+    async with db() as session:
+        user = await session.get(User, fan.id)
+        assert user is not None
+        token = VerifyTokens.from_settings(app_services(lottery_app).settings).issue(user)
+    assert (await api.post("/api/auth/verify-email", json={"token": token})).status_code == 200
+    entered = await api.post(f"/api/drops/{lottery.drop_id}/entries", headers=fan.headers,
+                             json=entry)
+    assert entered.status_code == 201, entered.text

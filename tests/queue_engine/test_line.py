@@ -15,6 +15,7 @@ from queue_engine.errors import (
     OpenPending,
     QueueClosed,
     SoldOut,
+    VerifiedEmailRequired,
 )
 from queue_engine.line import drop_stale, heartbeat, join_line, leave_line, open_line, read_fans
 from queue_engine.passes import admit_batch, complete_pass
@@ -30,6 +31,26 @@ async def test_join_after_open_takes_fifo_places_and_retries_return_the_same(scr
     assert (first.created, first.state, first.seq, first.ahead) == (True, "waiting", 1, 0)
     assert (second.created, second.seq, second.ahead) == (True, 2, 1)
     assert (again.created, again.seq, again.ahead) == (False, 1, 0)
+
+
+async def test_a_verified_only_drop_refuses_an_unvouched_fan_and_changes_nothing(
+        scripts, make_drop):
+    drop = await make_drop(verified_only=True)
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    with pytest.raises(VerifiedEmailRequired):
+        await join_line(scripts, drop.drop_id, 1, now_ms=T0 + 1)
+    keys = DropKeys(drop.drop_id)
+    assert await scripts.client.zcard(keys.line) == 0
+    assert await scripts.client.hget(keys.fan_seq, "1") is None
+    place = await join_line(scripts, drop.drop_id, 1, now_ms=T0 + 2, verified=True)
+    assert (place.created, place.state, place.seq) == (True, "waiting", 1)
+
+
+async def test_meta_synced_without_verified_only_counts_as_not_synced(scripts, make_drop):
+    drop = await make_drop()
+    await scripts.client.hdel(DropKeys(drop.drop_id).meta, "verified_only")
+    with pytest.raises(DropNotSynced):
+        await join_line(scripts, drop.drop_id, 1, now_ms=T0)
 
 
 async def test_100_concurrent_duplicate_joins_get_one_place(scripts, make_drop):

@@ -68,6 +68,7 @@ async def create_drop_setup(
     max_active: int = 100,
     session_seconds: int = 600,
     starts_in: timedelta = timedelta(days=30),
+    requires_verified_email: bool = False,
 ) -> DropSetup:
     """A venue, a published event with GA and VIP tiers, and an open drop."""
     admin = admin or await sign_up(client, "venue")
@@ -116,6 +117,7 @@ async def create_drop_setup(
             "admit_per_minute": admit_per_minute,
             "max_active": max_active,
             "session_seconds": session_seconds,
+            "requires_verified_email": requires_verified_email,
         },
     )
     assert drop.status_code == 201, drop.text
