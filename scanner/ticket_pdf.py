@@ -10,8 +10,8 @@ Refunded, cancelled and reissued tickets are left out (they no longer open the d
 an order with no valid ticket left, or not paid, has no PDF (Conflict, 409).
 
 fpdf2's built-in fonts (Helvetica) cover Latin-1 only; other characters in a name or
-title are transliterated where Unicode can (é stays, ł -> l) and shown as "?" otherwise,
-so no font file has to ship with TicketQ.
+title are shown as their Latin-1 base letter where Unicode has one (é stays, ź -> z) and
+as "?" otherwise (ł, 李), so no font file has to ship with TicketQ.
 """
 
 from __future__ import annotations
