@@ -139,3 +139,20 @@ async def test_a_paid_order_mails_its_tickets_pdf_through_the_real_worker(
         "nonce": "mailed-pdf-1", "event_id": shop.setup.event_id})
     assert scan.status_code == 200, scan.text
     assert scan.json()["result"] == "valid"
+
+
+def test_lottery_winners_get_the_tickets_pdf_and_others_none() -> None:
+    event = messages.EventFacts(title="Show", venue_name="Hall", timezone="Europe/Paris",
+                                starts_at=LATER)
+    common = {"entry_id": "e1", "to_address": "fan@example.test", "fan_name": "Fay",
+              "event": event, "amount_cents": 5000, "currency": "EUR", "note": ""}
+    won = messages.lottery_result(won=True, order_id=ORDER, **common)  # type: ignore[arg-type]
+    assert won.kind == "lottery_won" and won.attachments == [tickets_pdf(ORDER)]
+    lost = messages.lottery_result(won=False, **common)  # type: ignore[arg-type]
+    assert lost.kind == "lottery_not_won" and lost.attachments == []
+    confirmation = messages.order_confirmation(
+        order_id=ORDER, to_address="fan@example.test", fan_name="Fay", event=event,
+        amount_cents=5000, currency="EUR", ticket_count=1)
+    assert confirmation.attachments == [{
+        "filename": f"tickets-{ORDER[:8]}.pdf", "content_type": "application/pdf",
+        "render": "tickets_pdf", "order_id": ORDER}]

@@ -6,10 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
-from core.models import Event
+from core.db import sqlalchemy_url
+from core.models import Base, Event
 from gateway.context import app_services
 from scanner.keyring import active_key_id
 from scanner.payload import TicketClaims
@@ -110,3 +114,15 @@ async def test_a_forged_printed_code_is_invalid_even_where_printed_codes_are_all
     answer = await client.post("/api/scan", headers=door.scanner.headers,
                                json=scan_body(forged, event_id=door.event_id))
     assert answer.json()["result"] == "invalid", answer.text
+
+
+def test_the_migration_builds_the_column_the_model_describes(database_url: str) -> None:
+    engine = create_engine(sqlalchemy_url(database_url))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            diffs = [diff for diff in compare_metadata(context, Base.metadata)
+                     if "static_codes_allowed" in repr(diff)]
+    finally:
+        engine.dispose()
+    assert diffs == []
