@@ -21,11 +21,12 @@ from mail.attachments import (
     render_attachments,
     tickets_pdf,
 )
+from mail.mailbox import mailbox_folder
 from mail.models import OutboxMessage
 from mail.outbox import enqueue
 from mail.sender import send_due
 from scanner.payload import decode
-from tests.mail.conftest import DevSmtp
+from tests.mail.conftest import DevSmtp, start_dev_smtp, stop
 from tests.mail.test_sender import LATER, mail_to, row
 from tests.purchase.conftest import (  # noqa: F401 (fixtures)
     Shop,
@@ -36,6 +37,7 @@ from tests.purchase.conftest import (  # noqa: F401 (fixtures)
     purchase_settings,
     shop,
 )
+from tests.support.apps import api_client, running_app
 from tests.support.pdf_qr import page_qr_payloads, page_texts
 from tests.support.processes import service_env, worker_process
 from tests.support.waiting import eventually
@@ -103,8 +105,8 @@ def _pdf_in(folder: Path, message_id: str) -> bytes:
 
 @pytest.mark.slow
 async def test_a_paid_order_mails_its_tickets_pdf_through_the_real_worker(
-        shop: Shop, outbox: async_sessionmaker[AsyncSession], dev_smtp: DevSmtp,  # noqa: F811
-        tmp_path: Path) -> None:
+        shop: Shop, outbox: async_sessionmaker[AsyncSession], tmp_path: Path,  # noqa: F811
+        ) -> None:
     fan = await shop.fan("pdfmail")
     held = await shop.hold(fan, GA=2)
     paid = await shop.pay(fan, held.json()["hold_id"])
@@ -116,15 +118,26 @@ async def test_a_paid_order_mails_its_tickets_pdf_through_the_real_worker(
     assert confirmation is not None
     assert confirmation.attachments == [tickets_pdf(order_id)]
     settings = shop.ctx.settings
+    home = tmp_path / "home"
+    # The demo's layout: the dev SMTP server keeps mail where /dev/mail reads it.
+    dev_smtp = start_dev_smtp(mailbox_folder(home))
     # The worker signs with the same master seed as the gateway, as in production.
     env = service_env(settings.redis_url or "", settings.database_url or "",
-                      SMTP_URL=dev_smtp.url, TICKETQ_HOME=str(tmp_path / "home"),
+                      SMTP_URL=dev_smtp.url, TICKETQ_HOME=str(home),
                       TICKETQ_TICKET_KEY_DIR=str(settings.keys_dir))
-    with worker_process(env, tmp_path, "pdf-mail", only=("mail",)):
-        async def delivered() -> bool:
-            return any(mail.kind == "order_confirmation" for mail in dev_smtp.mailbox())
-        await eventually(delivered, timeout_s=90, interval_s=0.2,
-                         message="the worker to send the order confirmation")
+    try:
+        with worker_process(env, tmp_path, "pdf-mail", only=("mail",)):
+            async def delivered() -> bool:
+                return any(mail.kind == "order_confirmation" for mail in dev_smtp.mailbox())
+            await eventually(delivered, timeout_s=90, interval_s=0.2,
+                             message="the worker to send the order confirmation")
+    finally:
+        stop(dev_smtp.process)
+    async with running_app(settings.replace(home=home)) as app, api_client(app) as client:
+        listed = (await client.get("/dev/mail.json")).json()["messages"]
+    [shown] = [m for m in listed if m["kind"] == "order_confirmation"]
+    assert shown["attachments"] == [{"filename": f"tickets-{order_id[:8]}.pdf",
+                                     "content_type": "application/pdf"}]
     [mail] = [m for m in dev_smtp.mailbox() if m.kind == "order_confirmation"]
     assert mail.to == fan.account.email
     assert [(a.filename, a.content_type) for a in mail.attachments] == [
