@@ -7,6 +7,8 @@ ticket left, is a 409.
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -28,8 +30,10 @@ async def tickets_pdf(request: Request) -> Response:
     services = services_of(request)
     async with services.sessionmaker() as session:
         order = await viewable_order_tickets(session, services.ticket_keyring, user, order_id)
+    # ~30 ms of CPU a page: off the event loop, so other requests are not held up.
+    pdf = await asyncio.to_thread(render_pdf, order)
     # no-store: the pages carry admission codes; not for shared caches or the back button.
-    return Response(render_pdf(order), media_type=PDF, headers={
+    return Response(pdf, media_type=PDF, headers={
         "Cache-Control": "no-store",
         "Content-Disposition": f'inline; filename="{tickets_pdf_filename(order_id)}"'})
 

@@ -16,6 +16,7 @@ as "?" otherwise (ł, 李), so no font file has to ship with TicketQ.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import unicodedata
 from collections.abc import Mapping
@@ -180,5 +181,5 @@ def tickets_pdf_renderer(sessionmaker: async_sessionmaker[AsyncSession],
     async def render(entry: Mapping[str, Any]) -> bytes:
         async with sessionmaker() as session:
             order = await read_order_tickets(session, keyring, str(entry["order_id"]))
-        return render_pdf(order)
+        return await asyncio.to_thread(render_pdf, order)  # CPU: off the worker's loop
     return render
