@@ -26,6 +26,7 @@ from gateway import (
     purchase_api,
     queue_api,
     scanner_api,
+    ticket_pdf_api,
     verify_email_api,
 )
 from gateway.csrf import CsrfGuard
@@ -48,6 +49,7 @@ PARTS = (
     dashboard_api,
     lottery_api,
     scanner_api,
+    ticket_pdf_api,
     dev_mail,
     pages_api,
 )

@@ -18,7 +18,7 @@ from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import scanner as schemas
-from scanner import bundle, checkin, keyring, offline, tickets
+from scanner import bundle, checkin, door_codes, keyring, offline, tickets
 from scanner.ratelimit import ScanLimits, check_scanner_limits, is_manual_code
 from scanner.verify import authorised_event
 
@@ -53,6 +53,10 @@ class OfflineBatchBody(StrictBody):
 
 class RotateBody(StrictBody):
     revoke_previous: bool = False
+
+
+class DoorCodesBody(StrictBody):
+    static_codes_allowed: bool
 
 
 def _keyring(request: Request) -> keyring.KeyRing:
@@ -166,6 +170,18 @@ async def rotate_key(request: Request) -> Response:
     return JSONResponse({"event_id": event_id, "key_id": key_id})
 
 
+@documented(body=DoorCodesBody, response=schemas.DoorCodes, auth="venue_admin")
+async def set_door_codes(request: Request) -> Response:
+    """Whether the door accepts printed (static) codes, or only the phone's rotating one."""
+    user = await require_user(request)
+    event_id: int = request.path_params["event_id"]
+    body = await read_json(request, DoorCodesBody)
+    async with services_of(request).sessionmaker() as session:
+        allowed = await door_codes.set_static_codes(session, user, event_id,
+                                                    allowed=body.static_codes_allowed)
+    return JSONResponse({"event_id": event_id, "static_codes_allowed": allowed})
+
+
 @documented(response=schemas.ScannableEvents, auth="scanner")
 async def scannable_events(request: Request) -> Response:
     """Events the caller may scan for (published, not yet over)."""
@@ -212,6 +228,7 @@ routes: list[BaseRoute] = [
     Route("/api/events/{event_id:id}/offline-scans", offline_scans, methods=["POST"]),
     Route("/api/events/{event_id:id}/scan-conflicts", scan_conflicts, methods=["GET"]),
     Route("/api/events/{event_id:id}/scanner-keys/rotate", rotate_key, methods=["POST"]),
+    Route("/api/events/{event_id:id}/door-codes", set_door_codes, methods=["PUT"]),
     Route("/api/me/tickets", my_tickets, methods=["GET"]),
     Route("/api/me/tickets/{ticket_id:uuid}/code", ticket_code, methods=["GET"]),
     Route("/api/tickets/{ticket_id:uuid}/reissue", reissue, methods=["POST"]),

@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_SCAN = Path(__file__).parent / "static" / "scan"
-ASSET_VERSION = "1"
+ASSET_VERSION = "2"
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 

@@ -32,6 +32,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "starts_at": iso(event.starts_at),
         "ends_at": iso(event.ends_at),
         "status": event.status,
+        "static_codes_allowed": event.static_codes_allowed,
     }
 
 

@@ -87,7 +87,7 @@ async def _finish(session: AsyncSession, entry: LotteryEntry, worker_id: str, *,
         await mail_causes.lottery_result(
             session, entry_id=entry.id, user_id=entry.user_id, drop_id=entry.drop_id,
             won=money == "captured" and order_id is not None, note=note or "",
-            amount_cents=entry.amount_cents, currency=entry.currency)
+            amount_cents=entry.amount_cents, currency=entry.currency, order_id=order_id)
     return done is not None
 
 

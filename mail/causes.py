@@ -63,12 +63,13 @@ async def lottery_entry_received(session: AsyncSession, *, entry_id: str, user_i
 
 
 async def lottery_result(session: AsyncSession, *, entry_id: str, user_id: int, drop_id: int,
-                         won: bool, note: str, amount_cents: int, currency: str) -> None:
+                         won: bool, note: str, amount_cents: int, currency: str,
+                         order_id: str | None = None) -> None:
     fan = await _fan(session, user_id)
     await enqueue(session, messages.lottery_result(
         entry_id=entry_id, won=won, to_address=fan.email, fan_name=fan.name,
         event=await _drop_event(session, drop_id), amount_cents=amount_cents,
-        currency=currency, note=note))
+        currency=currency, note=note, order_id=order_id))
 
 
 async def email_verification(session: AsyncSession, user: User, verify_url: str) -> None:

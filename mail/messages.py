@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from mail.attachments import tickets_pdf
+
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("order_confirmation", "order_refunded", "lottery_entry_received", "lottery_won",
          "lottery_not_won", "verify_email")
@@ -58,19 +60,21 @@ def money(amount_cents: int, currency: str) -> str:
 
 
 def render(kind: str, *, dedupe_key: str, to_address: str, subject: str,
-           **values: Any) -> Message:
+           attachments: list[dict[str, str]] | None = None, **values: Any) -> Message:
     if kind not in KINDS:
         raise ValueError(f"unknown mail kind {kind!r}")
     context = {"subject": subject, **values}
     return Message(kind=kind, dedupe_key=dedupe_key, to_address=to_address, subject=subject,
                    text_body=_templates.get_template(f"{kind}.txt").render(context),
-                   html_body=_templates.get_template(f"{kind}.html").render(context))
+                   html_body=_templates.get_template(f"{kind}.html").render(context),
+                   attachments=list(attachments or []))
 
 
 def order_confirmation(*, order_id: str, to_address: str, fan_name: str, event: EventFacts,
                        amount_cents: int, currency: str, ticket_count: int) -> Message:
     return render("order_confirmation", dedupe_key=f"order_confirmation:{order_id}",
                   to_address=to_address, subject=f"Your tickets for {event.title}",
+                  attachments=[tickets_pdf(order_id)],
                   order_id=order_id, fan_name=fan_name, event=event,
                   amount=money(amount_cents, currency), ticket_count=ticket_count)
 
@@ -92,15 +96,19 @@ def lottery_entry_received(*, entry_id: str, to_address: str, fan_name: str, eve
 
 
 def lottery_result(*, entry_id: str, won: bool, to_address: str, fan_name: str,
-                   event: EventFacts, amount_cents: int, currency: str, note: str) -> Message:
-    """won: tickets issued and paid; otherwise the note says what happened to the money."""
+                   event: EventFacts, amount_cents: int, currency: str, note: str,
+                   order_id: str | None = None) -> Message:
+    """won: tickets issued and paid (in `order_id`, whose tickets PDF goes with the mail);
+    otherwise the note says what happened to the money."""
     kind = "lottery_won" if won else "lottery_not_won"
     subject = (f"You won the lottery for {event.title}" if won
                else f"Your lottery result for {event.title}")
     # One result per entry, whichever it is: the key does not name the kind.
+    attachments = [tickets_pdf(order_id)] if won and order_id else []
     return render(kind, dedupe_key=f"lottery_result:{entry_id}", to_address=to_address,
-                  subject=subject, entry_id=entry_id, fan_name=fan_name, event=event,
-                  amount=money(amount_cents, currency), note=note)
+                  subject=subject, attachments=attachments, entry_id=entry_id,
+                  fan_name=fan_name, event=event, amount=money(amount_cents, currency),
+                  note=note)
 
 
 def verify_email(*, user_id: int, to_address: str, fan_name: str, verify_url: str) -> Message:

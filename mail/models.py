@@ -36,7 +36,8 @@ class OutboxMessage(CreatedAt, Base):
     subject: Mapped[str] = mapped_column(String(300))
     text_body: Mapped[str] = mapped_column(Text)
     html_body: Mapped[str | None] = mapped_column(Text)
-    # [{filename, content_type}] of what goes with the message (bodies are built at send).
+    # [{filename, content_type, render, ...ids}]: what goes with the message, named, not
+    # held; the bytes are rendered at send time (mail/attachments.py).
     attachments: Mapped[list[dict[str, Any]]] = mapped_column(
         JSONB, default=list, server_default=text("'[]'::jsonb"))
     attempts: Mapped[int] = mapped_column(default=0, server_default="0")

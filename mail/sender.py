@@ -25,10 +25,12 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from mail.attachments import AttachmentUnavailable, Renderers, render_attachments
 from mail.models import OutboxMessage
 from mail.smtp import SEND_ERRORS, MailSettings, compose, deliver, parse_smtp_url
 
@@ -40,6 +42,7 @@ BACKOFF_CAP = timedelta(hours=1)
 # 5 s doubling to the 1 h cap: about a day and a half of trying.
 MAX_ATTEMPTS = 40
 IDLE_POLL_S = 1.0
+NO_RENDERERS: Renderers = MappingProxyType({})
 
 _CLAIM = text(
     "UPDATE outbox SET claimed_by = :worker, claimed_until = :until, "
@@ -93,8 +96,12 @@ async def _mark_failed(sessionmaker: async_sessionmaker[AsyncSession], row: Outb
 
 
 async def send_due(sessionmaker: async_sessionmaker[AsyncSession], mail: MailSettings, *,
-                   worker_id: str, now: datetime, batch: int = BATCH) -> int:
-    """Claim and send up to one batch; how many rows were claimed (0: nothing due)."""
+                   worker_id: str, now: datetime, batch: int = BATCH,
+                   renderers: Renderers = NO_RENDERERS) -> int:
+    """Claim and send up to one batch; how many rows were claimed (0: nothing due).
+
+    `renderers` make the rows' attachments (mail/attachments.py); a row whose attachment
+    cannot be made fails this attempt and is retried, like an SMTP failure."""
     if not mail.smtp_url:
         return 0
     target = parse_smtp_url(mail.smtp_url)
@@ -103,7 +110,14 @@ async def send_due(sessionmaker: async_sessionmaker[AsyncSession], mail: MailSet
                            lease=timedelta(seconds=mail.claim_seconds), batch=batch)
     for row in rows:
         try:
-            await deliver(compose(row, mail.mail_from), target,
+            files = await render_attachments(row.attachments, renderers)
+        except AttachmentUnavailable as exc:
+            log.warning("mail %s: attachment not available (attempt %d): %s", row.id,
+                        row.attempts, exc)
+            await _mark_failed(sessionmaker, row, worker_id, f"attachment: {exc}", now)
+            continue
+        try:
+            await deliver(compose(row, mail.mail_from, files), target,
                           timeout_s=mail.exchange_timeout_s)
         except SEND_ERRORS as exc:
             log.warning("mail %s to %s failed (attempt %d): %s", row.id, row.to_address,
@@ -115,12 +129,14 @@ async def send_due(sessionmaker: async_sessionmaker[AsyncSession], mail: MailSet
 
 
 async def mail_sender(sessionmaker: async_sessionmaker[AsyncSession], mail: MailSettings,
-                      clock: Callable[[], datetime], worker_id: str) -> None:
+                      clock: Callable[[], datetime], worker_id: str,
+                      renderers: Renderers = NO_RENDERERS) -> None:
     """Runs until cancelled: send what is due, and poll again after a pause when idle."""
     if not mail.smtp_url:
         log.warning("SMTP_URL is not set: mail stays in the outbox until it is")
         return
     while True:
-        claimed = await send_due(sessionmaker, mail, worker_id=worker_id, now=clock())
+        claimed = await send_due(sessionmaker, mail, worker_id=worker_id, now=clock(),
+                                 renderers=renderers)
         if claimed < BATCH:
             await asyncio.sleep(IDLE_POLL_S)

@@ -8,6 +8,7 @@ and a receiving system, or a person, can recognise and drop it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from core.settings import Settings
+from mail.attachments import RenderedAttachment
 from mail.models import OutboxMessage
 
 # What a failed attempt raises: refusals and protocol errors, resets, timeouts.
@@ -69,7 +71,8 @@ def message_id(outbox_id: str, mail_from: str) -> str:
     return f"<outbox.{outbox_id}@{domain}>"
 
 
-def compose(row: OutboxMessage, mail_from: str) -> EmailMessage:
+def compose(row: OutboxMessage, mail_from: str,
+            attachments: Sequence[RenderedAttachment] = ()) -> EmailMessage:
     email = EmailMessage()
     email["From"] = mail_from
     email["To"] = row.to_address
@@ -81,6 +84,10 @@ def compose(row: OutboxMessage, mail_from: str) -> EmailMessage:
     email.set_content(row.text_body)
     if row.html_body:
         email.add_alternative(row.html_body, subtype="html")
+    for attachment in attachments:
+        maintype, _, subtype = attachment.content_type.partition("/")
+        email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                             filename=attachment.filename)
     return email
 
 

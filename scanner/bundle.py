@@ -74,6 +74,7 @@ async def scanner_bundle(
         "generated_at": now.isoformat().replace("+00:00", "Z"),
         "bundle_token": bundle_token(keyring, event.id, now),
         "format_version": FORMAT_VERSION, "code_period_s": period_s,
+        "static_codes_allowed": event.static_codes_allowed,
         "keys": [{"key_id": key.key_id, "status": key.status, "algorithm": "Ed25519",
                   "public_key": _b64url(keyring.public_key_bytes(event_id, key.key_id))}
                  for key in keys if key.status != "revoked"],

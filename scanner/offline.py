@@ -183,8 +183,9 @@ async def _one(session: AsyncSession, keyring: KeyRing, actor: Actor, context: S
                          details={"ticket_id": presented.claims.ticket_id, "gate": context.gate,
                                   "device_id": context.device_id,
                                   "claimed_at": claimed_at.isoformat()})
-        elif outcome.ticket_id and not code_matches(secret, presented.code, context.scanned_at,
-                                                    period_s, window=STALE_WINDOW_STEPS):
+        elif (outcome.ticket_id and not presented.claims.static
+              and not code_matches(secret, presented.code, context.scanned_at, period_s,
+                                   window=STALE_WINDOW_STEPS)):
             # The device could not check the rotating code; we can, after the fact.
             outcome = replace(outcome, reason=STALE_REASON)
             audit.record(session, actor_user_id=context.user_id, action="scan.stale_code",

@@ -29,11 +29,15 @@ MANUAL_CODE = re.compile(r"^([0-9a-f]{8})[- ]?(\d{6})$", re.IGNORECASE)
 
 
 _EVENT_AND_KEY = (
-    select(Event.venue_id, EventSigningKey.status).select_from(Event)
+    select(Event.venue_id, EventSigningKey.status, Event.static_codes_allowed).select_from(Event)
     .outerjoin(EventSigningKey, and_(EventSigningKey.event_id == Event.id,
                                      EventSigningKey.key_id == bindparam("key_id")))
     .where(Event.id == bindparam("event_id"))
 )
+
+
+STATIC_REFUSED = ("printed ticket: this event admits only the live code in the TicketQ app; "
+                  "ask the fan to open their ticket on their phone")
 
 
 class Rejected(Exception):
@@ -53,6 +57,7 @@ class Presented:
     code: int
     signature: bytes | None  # None for manual entry (online only, checked by code)
     key_status: str | None = None  # of claims.key_id, read with the event
+    static_allowed: bool = False  # the event accepts printed codes, read with the event
 
 
 async def require_any_scanner(session: AsyncSession, actor: Actor) -> None:
@@ -113,11 +118,13 @@ async def present(session: AsyncSession, actor: Actor, text: str,
     if expected_event_id is not None and claims.event_id != expected_event_id:
         raise Rejected("this ticket is for another event", claims.event_id)
     return Presented(claims=claims, code=scanned.code, signature=scanned.signature,
-                     key_status=found[1])
+                     key_status=found[1], static_allowed=found[2])
 
 
 def check_genuine(keyring: KeyRing, presented: Presented) -> None:
-    """Key id usable for the event and signature valid (manual entry has no signature)."""
+    """Key id usable for the event, signature valid (manual entry has no signature), and a
+    printed code only where the event accepts them (checked after the signature, so
+    the answer is about a genuine ticket)."""
     if presented.signature is None:
         return
     claims = presented.claims
@@ -125,8 +132,13 @@ def check_genuine(keyring: KeyRing, presented: Presented) -> None:
         raise Rejected("unknown or revoked signing key", claims.event_id)
     if not keyring.verify(claims, presented.signature):
         raise Rejected("the signature does not match: forged or damaged code", claims.event_id)
+    if claims.static and not presented.static_allowed:
+        raise Rejected(STATIC_REFUSED, claims.event_id)
 
 
 def check_fresh(keyring: KeyRing, presented: Presented, moment: datetime, period_s: int) -> bool:
+    """The rotating code is current; a printed code has none (check_genuine vetted it)."""
+    if presented.claims.static:
+        return True
     secret = keyring.code_secret(presented.claims.ticket_id)
     return code_matches(secret, presented.code, moment, period_s)

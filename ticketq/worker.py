@@ -22,10 +22,12 @@ from bootstrap.services import Services, open_services
 from core.settings import Settings
 from lottery import jobs as lottery_jobs
 from lottery.settlement import SettleOptions
+from mail.attachments import TICKETS_PDF
 from mail.sender import mail_sender
 from mail.smtp import MailSettings
 from purchase import jobs as purchase_jobs
 from queue_engine import jobs as queue_jobs
+from scanner.ticket_pdf import tickets_pdf_renderer
 
 log = logging.getLogger("ticketq.worker")
 
@@ -56,6 +58,14 @@ def _lottery_settler(services: Services, worker_id: str) -> Awaitable[None]:
                                         options, services.clock)
 
 
+def _mail_sender(services: Services, worker_id: str) -> Awaitable[None]:
+    # The attachments mail/ cannot make itself (it sits below the scanner): by name.
+    renderers = {TICKETS_PDF: tickets_pdf_renderer(services.sessionmaker,
+                                                   services.ticket_keyring)}
+    return mail_sender(services.sessionmaker, MailSettings.from_settings(services.settings),
+                       services.clock, worker_id, renderers)
+
+
 # Every background job, in start order.
 JOBS: list[Job] = [
     Job("queue_engine.admission", _admission),
@@ -65,9 +75,7 @@ JOBS: list[Job] = [
     Job("purchase.cancellation_refunder",
         lambda services, _: purchase_jobs.cancellation_refunder(services.purchase)),
     Job("lottery.settler", _lottery_settler),
-    Job("mail.sender", lambda services, worker: mail_sender(
-        services.sessionmaker, MailSettings.from_settings(services.settings), services.clock,
-        worker)),
+    Job("mail.sender", _mail_sender),
 ]
 
 

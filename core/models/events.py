@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -32,6 +33,10 @@ class Event(CreatedAt, Base):
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     status: Mapped[str] = mapped_column(String(20), default="draft")
+    # Whether the door accepts printed (static) ticket codes, or only the phone's
+    # rotating code. Owned by the scanner part (its migration, its setter), see
+    # docs/scanner.md "Printed codes".
+    static_codes_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class TicketTier(CreatedAt, Base):

@@ -37,6 +37,9 @@ class Event(ResponseBody):
     starts_at: datetime
     ends_at: datetime
     status: EventStatus
+    # The door accepts printed codes (PDF); false: only the phone's rotating code.
+    # Set with PUT /api/events/{id}/door-codes.
+    static_codes_allowed: bool
 
 
 class Tier(ResponseBody):

@@ -41,6 +41,7 @@ class ScannerBundle(ResponseBody):
     generated_at: datetime
     bundle_token: str  # send back with offline uploads: proves when the bundle was issued
     format_version: int
+    static_codes_allowed: bool  # printed codes (format 2) admitted; else phone codes only
     code_period_s: int
     keys: list[PublicKey]
     revoked: list[Uuid]
@@ -72,6 +73,11 @@ class ScanConflicts(ResponseBody):
 class RotatedKey(ResponseBody):
     event_id: Id
     key_id: int
+
+
+class DoorCodes(ResponseBody):
+    event_id: Id
+    static_codes_allowed: bool  # printed codes admitted; false: the phone's rotating code only
 
 
 class ScannableEvent(ResponseBody):

@@ -27,6 +27,13 @@
         row.insertCell().textContent = order.state + (order.reason ? " (" + order.reason + ")" : "");
         row.insertCell().textContent = String(order.tickets.length);
         row.insertCell().textContent = money(order.total_cents, order.currency);
+        const print = row.insertCell();
+        if (order.state === "paid") {
+          const link = document.createElement("a");
+          link.href = "/api/orders/" + order.id + "/tickets.pdf";
+          link.textContent = "PDF";
+          print.appendChild(link);
+        }
       }
     }).catch((error) => { $("message").textContent = error.message; });
   }

@@ -14,14 +14,14 @@ function render(venues) {
     venueOptions.push(new Option(venue.name, venue.id));
     const card = document.createElement("div");
     card.className = "card";
-    card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th></tr></thead><tbody></tbody></table>`;
+    card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th><th>Door</th></tr></thead><tbody></tbody></table>`;
     card.querySelector("h2").textContent = venue.name;
     card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role}`;
     for (const event of venue.events) {
       eventOptions.push(new Option(`${event.title} (${venue.name})`, event.id));
       const row = document.createElement("tr");
       const tiers = event.tiers.map((t) => `${t.name} ${t.capacity}`).join(", ") || "none";
-      row.innerHTML = "<td></td><td></td><td></td>";
+      row.innerHTML = "<td></td><td></td><td></td><td></td>";
       row.children[0].textContent = `${event.title} [${event.status}]`;
       row.children[1].textContent = tiers;
       for (const drop of event.drops) {
@@ -30,12 +30,33 @@ function render(venues) {
         link.textContent = `#${drop.id} ${drop.mode} ${drop.state}`;
         row.children[2].append(link, document.createElement("br"));
       }
+      row.children[3].append(doorCodes(event, venue.role !== "scanner"));
       card.querySelector("tbody").append(row);
     }
     root.append(card);
   }
   for (const select of document.querySelectorAll("[data-venues]")) select.replaceChildren(...venueOptions.map((o) => o.cloneNode(true)));
   for (const select of document.querySelectorAll("[data-events]")) select.replaceChildren(...eventOptions.map((o) => o.cloneNode(true)));
+}
+
+// Printed codes (PDF) or only the phone's rotating code: see docs/scanner.md.
+function doorCodes(event, canChange) {
+  const label = event.static_codes_allowed ? "printed + phone codes" : "phone code only";
+  if (!canChange) return document.createTextNode(label);
+  const button = document.createElement("button");
+  button.type = "button";
+  button.textContent = label;
+  button.title = event.static_codes_allowed ? "Refuse printed tickets (PDF) at the door"
+                                            : "Accept printed tickets (PDF) at the door";
+  button.addEventListener("click", async () => {
+    $("#error").textContent = "";
+    try {
+      await api(`/api/events/${event.id}/door-codes`, {method: "PUT",
+        body: JSON.stringify({static_codes_allowed: !event.static_codes_allowed})});
+      await refresh();
+    } catch (error) { $("#error").textContent = error.message; }
+  });
+  return button;
 }
 
 async function refresh() { render((await api("/api/me/venues")).venues); }

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.models import Ticket
 from tests.browser.scanner_fixtures import chromium_args, chromium_or_skip, qr_video
 from tests.scanner.factory import Door, issue, live_payload, make_door
+from tests.support.pdf_qr import page_qr_payloads
 from tests.support.processes import RunningProcess
 
 pytestmark = pytest.mark.browser
@@ -47,6 +50,30 @@ OFFLINE_VERDICTS = """async (codes) => {
   }
   return out;
 }"""
+
+
+# The printed code's verdict where the event accepts printed codes, then where it does not.
+PRINTED_VERDICTS = """async (codes) => {
+  const setup = JSON.parse(localStorage.getItem('tq.door.setup'));
+  const stored = JSON.parse(localStorage.getItem(`tq.door.bundle.${setup.eventId}`));
+  const out = [];
+  for (const allowed of [true, false]) {
+    const bundle = { ...stored, static_codes_allowed: allowed };
+    for (const code of codes) {
+      const book = { bundle, keys: await TicketQOffline.importKeys(bundle),
+                     revoked: new Set(bundle.revoked), inside: new Set() };
+      out.push((await TicketQOffline.check(code, book)).result);
+    }
+  }
+  return out;
+}"""
+
+
+def _relabel_as_printed(text: str) -> str:
+    """A phone code with byte 0 set to 'printed' and its rotating code zeroed: the attack."""
+    raw = bytearray(base64.b32decode(text + "=" * (-len(text) % 8)))
+    raw[0], raw[91:94] = 2, bytes(3)
+    return base64.b32encode(bytes(raw)).decode().rstrip("=")
 
 
 def _tamper(text: str, index: int) -> str:
@@ -163,6 +190,10 @@ async def test_door_app_admits_offline_then_uploads_and_survives_a_reload(
         door = await make_door(api)
         [ticket] = await issue(sessionmaker, door)
         payload = await live_payload(api, door.fan, ticket)
+        async with sessionmaker() as session:
+            order_id = await session.scalar(select(Ticket.order_id).where(Ticket.id == ticket))
+        pdf = await api.get(f"/api/orders/{order_id}/tickets.pdf", headers=door.fan.headers)
+        [[printed]] = page_qr_payloads(pdf.content)
     video = qr_video(payload, tmp_path / "ticket.y4m")
 
     async with _browser(video) as browser:
@@ -190,6 +221,11 @@ async def test_door_app_admits_offline_then_uploads_and_survives_a_reload(
             payload, _tamper(payload, 40), _tamper(payload, 5), _tamper(payload, 0),
             payload[:100], "HELLO"])
         assert verdicts == ["valid", "invalid", "invalid", "invalid", "invalid", "invalid"]
+        # The PDF's printed code: admitted offline only where the bundle allows printed
+        # codes; a phone code relabelled as printed never verifies.
+        printed_verdicts = await page.evaluate(PRINTED_VERDICTS,
+                                               [printed, _relabel_as_printed(payload)])
+        assert printed_verdicts == ["valid", "invalid", "invalid", "invalid"]
 
         await page.locator("#result").click()
         await page.uncheck("#force-offline")

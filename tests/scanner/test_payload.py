@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import replace
 
 import pytest
 import segno
@@ -14,6 +15,7 @@ from scanner.keyring import KeyRing
 from scanner.payload import (
     BODY_SIZE,
     PAYLOAD_SIZE,
+    STATIC_FORMAT,
     MalformedPayload,
     TicketClaims,
     decode,
@@ -81,9 +83,33 @@ def test_truncated_codes_are_malformed(cut: int) -> None:
 
 def test_wrong_version_is_refused() -> None:
     raw = bytearray(_raw(encode(CLAIMS, RING.sign(CLAIMS), 5)))
-    raw[0] = 2
-    with pytest.raises(MalformedPayload, match="version 2"):
+    raw[0] = 3
+    with pytest.raises(MalformedPayload, match="version 3"):
         decode(_text(bytes(raw)))
+
+
+def test_printed_code_says_so_in_its_signed_first_byte() -> None:
+    printed = replace(CLAIMS, static=True)
+    text = encode(printed, RING.sign(printed), 0)
+    raw = _raw(text)
+    assert raw[0] == STATIC_FORMAT == 2 and raw[91:94] == bytes(3)
+    scanned = decode(text)
+    assert scanned.claims == printed and scanned.claims.static
+    assert RING.verify(scanned.claims, scanned.signature)
+    assert RING.sign(printed) != RING.sign(CLAIMS)  # the format byte is signed
+    with pytest.raises(ValueError, match="no rotating code"):
+        encode(printed, RING.sign(printed), 123456)
+
+
+def test_a_phone_code_cannot_be_turned_into_a_printed_one() -> None:
+    # The attack: take a screenshot's payload and mark it printed, to escape the
+    # rotating code check. The signature covers byte 0, so it no longer verifies.
+    raw = bytearray(_raw(encode(CLAIMS, RING.sign(CLAIMS), 654321)))
+    raw[0] = STATIC_FORMAT
+    raw[91:94] = bytes(3)
+    scanned = decode(_text(bytes(raw)))
+    assert scanned.claims.static
+    assert not RING.verify(scanned.claims, scanned.signature)
 
 
 @pytest.mark.parametrize("junk", ["", "   ", "hello world!", "1" * 151, "A" * 300, "€uro"])

@@ -47,7 +47,8 @@
   async function check(text, book) {
     const raw = base32Decode(text);
     if (!raw || raw.length === 0) return { result: 'invalid', reason: 'not a TicketQ ticket code' };
-    if (raw[0] !== 1) return { result: 'invalid', reason: `unsupported format ${raw[0]}` };
+    // Byte 0: 1 a phone code, 2 a printed code (signed, so it cannot be changed; scanner/payload.py).
+    if (raw[0] !== 1 && raw[0] !== 2) return { result: 'invalid', reason: `unsupported format ${raw[0]}` };
     if (raw.length !== PAYLOAD_SIZE) return { result: 'invalid', reason: 'truncated code' };
     const view = new DataView(raw.buffer);
     const ticketId = uuidFrom(raw.slice(3, 19));
@@ -62,6 +63,9 @@
     const signature = raw.slice(BODY_SIZE, BODY_SIZE + 64);
     const genuine = await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, message);
     if (!genuine) return { result: 'invalid', reason: 'forged or damaged code' };
+    if (raw[0] === 2 && !book.bundle.static_codes_allowed) {
+      return { result: 'invalid', reason: 'printed ticket: this event admits only the live code in the app' };
+    }
     const tier = book.bundle.tiers[String(view.getUint32(23))] || null;
     if (book.revoked.has(ticketId)) return { result: 'refunded', ticket_id: ticketId, tier };
     if (book.inside.has(ticketId)) return { result: 'duplicate', ticket_id: ticketId, tier };

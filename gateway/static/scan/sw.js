@@ -2,7 +2,7 @@
  * Keeps the app shell and the last scanner bundle so the door works without a network.
  * Scans themselves are never cached: POSTs go straight to the network, and the app
  * queues admissions made offline in localStorage. */
-const CACHE = 'tq-door-v2';
+const CACHE = 'tq-door-v3';
 const SHELL = ['/scan', '/static/scan/door.js?v=1', '/static/scan/offline.js?v=1',
                '/static/scan/scan.css?v=1', '/static/csrf.js?v=1'];
 // From npm (node_modules): cached when installed, but its absence must not stop the worker

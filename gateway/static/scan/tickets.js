@@ -42,6 +42,10 @@
       item.querySelector('.meta').textContent =
         `${ticket.tier.name} · ${ticket.event.venue}, ${ticket.event.city} · ${when}`;
       list.appendChild(item);
+      if (ticket.status === 'valid' && ticket.order_id) {
+        item.querySelector('.pdf').href = `/api/orders/${ticket.order_id}/tickets.pdf`;
+        item.querySelector('.print').hidden = false;
+      }
       if (ticket.status !== 'valid') {
         item.querySelector('.state').textContent = `This ticket was ${ticket.status}.`;
       } else if (ticket.checked_in_at) {
