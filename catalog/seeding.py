@@ -33,7 +33,8 @@ STAFF_ROLES = (Role.VENUE_ADMIN, Role.SCANNER)
 
 @dataclass(frozen=True)
 class AccountSpec:
-    """An account of the sale; venue admins and scanners become the venue's staff."""
+    """An account of the sale; venue admins and scanners become the venue's staff (direct
+    venue_staff rows, no invitation; their account's own role is 'fan')."""
 
     email: str
     name: str
@@ -142,7 +143,10 @@ async def _account(session: AsyncSession, account: AccountSpec) -> User:
     user = await session.scalar(select(User).where(User.email == email))
     if user is None:
         user = User(
-            email=email, name=account.name, password_hash=account.password_hash, role=account.role
+            email=email, name=account.name, password_hash=account.password_hash,
+            # Staff rights are the venue_staff row below; the account's role is only
+            # 'admin' or 'fan' (catalog/invitations.py).
+            role=Role.ADMIN if account.role == Role.ADMIN else Role.FAN,
         )
         session.add(user)
         await session.flush()

@@ -26,6 +26,7 @@ from gateway import (
     purchase_api,
     queue_api,
     scanner_api,
+    staff_api,
 )
 from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
@@ -43,6 +44,7 @@ PARTS = (
     ops_api,
     accounts_api,
     catalog_api,
+    staff_api,
     dashboard_api,
     lottery_api,
     scanner_api,

@@ -7,6 +7,8 @@ parts' facts as plain values, so mail imports nothing of purchase or lottery.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Drop, Event, Order, User, Venue
@@ -69,3 +71,17 @@ async def lottery_result(session: AsyncSession, *, entry_id: str, user_id: int, 
         entry_id=entry_id, won=won, to_address=fan.email, fan_name=fan.name,
         event=await _drop_event(session, drop_id), amount_cents=amount_cents,
         currency=currency, note=note))
+
+
+async def staff_invitation(session: AsyncSession, *, invitation_id: int, to_address: str,
+                           venue_id: int, role: str, invited_by: int, accept_url: str,
+                           expires_at: datetime) -> None:
+    """An invitation to be staff of a venue (catalog/invitations.py), to an address that
+    may not have an account yet."""
+    venue = await session.get(Venue, venue_id)
+    assert venue is not None
+    inviter = await _fan(session, invited_by)
+    await enqueue(session, messages.staff_invitation(
+        invitation_id=invitation_id, to_address=to_address, inviter_name=inviter.name,
+        venue_name=venue.name, venue_city=venue.city, role=role, accept_url=accept_url,
+        expires_at=expires_at))
