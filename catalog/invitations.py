@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.users import normalise_email
@@ -84,12 +84,12 @@ async def invite_staff(
     if role not in STAFF_ROLES:
         raise Invalid("role must be 'venue_admin' or 'scanner'")
     address = normalise_email(email)
-    await session.execute(
-        update(VenueInvitation)
-        .where(VenueInvitation.venue_id == venue_id, VenueInvitation.email == address,
-               *_pending(now))
-        .values(revoked_at=now)
-    )
+    # Through the ORM, not a bulk UPDATE: a row already in this session must see it too.
+    for earlier in await session.scalars(
+        select(VenueInvitation).where(VenueInvitation.venue_id == venue_id,
+                                      VenueInvitation.email == address, *_pending(now))
+    ):
+        earlier.revoked_at = now
     token = secrets.token_urlsafe(32)
     invitation = VenueInvitation(
         venue_id=venue_id, email=address, role=role, token_hash=token_hash(token),
