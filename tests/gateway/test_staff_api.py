@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.models import VenueInvitation
 from core.models import AuditEntry, Role, User, VenueStaff
+from tests.support import services as test_services
 from tests.support.api import (
     Account,
     DropSetup,
@@ -26,7 +27,6 @@ from tests.support.api import (
     unique_email,
 )
 from tests.support.processes import RunningProcess, gateway_process, service_env
-from tests.support import services as test_services
 
 Maker = async_sessionmaker[AsyncSession]
 TIER = {"name": "Balcony", "price_cents": 2500, "currency": "EUR", "capacity": 40,
