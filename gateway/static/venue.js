@@ -14,6 +14,7 @@ function render(venues) {
     venueOptions.push(new Option(venue.name, venue.id));
     const card = document.createElement("div");
     card.className = "card";
+    card.dataset.venueId = venue.id;
     card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th></tr></thead><tbody></tbody></table>`;
     card.querySelector("h2").textContent = venue.name;
     card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role} · ${APPROVAL[venue.approval]}`;

@@ -115,3 +115,35 @@ async def test_an_invitation_is_accepted_from_its_email_link(
         await context.close()
     mine = (await client.get("/api/me/venues", headers=door.headers)).json()["venues"]
     assert [(v["id"], v["role"]) for v in mine] == [(setup.venue_id, "scanner")]
+
+
+async def test_a_platform_admin_approves_a_pending_venue_from_the_venue_page(
+    client, sessionmaker, live_server, chromium_browser
+):
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from core.models import User, Venue
+
+    setup = await create_drop_setup(client, published=False)
+    operator = await sign_up(client, "operator")
+    async with sessionmaker() as session:
+        await session.execute(update(Venue).where(Venue.id == setup.venue_id)
+                              .values(approval="pending"))
+        await session.execute(update(User).where(User.id == operator.id).values(role="admin"))
+        await session.commit()
+    context, page = await _signed_in_page(chromium_browser, live_server, operator)
+    try:
+        await page.goto("/venue")
+        # A platform admin sees every venue; this one's card carries its id.
+        card = page.locator(f"#venues .card[data-venue-id='{setup.venue_id}']")
+        await expect(card).to_contain_text("waiting for a platform admin's approval")
+        await card.locator("button.approve").click()
+        await expect(card.locator("button.approve")).to_have_count(0)
+        await expect(card).to_contain_text("you are admin · approved")
+        assert await page.locator("#error").text_content() == ""
+    finally:
+        await context.close()
+    async with sessionmaker() as session:
+        venue = await session.get(Venue, setup.venue_id)
+        assert venue is not None and venue.approval == "approved"
