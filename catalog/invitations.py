@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.users import normalise_email
@@ -34,6 +34,9 @@ from core.models import Role, Venue, VenueStaff
 
 INVITATION_TTL = timedelta(days=7)
 STAFF_ROLES = frozenset({Role.VENUE_ADMIN, Role.SCANNER})
+# Each invitation sends an email to any address a venue admin types: a bound keeps a
+# venue (even a pending one) from turning TicketQ into a mailer for spam.
+MAX_PENDING_PER_VENUE = 50
 
 
 class Invitee(Actor, Protocol):
@@ -90,6 +93,12 @@ async def invite_staff(
                                       VenueInvitation.email == address, *_pending(now))
     ):
         earlier.revoked_at = now
+    pending = await session.scalar(
+        select(func.count()).select_from(VenueInvitation)
+        .where(VenueInvitation.venue_id == venue_id, *_pending(now)))
+    if (pending or 0) >= MAX_PENDING_PER_VENUE:
+        raise Conflict(f"this venue already has {MAX_PENDING_PER_VENUE} pending invitations; "
+                       "revoke some or wait for answers")
     token = secrets.token_urlsafe(32)
     invitation = VenueInvitation(
         venue_id=venue_id, email=address, role=role, token_hash=token_hash(token),

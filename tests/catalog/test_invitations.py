@@ -14,7 +14,7 @@ import catalog
 from catalog.authz import can_manage_venue, can_scan_for_venue
 from catalog.invitations import INVITATION_TTL, token_hash
 from catalog.models import VenueInvitation
-from core.errors import Forbidden, Gone, NotFound
+from core.errors import Conflict, Forbidden, Gone, NotFound
 from core.models import Role, User, Venue
 from mail import causes
 from mail.models import OutboxMessage
@@ -143,3 +143,25 @@ async def test_only_the_venues_admins_invite_and_a_failed_email_writes_nothing(
         rows = await session.scalars(select(VenueInvitation).where(
             VenueInvitation.venue_id == venue.id))
         assert list(rows) == []
+
+
+async def test_a_venue_cannot_mail_without_a_bound(sessionmaker: Maker) -> None:
+    from catalog.invitations import MAX_PENDING_PER_VENUE
+
+    mailbox = Mailbox()
+    async with sessionmaker() as session:
+        owner = await person(session, "owner")
+        venue = await venue_of(session, owner)
+        for n in range(MAX_PENDING_PER_VENUE):
+            await catalog.invite_staff(session, owner, venue_id=venue.id,
+                                       email=f"spam-{n}@example.test", role=Role.SCANNER,
+                                       now=NOW, notify=mailbox)
+        with pytest.raises(Conflict, match="pending invitations"):
+            await catalog.invite_staff(session, owner, venue_id=venue.id,
+                                       email="one-more@example.test", role=Role.SCANNER,
+                                       now=NOW, notify=mailbox)
+        assert len(mailbox.tokens) == MAX_PENDING_PER_VENUE
+        # Expired ones no longer count.
+        await catalog.invite_staff(session, owner, venue_id=venue.id,
+                                   email="next-week@example.test", role=Role.SCANNER,
+                                   now=NOW + INVITATION_TTL, notify=mailbox)
