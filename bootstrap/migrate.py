@@ -14,6 +14,7 @@ from types import ModuleType
 from alembic import command
 from alembic.config import Config
 
+import catalog.models
 import lottery.models
 import mail.models
 import purchase.models
@@ -23,7 +24,7 @@ from core.models import Base
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The parts whose models register tables on the shared Base (imported for that).
 TABLE_OWNERS: tuple[ModuleType, ...] = (
-    purchase.models, lottery.models, scanner.models, mail.models,
+    purchase.models, lottery.models, scanner.models, mail.models, catalog.models,
 )
 VERSION_LOCATIONS = [
     MIGRATIONS / "versions",

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from catalog.approval import require_approved
 from catalog.authz import Actor, can_manage_venue, require_venue_admin
 from catalog.changes import aware, commit_with_audit
 from catalog.venues import get_venue
@@ -32,8 +33,10 @@ class EventFields(TypedDict):
 async def create_event(
     session: AsyncSession, actor: Actor, *, venue_id: int, **fields: Unpack[EventFields]
 ) -> Event:
-    await get_venue(session, venue_id)
+    venue = await get_venue(session, venue_id)
     await require_venue_admin(session, actor, venue_id)
+    if fields.get("published", False):
+        require_approved(venue)
     event = new_event(venue_id, **fields)
     session.add(event)
     await session.flush()
@@ -82,6 +85,7 @@ async def publish_event(session: AsyncSession, actor: Actor, event_id: int) -> E
     event = await managed_event(session, actor, event_id)
     if event.status == "cancelled":
         raise Conflict("a cancelled event cannot be published")
+    require_approved(await get_venue(session, event.venue_id))
     event.status = "published"
     await commit_with_audit(session, actor, "event.publish", ("event", event.id))
     return event

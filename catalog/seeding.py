@@ -33,7 +33,8 @@ STAFF_ROLES = (Role.VENUE_ADMIN, Role.SCANNER)
 
 @dataclass(frozen=True)
 class AccountSpec:
-    """An account of the sale; venue admins and scanners become the venue's staff."""
+    """An account of the sale; venue admins and scanners become the venue's staff (direct
+    venue_staff rows, no invitation; their account's own role is 'fan')."""
 
     email: str
     name: str
@@ -144,7 +145,10 @@ async def _account(session: AsyncSession, account: AccountSpec) -> User:
         # Seeded accounts are the operator's own (demo, rehearsals, benchmarks): verified.
         user = User(
             email=email, name=account.name, password_hash=account.password_hash,
-            role=account.role, email_verified_at=func.now(),
+            # Staff rights are the venue_staff row below; the account's role is only
+            # 'admin' or 'fan' (catalog/invitations.py).
+            role=Role.ADMIN if account.role == Role.ADMIN else Role.FAN,
+            email_verified_at=func.now(),
         )
         session.add(user)
         await session.flush()

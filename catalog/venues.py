@@ -8,58 +8,66 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.users import normalise_email
 from catalog.authz import Actor, require_venue_admin
 from catalog.changes import check_timezone, commit_with_audit
-from core.errors import Invalid, NotFound
-from core.models import Drop, Event, Role, TicketTier, User, Venue, VenueStaff
+from core.errors import Conflict, NotFound
+from core.models import Approval, Drop, Event, Role, TicketTier, Venue, VenueStaff
 
 
 async def create_venue(
-    session: AsyncSession, actor: Actor, *, name: str, city: str, timezone: str
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    name: str,
+    city: str,
+    timezone: str,
+    approval_required: bool,
 ) -> Venue:
+    """A new venue; its non-admin creator becomes its venue_admin (a venue_staff row, never
+    a change to their account's role). With `approval_required` (TICKETQ_VENUE_APPROVAL)
+    a venue made by a non-admin starts pending: it cannot publish until approved."""
     check_timezone(timezone)
-    venue = Venue(name=name, city=city, timezone=timezone)
+    platform_admin = actor.role == Role.ADMIN
+    pending = approval_required and not platform_admin
+    venue = Venue(
+        name=name, city=city, timezone=timezone,
+        approval=Approval.PENDING if pending else Approval.APPROVED,
+    )
     session.add(venue)
     await session.flush()
-    if actor.role != Role.ADMIN:
-        # Whoever creates a venue administers it.
+    if not platform_admin:
         session.add(VenueStaff(venue_id=venue.id, user_id=actor.id, role=Role.VENUE_ADMIN))
-        user = await session.get(User, actor.id)
-        if user is not None and user.role in {Role.FAN, Role.SCANNER}:
-            user.role = Role.VENUE_ADMIN
-    await commit_with_audit(session, actor, "venue.create", ("venue", venue.id), name=name)
+    await commit_with_audit(
+        session, actor, "venue.create", ("venue", venue.id), name=name, approval=venue.approval
+    )
     return venue
 
 
-async def add_staff(
-    session: AsyncSession, actor: Actor, *, venue_id: int, email: str, role: str
-) -> VenueStaff | None:
-    """Make the account with `email` staff of the venue; None (and nothing written) when
-    there is no such account. Callers answer both alike, so staff adding is no oracle for
-    which emails have accounts."""
+async def remove_staff(session: AsyncSession, actor: Actor, *, venue_id: int, user_id: int) -> str:
+    """End someone's rights at the venue. The last venue_admin stays (a venue nobody
+    administers could only be rescued by a platform admin)."""
     await get_venue(session, venue_id)
     await require_venue_admin(session, actor, venue_id)
-    if role not in {Role.VENUE_ADMIN, Role.SCANNER}:
-        raise Invalid("role must be 'venue_admin' or 'scanner'")
-    user = await session.scalar(select(User).where(User.email == normalise_email(email)))
-    if user is None:
-        return None
-    staff = await session.get(VenueStaff, (venue_id, user.id))
+    staff = await session.get(VenueStaff, (venue_id, user_id))
     if staff is None:
-        staff = VenueStaff(venue_id=venue_id, user_id=user.id, role=role)
-        session.add(staff)
-    else:
-        staff.role = role
-    if user.role == Role.FAN or (user.role == Role.SCANNER and role == Role.VENUE_ADMIN):
-        user.role = role
+        raise NotFound("this account is not staff of this venue")
+    if staff.role == Role.VENUE_ADMIN:
+        admins = await session.scalar(
+            select(func.count()).select_from(VenueStaff).where(
+                VenueStaff.venue_id == venue_id, VenueStaff.role == Role.VENUE_ADMIN
+            )
+        )
+        if admins == 1:
+            raise Conflict("the venue's last venue_admin cannot be removed; add another first")
+    await session.delete(staff)
     await commit_with_audit(
-        session, actor, "venue.staff", ("venue", venue_id), user_id=user.id, role=role
+        session, actor, "venue.staff.remove", ("venue", venue_id), user_id=user_id,
+        role=staff.role,
     )
-    return staff
+    return staff.role
 
 
 async def get_venue(session: AsyncSession, venue_id: int) -> Venue:

@@ -205,6 +205,10 @@ class Settings(BaseSettings):
     # per-account one). Empty by default: behind a proxy without proxy headers every client
     # looks like the proxy, so exempting loopback by default would exempt everyone.
     auth_limit_exempt_networks: Networks = _env("TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS", "")
+    # Whether a venue created by a non-admin waits for a platform admin before it may
+    # publish (catalog/approval.py). Unset: `required`, except under TICKETQ_ENV=test,
+    # where the suite's many self-made venues sell at once (see venue_approval_required).
+    venue_approval: Literal["required", "none"] | None = _env("TICKETQ_VENUE_APPROVAL")
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""
@@ -261,6 +265,12 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def venue_approval_required(self) -> bool:
+        if self.venue_approval is not None:
+            return self.venue_approval == "required"
+        return self.env != "test"
 
     @property
     def keys_dir(self) -> Path:

@@ -26,6 +26,7 @@ from gateway import (
     purchase_api,
     queue_api,
     scanner_api,
+    staff_api,
     ticket_pdf_api,
     verify_email_api,
 )
@@ -46,6 +47,7 @@ PARTS = (
     accounts_api,
     verify_email_api,
     catalog_api,
+    staff_api,
     dashboard_api,
     lottery_api,
     scanner_api,

@@ -29,11 +29,6 @@ class VenueBody(StrictBody):
     timezone: Annotated[str, Field(min_length=1, max_length=64)]
 
 
-class StaffBody(StrictBody):
-    email: Annotated[str, Field(min_length=3, max_length=320)]
-    role: Literal["venue_admin", "scanner"]
-
-
 class EventBody(StrictBody):
     venue_id: Id
     title: Annotated[str, Field(min_length=1, max_length=300)]
@@ -72,34 +67,19 @@ def _now(request: Request) -> datetime:
 
 @documented(body=VenueBody, response=schemas.Venue, auth="user", status=201)
 async def create_venue(request: Request) -> Response:
-    """Create a venue; a non-admin creator becomes its venue_admin."""
+    """Create a venue; a non-admin creator becomes its venue_admin (of this venue only).
+
+    Under TICKETQ_VENUE_APPROVAL=required a venue made by a non-admin is `pending`: it
+    can set up drafts but publishes only once a platform admin approves it."""
     user = await require_user(request)
     body = await read_json(request, VenueBody)
-    async with services_of(request).sessionmaker() as session:
+    services = services_of(request)
+    async with services.sessionmaker() as session:
         venue = await catalog.create_venue(
-            session, user, name=body.name, city=body.city, timezone=body.timezone
+            session, user, name=body.name, city=body.city, timezone=body.timezone,
+            approval_required=services.settings.venue_approval_required,
         )
     return JSONResponse(venue_json(venue), status_code=201)
-
-
-@documented(body=StaffBody, response=schemas.Staff, auth="venue_admin", status=202)
-async def add_staff(request: Request) -> Response:
-    """Make an account a venue_admin or scanner of this venue, if one has this email.
-
-    202 with the same body whether or not it has (no account enumeration): they see
-    the venue once they sign in."""
-    user = await require_user(request)
-    venue_id: int = request.path_params["venue_id"]
-    body = await read_json(request, StaffBody)
-    async with services_of(request).sessionmaker() as session:
-        await catalog.add_staff(
-            session, user, venue_id=venue_id, email=body.email, role=body.role
-        )
-    return JSONResponse(
-        {"venue_id": venue_id, "email": body.email.strip().lower(), "role": body.role,
-         "detail": "if an account has this email, it is now this role at the venue"},
-        status_code=202,
-    )
 
 
 @documented(body=EventBody, response=schemas.Event, auth="venue_admin", status=201)
@@ -235,7 +215,6 @@ async def my_venues(request: Request) -> Response:
 routes = [
     Route("/api/me/venues", my_venues, methods=["GET"]),
     Route("/api/venues", create_venue, methods=["POST"]),
-    Route("/api/venues/{venue_id:id}/staff", add_staff, methods=["POST"]),
     Route("/api/events", create_event, methods=["POST"]),
     Route("/api/events", list_events, methods=["GET"], name="list_events"),
     Route("/api/events/{event_id:id}", get_event, methods=["GET"]),

@@ -20,7 +20,8 @@ def user_json(user: User) -> dict[str, Any]:
 
 
 def venue_json(venue: Venue) -> dict[str, Any]:
-    return {"id": venue.id, "name": venue.name, "city": venue.city, "timezone": venue.timezone}
+    return {"id": venue.id, "name": venue.name, "city": venue.city, "timezone": venue.timezone,
+            "approval": venue.approval}
 
 
 def event_json(event: Event) -> dict[str, Any]:

@@ -7,6 +7,8 @@ parts' facts as plain values, so mail imports nothing of purchase or lottery.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Drop, Event, Order, User, Venue
@@ -76,3 +78,17 @@ async def email_verification(session: AsyncSession, user: User, verify_url: str)
     """The sign-up's (or a resend's) verification link, in the caller's transaction."""
     await enqueue(session, messages.verify_email(
         user_id=user.id, to_address=user.email, fan_name=user.name, verify_url=verify_url))
+
+
+async def staff_invitation(session: AsyncSession, *, invitation_id: int, to_address: str,
+                           venue_id: int, role: str, invited_by: int, accept_url: str,
+                           expires_at: datetime) -> None:
+    """An invitation to be staff of a venue (catalog/invitations.py), to an address that
+    may not have an account yet."""
+    venue = await session.get(Venue, venue_id)
+    assert venue is not None
+    inviter = await _fan(session, invited_by)
+    await enqueue(session, messages.staff_invitation(
+        invitation_id=invitation_id, to_address=to_address, inviter_name=inviter.name,
+        venue_name=venue.name, venue_city=venue.city, role=role, accept_url=accept_url,
+        expires_at=expires_at))

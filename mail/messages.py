@@ -19,7 +19,8 @@ from mail.attachments import tickets_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("order_confirmation", "order_refunded", "lottery_entry_received", "lottery_won",
-         "lottery_not_won", "verify_email")
+         "lottery_not_won", "verify_email", "staff_invitation")
+STAFF_ROLE_NAMES = {"venue_admin": "a venue admin", "scanner": "a door scanner"}
 
 # Autoescape in the HTML bodies only; StrictUndefined makes a missing value an error at
 # enqueue (inside the cause's transaction), not a blank in a fan's inbox.
@@ -115,3 +116,13 @@ def verify_email(*, user_id: int, to_address: str, fan_name: str, verify_url: st
     return render("verify_email", dedupe_key=f"verify_email:{user_id}:{verify_url}",
                   to_address=to_address, subject="Confirm your email address for TicketQ",
                   fan_name=fan_name, verify_url=verify_url)
+
+
+def staff_invitation(*, invitation_id: int, to_address: str, inviter_name: str,
+                     venue_name: str, venue_city: str, role: str, accept_url: str,
+                     expires_at: datetime) -> Message:
+    return render("staff_invitation", dedupe_key=f"staff_invitation:{invitation_id}",
+                  to_address=to_address, subject=f"Join {venue_name} on TicketQ",
+                  fan_name="there", inviter_name=inviter_name, venue_name=venue_name,
+                  venue_city=venue_city, role_name=STAFF_ROLE_NAMES[role],
+                  accept_url=accept_url, expires_on=expires_at.strftime("%d %B %Y, %H:%M UTC"))

@@ -5,9 +5,10 @@ from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.events import Drop, Event, TicketTier
 from core.models.ledger import Hold, Order, Payment, ProcessedWebhookEvent, Ticket
-from core.models.venues import Venue, VenueStaff
+from core.models.venues import Approval, Venue, VenueStaff
 
 __all__ = [
+    "Approval",
     "AuditEntry",
     "Base",
     "Drop",

@@ -28,7 +28,10 @@ class User(CreatedAt, Base):
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(300))
-    # The account's highest role; venue-scoped rights live in venue_staff.
+    # 'admin' (the platform's operators) or 'fan' (everyone else). Venue rights live only
+    # in venue_staff and come from an accepted invitation; nothing a venue does writes
+    # this column. 'venue_admin' and 'scanner' remain allowed values only so rows written
+    # before catalog_0001 stay valid; that migration moved them to 'fan'.
     role: Mapped[str] = mapped_column(String(20), default=Role.FAN)
     # When the account proved it reads mail at `email` (accounts/verification.py); None
     # until then. Drops with requires_verified_email refuse unverified accounts.

@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedAt
 
 
+class Approval(StrEnum):
+    """Whether a venue may publish: new venues by non-admins wait for a platform admin
+    when TICKETQ_VENUE_APPROVAL is `required` (catalog/approval.py)."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
 class Venue(CreatedAt, Base):
     __tablename__ = "venues"
+    __table_args__ = (
+        CheckConstraint("approval IN ('pending', 'approved', 'rejected')", name="approval"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     city: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
+    approval: Mapped[str] = mapped_column(
+        String(20), default=Approval.APPROVED, server_default=Approval.APPROVED.value
+    )
 
 
 class VenueStaff(CreatedAt, Base):

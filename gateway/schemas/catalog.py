@@ -13,11 +13,17 @@ DropMode = Literal["direct", "lottery"]
 DropState = Literal["scheduled", "prequeue", "open", "paused", "closed", "sold_out", "cancelled"]
 
 
+VenueApproval = Literal["pending", "approved", "rejected"]
+StaffRole = Literal["venue_admin", "scanner"]
+
+
 class Venue(ResponseBody):
     id: Id
     name: str
     city: str
     timezone: str
+    # pending: drafts only, until a platform admin approves (TICKETQ_VENUE_APPROVAL)
+    approval: VenueApproval
 
 
 class Staff(ResponseBody):
@@ -25,8 +31,49 @@ class Staff(ResponseBody):
 
     venue_id: Id
     email: str
-    role: Literal["venue_admin", "scanner"]
+    role: StaffRole
     detail: str
+
+
+class Invitation(ResponseBody):
+    """An invitation as its venue's admins see it."""
+
+    id: Id
+    venue_id: Id
+    email: str
+    role: StaffRole
+    state: Literal["pending", "accepted", "declined", "revoked", "expired"]
+    created_at: datetime
+    expires_at: datetime
+
+
+class InvitationList(ResponseBody):
+    invitations: list[Invitation]
+
+
+class InvitationVenue(ResponseBody):
+    id: Id
+    name: str
+    city: str
+
+
+class MyInvitation(ResponseBody):
+    """A pending invitation to the caller's email address."""
+
+    id: Id
+    venue: InvitationVenue
+    role: StaffRole
+    expires_at: datetime
+
+
+class MyInvitationList(ResponseBody):
+    invitations: list[MyInvitation]
+
+
+class StaffMember(ResponseBody):
+    venue_id: Id
+    user_id: Id
+    role: StaffRole
 
 
 class Event(ResponseBody):

@@ -14,9 +14,10 @@ function render(venues) {
     venueOptions.push(new Option(venue.name, venue.id));
     const card = document.createElement("div");
     card.className = "card";
+    card.dataset.venueId = venue.id;
     card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th><th>Door</th></tr></thead><tbody></tbody></table>`;
     card.querySelector("h2").textContent = venue.name;
-    card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role}`;
+    card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role} · ${APPROVAL[venue.approval]}`;
     for (const event of venue.events) {
       eventOptions.push(new Option(`${event.title} (${venue.name})`, event.id));
       const row = document.createElement("tr");
@@ -34,6 +35,7 @@ function render(venues) {
       card.querySelector("tbody").append(row);
     }
     root.append(card);
+    if (venue.role !== "scanner") card.append(staffSection(venue));
   }
   for (const select of document.querySelectorAll("[data-venues]")) select.replaceChildren(...venueOptions.map((o) => o.cloneNode(true)));
   for (const select of document.querySelectorAll("[data-events]")) select.replaceChildren(...eventOptions.map((o) => o.cloneNode(true)));
@@ -59,7 +61,99 @@ function doorCodes(event, canChange) {
   return button;
 }
 
-async function refresh() { render((await api("/api/me/venues")).venues); }
+const APPROVAL = {
+  approved: "approved",
+  pending: "waiting for a platform admin's approval: events stay drafts until then",
+  rejected: "not approved: events cannot be published",
+};
+
+// A venue's staff tools: invite by email, see and revoke pending invitations; a platform
+// admin also sees Approve on a pending venue.
+function staffSection(venue) {
+  const section = document.createElement("div");
+  section.className = "staff";
+  section.innerHTML = `<h3>Staff invitations</h3><ul class="pending"></ul>
+    <form class="stack invite"><label>Email <input name="email" type="email" required></label>
+    <label>Role <select name="role"><option value="scanner">Door scanner</option><option value="venue_admin">Venue admin</option></select></label>
+    <button>Invite</button></form>`;
+  if (venue.role === "admin" && venue.approval !== "approved") {
+    const approve = document.createElement("button");
+    approve.className = "approve";
+    approve.textContent = "Approve this venue";
+    approve.addEventListener("click", () => act(`/api/venues/${venue.id}/approve`, "POST"));
+    section.prepend(approve);
+  }
+  section.querySelector("form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(new FormData(event.target).entries());
+    await act(`/api/venues/${venue.id}/staff`, "POST", body);
+  });
+  api(`/api/venues/${venue.id}/invitations`).then(({invitations}) => {
+    const list = section.querySelector("ul.pending");
+    if (!invitations.length) list.textContent = "No pending invitations.";
+    for (const invitation of invitations) {
+      const item = document.createElement("li");
+      item.textContent = `${invitation.email} as ${invitation.role} (until ${new Date(invitation.expires_at).toLocaleDateString()}) `;
+      const revoke = document.createElement("button");
+      revoke.textContent = "Revoke";
+      revoke.addEventListener("click", () => act(`/api/venues/${venue.id}/invitations/${invitation.id}`, "DELETE"));
+      item.append(revoke);
+      list.append(item);
+    }
+  }).catch(showError);
+  return section;
+}
+
+// The invitation email links to /venue#invitation=<id>&token=<token>: the token stays in
+// the fragment, which the browser never sends to a server.
+function linkFromEmail() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  return {id: Number(fragment.get("invitation")), token: fragment.get("token")};
+}
+
+function renderMyInvitations(invitations) {
+  const section = $("#my-invitations");
+  const list = section.querySelector("ul");
+  list.replaceChildren();
+  section.hidden = !invitations.length;
+  const link = linkFromEmail();
+  for (const invitation of invitations) {
+    const item = document.createElement("li");
+    item.textContent = `${invitation.venue.name} (${invitation.venue.city}) invites you as ${invitation.role} `;
+    if (link.id === invitation.id && link.token) {
+      const accept = document.createElement("button");
+      accept.className = "accept";
+      accept.textContent = "Accept";
+      accept.addEventListener("click", async () => {
+        await act(`/api/invitations/${invitation.id}/accept`, "POST", {token: link.token});
+        history.replaceState(null, "", location.pathname);
+      });
+      item.append(accept);
+    }
+    const decline = document.createElement("button");
+    decline.className = "decline";
+    decline.textContent = "Decline";
+    decline.addEventListener("click", () => act(`/api/invitations/${invitation.id}/decline`, "POST"));
+    item.append(decline);
+    list.append(item);
+  }
+}
+
+function showError(error) { $("#error").textContent = error.message; }
+
+async function act(url, method, body) {
+  $("#error").textContent = "";
+  try {
+    await api(url, body === undefined ? {method} : {method, body: JSON.stringify(body)});
+    await refresh();
+  } catch (error) { showError(error); }
+}
+
+async function refresh() {
+  const [venues, mine] = await Promise.all([api("/api/me/venues"), api("/api/me/invitations")]);
+  renderMyInvitations(mine.invitations);
+  render(venues.venues);
+}
 
 function formBody(form, numbers, times) {
   const data = Object.fromEntries(new FormData(form).entries());

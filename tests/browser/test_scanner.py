@@ -100,7 +100,7 @@ async def test_door_app_scans_valid_then_duplicate(
         tmp_path: Path) -> None:
     chromium_or_skip()
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as api:
-        door = await make_door(api)
+        door = await make_door(api, sessionmaker)
         [ticket] = await issue(sessionmaker, door)
         # Signed by the live gateway's own key ring, with the current rotating code.
         payload = await _fresh_payload(api, door, ticket)
@@ -149,7 +149,7 @@ async def test_door_app_without_the_decoder_says_so_and_takes_manual_codes(
     """As on a checkout where `make install` has not run: node_modules/jsqr is missing."""
     chromium_or_skip()
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as api:
-        door = await make_door(api)
+        door = await make_door(api, sessionmaker)
         [ticket] = await issue(sessionmaker, door)
         code = await api.get(f"/api/me/tickets/{ticket}/code", headers=door.fan.headers)
         manual_code = code.json()["manual_code"]
@@ -187,7 +187,7 @@ async def test_door_app_admits_offline_then_uploads_and_survives_a_reload(
 
     chromium_or_skip()
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as api:
-        door = await make_door(api)
+        door = await make_door(api, sessionmaker)
         [ticket] = await issue(sessionmaker, door)
         payload = await live_payload(api, door.fan, ticket)
         async with sessionmaker() as session:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.support.api import create_drop_setup, sign_up
+from tests.support.api import create_drop_setup, invitation_link, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -107,3 +107,79 @@ async def test_dashboard_refunds_an_order_once(client, sessionmaker, live_server
         audits = await session.scalar(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.action == "order.refund", AuditEntry.subject_id == order["id"]))
     assert audits == 1
+async def test_an_invitation_is_accepted_from_its_email_link(
+    client, sessionmaker, live_server, chromium_browser
+):
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from core.models import Venue
+
+    setup = await create_drop_setup(client, published=False)
+    async with sessionmaker() as session:
+        await session.execute(update(Venue).where(Venue.id == setup.venue_id)
+                              .values(approval="pending"))
+        await session.commit()
+    door = await sign_up(client, "door")
+    invited = await client.post(f"/api/venues/{setup.venue_id}/staff",
+                                headers=setup.admin.headers,
+                                json={"email": door.email, "role": "scanner"})
+    assert invited.status_code == 202
+    owner_context, owner_page = await _signed_in_page(chromium_browser, live_server, setup.admin)
+    try:
+        await owner_page.goto("/venue")
+        card = owner_page.locator("#venues .card")
+        await expect(card).to_contain_text("waiting for a platform admin's approval")
+        await expect(card.locator("ul.pending li")).to_contain_text(f"{door.email} as scanner")
+    finally:
+        await owner_context.close()
+
+    invitation_id, token = await invitation_link(sessionmaker, door.email)
+    context, page = await _signed_in_page(chromium_browser, live_server, door)
+    try:
+        await page.goto("/venue")  # without the email's link: decline only
+        offer = page.locator("#my-invitations li")
+        await expect(offer).to_contain_text("Hall (Lyon) invites you as scanner")
+        await expect(offer.locator("button.accept")).to_have_count(0)
+        await page.goto(f"/venue#invitation={invitation_id}&token={token}")
+        await page.reload()
+        await page.locator("#my-invitations button.accept").click()
+        await expect(page.locator("#venues .card h2")).to_have_text("Hall")
+        await expect(page.locator("#my-invitations")).to_be_hidden()
+        assert await page.locator("#error").text_content() == ""
+    finally:
+        await context.close()
+    mine = (await client.get("/api/me/venues", headers=door.headers)).json()["venues"]
+    assert [(v["id"], v["role"]) for v in mine] == [(setup.venue_id, "scanner")]
+
+
+async def test_a_platform_admin_approves_a_pending_venue_from_the_venue_page(
+    client, sessionmaker, live_server, chromium_browser
+):
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from core.models import User, Venue
+
+    setup = await create_drop_setup(client, published=False)
+    operator = await sign_up(client, "operator")
+    async with sessionmaker() as session:
+        await session.execute(update(Venue).where(Venue.id == setup.venue_id)
+                              .values(approval="pending"))
+        await session.execute(update(User).where(User.id == operator.id).values(role="admin"))
+        await session.commit()
+    context, page = await _signed_in_page(chromium_browser, live_server, operator)
+    try:
+        await page.goto("/venue")
+        # A platform admin sees every venue; this one's card carries its id.
+        card = page.locator(f"#venues .card[data-venue-id='{setup.venue_id}']")
+        await expect(card).to_contain_text("waiting for a platform admin's approval")
+        await card.locator("button.approve").click()
+        await expect(card.locator("button.approve")).to_have_count(0)
+        await expect(card).to_contain_text("you are admin · approved")
+        assert await page.locator("#error").text_content() == ""
+    finally:
+        await context.close()
+    async with sessionmaker() as session:
+        venue = await session.get(Venue, setup.venue_id)
+        assert venue is not None and venue.approval == "approved"

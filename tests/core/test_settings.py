@@ -140,9 +140,21 @@ def test_defaults_are_unchanged() -> None:
         "verify_resends_per_hour": 3,
         "signup_per_network_per_hour": 100,
         "auth_limit_exempt_networks": "",
+        "venue_approval": None,
     }
     assert not settings.is_production
+    assert settings.venue_approval_required
     assert settings.keys_dir == Path(".ticketq").resolve() / "keys"
+
+
+def test_venue_approval_is_required_unless_turned_off_or_under_test() -> None:
+    assert Settings.from_env({"TICKETQ_ENV": "production"}).venue_approval_required
+    assert not Settings.from_env({"TICKETQ_ENV": "test"}).venue_approval_required
+    explicit = Settings.from_env({"TICKETQ_ENV": "test", "TICKETQ_VENUE_APPROVAL": "required"})
+    assert explicit.venue_approval_required
+    assert not explicit.replace(venue_approval="none").venue_approval_required
+    assert any("TICKETQ_VENUE_APPROVAL" in problem
+               for problem in refused({"TICKETQ_VENUE_APPROVAL": "maybe"}))
 
 
 def test_values_are_read_and_typed(tmp_path: Path) -> None:

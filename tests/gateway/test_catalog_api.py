@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import func, select
 
 from core.models import AuditEntry, Drop, Event, TicketTier
-from tests.support.api import create_drop_setup, iso, sign_up
+from tests.support.api import add_staff, create_drop_setup, iso, sign_up
 
 
 async def _draft_setup(client: httpx.AsyncClient):
@@ -23,8 +23,11 @@ async def test_creator_of_a_venue_becomes_its_venue_admin(client: httpx.AsyncCli
         json={"name": "Club", "city": "Oslo", "timezone": "Europe/Oslo"},
     )
     assert venue.status_code == 201
+    # Admin of this venue only (a venue_staff row); the account itself stays a fan.
     me = await client.get("/api/me", headers=account.headers)
-    assert me.json()["role"] == "venue_admin"
+    assert me.json()["role"] == "fan"
+    mine = (await client.get("/api/me/venues", headers=account.headers)).json()["venues"]
+    assert [(v["id"], v["role"]) for v in mine] == [(venue.json()["id"], "venue_admin")]
 
 
 async def test_other_venue_admin_cannot_see_drafts_or_drops(client: httpx.AsyncClient) -> None:
@@ -128,12 +131,8 @@ async def test_staff_added_by_the_venue_admin_can_manage_and_is_audited(
 ) -> None:
     setup = await create_drop_setup(client)
     colleague = await sign_up(client, "colleague")
-    added = await client.post(
-        f"/api/venues/{setup.venue_id}/staff",
-        headers=setup.admin.headers,
-        json={"email": colleague.email, "role": "venue_admin"},
-    )
-    assert added.status_code == 202
+    await add_staff(client, sessionmaker, admin=setup.admin, venue_id=setup.venue_id,
+                    person=colleague)
     tier = await client.post(
         f"/api/events/{setup.event_id}/tiers",
         headers=colleague.headers,

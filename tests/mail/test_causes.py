@@ -33,3 +33,21 @@ async def test_a_paid_order_enqueues_one_order_confirmation(shop: Shop) -> None:
     assert row.to_address == fan.account.email
     assert "EUR 100.00" in row.text_body and order_id in row.text_body
     assert row.html_body is not None and "<html" in row.html_body
+
+
+def test_a_staff_invitation_names_the_venue_and_role_and_escapes_the_html() -> None:
+    from datetime import UTC, datetime
+
+    from mail import messages
+
+    message = messages.staff_invitation(
+        invitation_id=7, to_address="door@example.test", inviter_name="Vera <b>",
+        venue_name="Hall & <Co>", venue_city="Lyon", role="scanner",
+        accept_url="https://t.test/venue#invitation=7&token=abc",
+        expires_at=datetime(2030, 1, 8, 12, tzinfo=UTC))
+    assert (message.kind, message.dedupe_key) == ("staff_invitation", "staff_invitation:7")
+    assert "to be a door scanner at Hall & <Co> (Lyon)" in message.text_body
+    assert "https://t.test/venue#invitation=7&token=abc" in message.text_body
+    assert "08 January 2030" in message.text_body
+    assert message.html_body is not None
+    assert "Hall &amp; &lt;Co&gt;" in message.html_body and "<b>" not in message.html_body

@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.models import Order, Ticket
 from purchase.ledger import issue_tickets
-from tests.support.api import Account, DropSetup, create_drop_setup, sign_up
+from tests.support.api import (
+    Account,
+    DropSetup,
+    add_staff,
+    app_sessionmaker,
+    create_drop_setup,
+    sign_up,
+)
 
 
 @dataclass
@@ -32,17 +39,23 @@ class Door:
 
 async def add_scanner(
     client: httpx.AsyncClient, setup: DropSetup, prefix: str = "scanner",
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
 ) -> Account:
+    """A new account invited as the venue's scanner, which accepts from its email.
+
+    `sessionmaker` reads the outbox; an in-process client's own app gives it otherwise."""
     account = await sign_up(client, prefix)
-    staff = await client.post(f"/api/venues/{setup.venue_id}/staff", headers=setup.admin.headers,
-                              json={"email": account.email, "role": "scanner"})
-    assert staff.status_code == 202, staff.text
+    await add_staff(client, sessionmaker or app_sessionmaker(client), admin=setup.admin,
+                    venue_id=setup.venue_id, person=account, role="scanner")
     return account
 
 
-async def make_door(client: httpx.AsyncClient) -> Door:
+async def make_door(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+) -> Door:
     setup = await create_drop_setup(client)
-    return Door(setup=setup, scanner=await add_scanner(client, setup), fan=await sign_up(client))
+    scanner = await add_scanner(client, setup, sessionmaker=sessionmaker)
+    return Door(setup=setup, scanner=scanner, fan=await sign_up(client))
 
 
 async def issue(sessionmaker: async_sessionmaker[AsyncSession], door: Door, *, tier: str = "GA",

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from gateway.context import app_services
+from mail.models import OutboxMessage
 
 
 @dataclass
@@ -128,3 +134,46 @@ async def create_drop_setup(
         tier_ids=tier_ids,
         drop_id=drop.json()["id"],
     )
+
+
+def app_sessionmaker(client: httpx.AsyncClient) -> async_sessionmaker[AsyncSession]:
+    """The database of the in-process app behind `client` (tests/support/apps.py)."""
+    transport = client._transport  # httpx keeps it private; tests may look
+    if not isinstance(transport, httpx.ASGITransport):
+        raise TypeError("a live-server client: pass the sessionmaker fixture")
+    maker: async_sessionmaker[AsyncSession] = app_services(transport.app).sessionmaker  # type: ignore[arg-type]
+    return maker
+
+
+INVITATION_LINK = re.compile(r"#invitation=(\d+)&token=([A-Za-z0-9_-]+)")
+
+
+async def invitation_link(
+    sessionmaker: async_sessionmaker[AsyncSession], email: str
+) -> tuple[int, str]:
+    """The (invitation id, token) of the newest invitation emailed to `email`, read from
+    the real mail outbox the way its owner would read it from their inbox."""
+    async with sessionmaker() as session:
+        body = await session.scalar(
+            select(OutboxMessage.text_body)
+            .where(OutboxMessage.kind == "staff_invitation",
+                   OutboxMessage.to_address == email.lower())
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(1))
+    assert body is not None, f"no invitation was emailed to {email}"
+    found = INVITATION_LINK.search(body)
+    assert found is not None, body
+    return int(found.group(1)), found.group(2)
+
+
+async def add_staff(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], *,
+    admin: Account, venue_id: int, person: Account, role: str = "venue_admin",
+) -> None:
+    """Invite `person` and have them accept from their email: the only way to add staff."""
+    invited = await client.post(f"/api/venues/{venue_id}/staff", headers=admin.headers,
+                                json={"email": person.email, "role": role})
+    assert invited.status_code == 202, invited.text
+    invitation_id, token = await invitation_link(sessionmaker, person.email)
+    accepted = await client.post(f"/api/invitations/{invitation_id}/accept",
+                                 headers=person.headers, json={"token": token})
+    assert accepted.status_code == 200, accepted.text
