@@ -31,6 +31,7 @@ from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
 from gateway.security_headers import SecurityHeaders
+from payments.stripe_js import stripe_js
 from gateway.vendor_assets import vendor_mount
 
 STATIC = Path(__file__).parent / "static"
@@ -78,7 +79,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         routes=all_routes(),
         # Outermost first: the headers go on every answer, refusals included.
         middleware=[
-            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure),
+            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure,
+                       stripe=stripe_js(settings)),
             Middleware(
                 CsrfGuard,
                 secure_cookies=settings.session_cookie_secure,
