@@ -11,6 +11,10 @@
 //   challenge), so the card becomes a token (stripe.createToken, which the mock and Stripe
 //   both support), the token's card id goes to checkout({payment_method}), the server
 //   confirms, and a requires_action answer is completed with confirmCardPayment(secret).
+//
+// paymentMethod() answers {id, error}: the card as an id the server confirms with itself
+// (the lottery entry, which authorises while the fan waits): stripe.createPaymentMethod on
+// real Stripe (a no-op in the mock), the token's card id offline.
 (function () {
   "use strict";
 
@@ -29,18 +33,27 @@
       return { result: started, error: confirmed.error ? confirmed.error.message : null };
     }
 
-    async function payWithMock(checkout) {
-      const made = await stripe.createToken(card);
-      if (made.error || !made.token) {
-        return { result: null, error: (made.error && made.error.message) || "Check the card details." };
+    async function paymentMethod() {
+      const made = flavour === "stripe"
+        ? await stripe.createPaymentMethod({ type: "card", card })
+        : await stripe.createToken(card);
+      const id = made.paymentMethod ? made.paymentMethod.id : made.token && made.token.card.id;
+      if (made.error || !id) {
+        return { id: null, error: (made.error && made.error.message) || "Check the card details." };
       }
-      const result = await checkout({ payment_method: made.token.card.id });
+      return { id, error: null };
+    }
+
+    async function payWithMock(checkout) {
+      const made = await paymentMethod();
+      if (made.error) return { result: null, error: made.error };
+      const result = await checkout({ payment_method: made.id });
       if (result.status !== "requires_action") return { result, error: null };
       const confirmed = await stripe.confirmCardPayment(result.client_secret);
       return { result, error: confirmed.error ? confirmed.error.message || "Authentication failed." : null };
     }
 
-    return { pay: flavour === "stripe" ? payWithStripe : payWithMock };
+    return { pay: flavour === "stripe" ? payWithStripe : payWithMock, paymentMethod };
   }
 
   window.TicketQCardField = { mount };

@@ -18,13 +18,10 @@ from purchase.inventory import read_stock
 from queue_engine.passes import admit_batch
 from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
 from tests.support.api import DropSetup, create_drop_setup, sign_up
+from tests.support.card_field import DECLINED_CARD, GOOD_CARD, THREE_D_SECURE_CARD, type_card
 from tests.support.processes import RunningProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-GOOD_CARD, DECLINED_CARD, THREE_D_SECURE_CARD = (
-    "4242424242424242", "4000000000000341", "4000002500003155")
-
 
 async def _holding_fan(gateway: RunningProcess, ctx: Any, browser: Any) -> tuple[Any, Any, DropSetup]:
     """A fan admitted by the real queue, on the buy page, holding 2 GA tickets."""
@@ -57,16 +54,6 @@ async def _holding_fan(gateway: RunningProcess, ctx: Any, browser: Any) -> tuple
     return context, page, setup
 
 
-async def _type_card(page: Any, number: str) -> None:
-    """Type into the card field as a fan would (the mock draws plain inputs in our page)."""
-    field = page.locator("#card-field")
-    for placeholder, value in (("number", number), ("exp_month", "12"), ("exp_year", "30"),
-                               ("cvc", "123"), ("postal_code", "75001")):
-        box = field.locator(f"input[placeholder='{placeholder}']")
-        await box.fill("")
-        await box.press_sequentially(value)
-
-
 async def _ledger(ctx: Any, drop_id: int) -> tuple[int, int, int]:
     """(orders, succeeded payments, tickets) of the drop."""
     async with ctx.sessionmaker() as session:
@@ -89,7 +76,7 @@ async def test_fan_types_a_card_and_buys_from_the_waiting_room(
         await expect(page.locator("#countdown")).to_have_text(re.compile(r"^(9|10):\d\d$"))
         await expect(page.locator("#total")).to_have_text("100.00 EUR")
         await expect(page.locator("#test-cards")).to_contain_text("4242 4242 4242 4242")
-        await _type_card(page, GOOD_CARD)
+        await type_card(page, GOOD_CARD)
         await page.click("#pay-button")
         await expect(page.locator("#buy")).to_have_attribute("data-state", "paid")
         await expect(page.locator("#tickets li")).to_have_count(2)
@@ -106,7 +93,7 @@ async def test_a_declined_card_keeps_the_seats_and_another_card_pays(
     context, page, setup = await _holding_fan(paying_gateway, ctx, chromium_browser)
     try:
         stock = await read_stock(ctx.scripts, DropKeys(setup.drop_id))
-        await _type_card(page, DECLINED_CARD)
+        await type_card(page, DECLINED_CARD)
         await page.click("#pay-button")
         await expect(page.locator("#message")).to_have_text(re.compile(
             r"^Your card was declined\. Try another card; your tickets are held for \d+:\d\d\.$"))
@@ -115,7 +102,7 @@ async def test_a_declined_card_keeps_the_seats_and_another_card_pays(
         assert await read_stock(ctx.scripts, DropKeys(setup.drop_id)) == stock
         assert await _ledger(ctx, setup.drop_id) == (1, 0, 0)
 
-        await _type_card(page, GOOD_CARD)
+        await type_card(page, GOOD_CARD)
         await page.click("#pay-button")
         await expect(page.locator("#buy")).to_have_attribute("data-state", "paid")
         await expect(page.locator("#tickets li")).to_have_count(2)
@@ -131,7 +118,7 @@ async def test_three_d_secure_is_completed_in_the_page_and_settled_once(
 
     context, page, setup = await _holding_fan(paying_gateway, ctx, chromium_browser)
     try:
-        await _type_card(page, THREE_D_SECURE_CARD)
+        await type_card(page, THREE_D_SECURE_CARD)
         await page.click("#pay-button")
         # localstripe's mock draws its 3-D Secure challenge into the page.
         await page.get_by_role("button", name="Complete authentication").click()
