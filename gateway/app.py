@@ -31,8 +31,8 @@ from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
 from gateway.security_headers import SecurityHeaders
-from payments.stripe_js import stripe_js
 from gateway.vendor_assets import vendor_mount
+from payments.stripe_js import stripe_js
 
 STATIC = Path(__file__).parent / "static"
 

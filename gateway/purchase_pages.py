@@ -19,6 +19,7 @@ from gateway.problems import Problem
 from gateway.templating import templates
 from payments.stripe_js import stripe_js
 
+
 async def buy_page(request: Request) -> Response:
     """Choose GA/VIP tickets, hold them for a few minutes, pay."""
     drop_id: int = request.path_params["drop_id"]

@@ -31,9 +31,9 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.models import Hold, Order, Payment
 from core.redis_keys import DropKeys
+from payments.stripe_client import Intent
 from purchase import holds as hold_service
 from purchase import inventory, settlement
-from payments.stripe_client import Intent
 from purchase.context import PurchaseContext
 
 CLAIM_TTL = timedelta(seconds=60)

@@ -23,7 +23,8 @@ from tests.support.processes import RunningProcess
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-async def _holding_fan(gateway: RunningProcess, ctx: Any, browser: Any) -> tuple[Any, Any, DropSetup]:
+async def _holding_fan(gateway: RunningProcess, ctx: Any,
+                       browser: Any) -> tuple[Any, Any, DropSetup]:
     """A fan admitted by the real queue, on the buy page, holding 2 GA tickets."""
     from playwright.async_api import expect
 
