@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 
 from core.models import Hold, Order, Payment, Ticket, TicketTier
 from purchase import holds as hold_service
+from purchase import settlement
+from purchase.jobs import reconcile_payments
 from tests.purchase.conftest import Shop
 from tests.support.api import sign_up
 
@@ -63,6 +65,16 @@ async def test_a_declined_card_keeps_the_seats_and_another_card_pays(shop: Shop)
         assert hold is not None and hold.state == "active"
     order_id = declined.json()["order_id"]
     assert await _count(shop.ctx, Ticket, Ticket.order_id == order_id) == 0
+    # The webhook and the fan's poll settle from Stripe's state: the decline still moves nothing.
+    async with shop.ctx.sessionmaker() as session:
+        intent_id = await session.scalar(select(Payment.stripe_payment_intent_id).where(
+            Payment.order_id == order_id))
+    assert intent_id is not None
+    await settlement.settle(shop.ctx, await shop.ctx.payments.retrieve_intent(intent_id),
+                            now=shop.clock())
+    polled = await shop.api.get(f"/api/orders/{order_id}", headers=fan.account.headers)
+    assert polled.json()["state"] == "pending" and "declined" in polled.json()["reason"]
+    assert await shop.stock() == held_stock
 
     paid = await shop.pay(fan, hold_id, card="pm_card_visa")
     assert paid.status_code == 200, paid.text
@@ -76,6 +88,24 @@ async def test_a_declined_card_keeps_the_seats_and_another_card_pays(shop: Shop)
     again = await shop.pay(fan, hold_id, card="pm_card_visa")
     assert again.json()["status"] == "paid"
     assert await _count(shop.ctx, Payment, Payment.order_id == order_id) == 2
+
+
+async def test_a_declined_order_ends_when_its_hold_expires(shop: Shop) -> None:
+    fan = await shop.fan()
+    hold_id = (await shop.hold(fan, GA=2)).json()["hold_id"]
+    declined = await shop.pay(fan, hold_id, card="pm_card_chargeCustomerFail")
+    assert declined.json()["status"] == "requires_payment_method"
+    shop.clock.advance(601)  # the fan never tried another card
+    await reconcile_payments(shop.ctx, now=shop.clock())
+    await hold_service.sweep_drop(shop.ctx, shop.drop_id, now=shop.clock())
+    async with shop.ctx.sessionmaker() as session:
+        order = await session.get(Order, declined.json()["order_id"])
+    assert order is not None and order.state == "failed"
+    assert await shop.stock() == {shop.tier("GA"): 20, shop.tier("VIP"): 4}
+    late = await shop.pay(fan, hold_id, card="pm_card_visa")
+    assert late.json()["status"] == "failed"
+    assert await _count(shop.ctx, Payment, Payment.order_id == order.id,
+                        Payment.status == "succeeded") == 0
 
 
 async def test_without_a_card_checkout_returns_an_intent_for_the_browser(shop: Shop) -> None:
