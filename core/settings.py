@@ -168,6 +168,7 @@ class Settings(BaseSettings):
     stripe_api_key: str | None = _env("STRIPE_API_KEY", repr=False)
     stripe_api_base: HttpUrl | None = _env("STRIPE_API_BASE")
     stripe_webhook_secret: str | None = _env("STRIPE_WEBHOOK_SECRET", repr=False)
+    stripe_publishable_key: str | None = _env("STRIPE_PUBLISHABLE_KEY", pattern=r"^pk_\w+$")
     ticket_key_dir: Folder | None = _env("TICKETQ_TICKET_KEY_DIR")
     public_url: HttpUrl | None = _env("TICKETQ_PUBLIC_URL")
     scanner_code_period_s: int = _env("TICKETQ_SCANNER_CODE_PERIOD_S", 15, ge=5, le=300)

@@ -35,6 +35,7 @@ from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
 from gateway.security_headers import SecurityHeaders
 from gateway.vendor_assets import vendor_mount
+from payments.stripe_js import stripe_js
 
 STATIC = Path(__file__).parent / "static"
 
@@ -84,7 +85,8 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         routes=all_routes(),
         # Outermost first: the headers go on every answer, refusals included.
         middleware=[
-            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure),
+            Middleware(SecurityHeaders, https_only=settings.session_cookie_secure,
+                       stripe=stripe_js(settings)),
             Middleware(
                 CsrfGuard,
                 secure_cookies=settings.session_cookie_secure,

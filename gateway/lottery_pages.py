@@ -21,6 +21,7 @@ from gateway.context import services_of
 from lottery.config import CAPTURE_NOTES
 from lottery.models import LotteryDrop
 from lottery.published import lottery_json
+from payments.stripe_js import stripe_js
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
@@ -46,7 +47,7 @@ async def fan_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "lottery_fan.html", {
         "view": view, "lottery": lottery_json(lottery, view.drop) if lottery else None,
         "capture_note": CAPTURE_NOTES[lottery.capture_mode] if lottery else "",
-        "signed_in": viewer is not None,
+        "signed_in": viewer is not None, "stripe": stripe_js(services_of(request).settings),
     })
 
 

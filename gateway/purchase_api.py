@@ -42,8 +42,10 @@ class HoldBody(StrictBody):
 
 
 class CheckoutBody(StrictBody):
-    # A Stripe PaymentMethod id, e.g. the test cards pm_card_visa or pm_card_chargeCustomerFail.
-    payment_method: Annotated[str, Field(pattern=r"^pm_[A-Za-z0-9_]{1,200}$")]
+    # A Stripe PaymentMethod id (API clients, Locust: pm_card_visa, pm_card_chargeCustomerFail)
+    # or the card_ id of a Stripe.js token (the offline page). Omitted, the answer carries an
+    # unconfirmed intent's client_secret for Stripe.js to confirm in the browser.
+    payment_method: Annotated[str, Field(pattern=r"^(pm|card)_[A-Za-z0-9_]{1,200}$")] | None = None
 
 
 class CancelBody(StrictBody):
@@ -90,7 +92,7 @@ async def checkout_hold(request: Request) -> Response:
     """Pay for a hold: one order and at most one charge per hold, however often it is sent."""
     fan_id = await require_user_id(request)
     hold_id = str(request.path_params["hold_id"])
-    body = await read_json(request, CheckoutBody)
+    body = await read_json(request, CheckoutBody)  # {} is a valid body: the browser confirms
     result = await checkout.checkout(purchase_context(request), hold_id=hold_id, fan_id=fan_id,
                                      payment_method=body.payment_method, now=_now(request))
     return JSONResponse(checkout_json(result))

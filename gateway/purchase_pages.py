@@ -1,7 +1,8 @@
 """The fan's purchase page `/drops/{id}/buy` and order list `/me/orders`.
 
 Server-rendered frames; gateway/static/buy.js does the rest through the JSON API
-with the session cookie (hold with a countdown, pay with a test card, see the order).
+with the session cookie (hold with a countdown, pay with the Stripe.js card field of
+gateway/static/card_field.js, see the order).
 The admission pass never rides in the page's URL (`?pass=` is refused, it is logged):
 buy.js reads the fan's own pass from GET /api/drops/{id}/queue with the session.
 """
@@ -19,12 +20,7 @@ from gateway.context import services_of
 from gateway.problems import Problem
 from gateway.templating import templates
 from gateway.url_credentials import refuse_url_credentials
-
-# Stripe's test payment methods that localstripe also knows (see docs/purchase.md).
-TEST_CARDS = [
-    ("pm_card_visa", "Visa •••• 4242 (test card, succeeds)"),
-    ("pm_card_chargeCustomerFail", "Visa •••• 0341 (test card, declined)"),
-]
+from payments.stripe_js import stripe_js
 
 
 async def buy_page(request: Request) -> Response:
@@ -41,7 +37,8 @@ async def buy_page(request: Request) -> Response:
     except DomainError:
         return templates.TemplateResponse(request, "queue_missing.html", {}, status_code=404)
     return templates.TemplateResponse(request, "buy.html", {
-        "view": view, "signed_in": viewer is not None, "cards": TEST_CARDS,
+        "view": view, "signed_in": viewer is not None,
+        "stripe": stripe_js(services_of(request).settings),
         "hold_minutes": max(1, view.drop.hold_seconds // 60),
     })
 

@@ -2,9 +2,10 @@
 
 The CSP allows scripts and styles from our own origin only: no inline code, no
 eval. Pages pass data to their scripts through data-* attributes (a test parses
-every template for inline script, style and on*= handlers). Nothing loads
-Stripe.js today (payments go through our API), so script-src names no third
-party; a page that needs one adds its origin here, and only here.
+every template for inline script, style and on*= handlers). The two pages that
+take a card (the buy page and the lottery entry page, CARD_PAGES) also allow the
+deployment's Stripe.js (payments.stripe_js): its script origin, the origin it calls
+and, with real Stripe, its frames; every other page names no third party at all.
 
 The door scanner (/scan) needs the camera; every other page denies it. HSTS is
 sent only when cookies are marked Secure, i.e. when the site is served over HTTPS:
@@ -19,18 +20,22 @@ from collections.abc import Awaitable
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from payments.stripe_js import StripeJs
+
 CSP_BASE = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 )
 HSTS = "max-age=31536000; includeSubDomains"
 CAMERA_PATHS = ("/scan",)
+CARD_PAGES = re.compile(r"^/drops/\d+/(buy|lottery)$")
 # A Host we would echo into connect-src: name or address, optional port, nothing else.
 SAFE_HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
-def content_security_policy(scheme: str, host: str | None) -> str:
-    """The CSP for a response to `scheme://host`.
+def content_security_policy(scheme: str, host: str | None,
+                            stripe: StripeJs | None = None) -> str:
+    """The CSP for a response to `scheme://host` (with `stripe`: a page taking a card).
 
     connect-src names our WebSocket origin explicitly: older browsers do not let
     'self' cover ws:/wss: (the waiting room's position stream). wss is always
@@ -41,7 +46,13 @@ def content_security_policy(scheme: str, host: str | None) -> str:
         if scheme != "https":
             connect += f" ws://{host}"
         connect += f" wss://{host}"
-    return f"{CSP_BASE}; {connect}"
+    if stripe is None:
+        return f"{CSP_BASE}; {connect}"
+    policy = CSP_BASE.replace("script-src 'self'",
+                              " ".join(("script-src 'self'", *stripe.script_origins)))
+    connect = " ".join((connect, *stripe.connect_origins))
+    frames = " ".join(("frame-src", *stripe.frame_origins)) if stripe.frame_origins else ""
+    return "; ".join(part for part in (policy, connect, frames) if part)
 
 
 def permissions_policy(path: str) -> str:
@@ -52,9 +63,10 @@ def permissions_policy(path: str) -> str:
 class SecurityHeaders:
     """Add the browser security headers to every HTTP response."""
 
-    def __init__(self, app: ASGIApp, *, https_only: bool) -> None:
+    def __init__(self, app: ASGIApp, *, https_only: bool, stripe: StripeJs | None = None) -> None:
         self.app = app
         self.https_only = https_only
+        self.stripe = stripe
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
@@ -63,12 +75,13 @@ class SecurityHeaders:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host")
+        stripe = self.stripe if CARD_PAGES.match(scope["path"]) else None
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["content-security-policy"] = content_security_policy(
-                    scope["scheme"], host
+                    scope["scheme"], host, stripe
                 )
                 headers["x-frame-options"] = "DENY"
                 headers["x-content-type-options"] = "nosniff"

@@ -77,7 +77,7 @@ class InstantPayments(StripeClient):
     async def aclose(self) -> None:
         return None
 
-    async def create_intent(self, *, amount: int, currency: str, payment_method: str,
+    async def create_intent(self, *, amount: int, currency: str, payment_method: str | None,
                             idempotency_key: str, metadata: dict[str, str],
                             capture: Literal["automatic", "manual"] = "automatic") -> Intent:
         intent = Intent(f"pi_{uuid.uuid4().hex}", "requires_confirmation", amount, currency,

@@ -100,21 +100,33 @@ class StripeClient:
     async def aclose(self) -> None:
         await self._http.close_async()
 
-    async def create_intent(self, *, amount: int, currency: str, payment_method: str,
+    async def create_intent(self, *, amount: int, currency: str, payment_method: str | None,
                             idempotency_key: str, metadata: dict[str, str],
                             capture: Literal["automatic", "manual"] = "automatic") -> Intent:
         """An unconfirmed card PaymentIntent; charges and holds nothing yet.
 
+        Without a payment method it waits (requires_payment_method) for the fan's browser
+        to confirm it with the card typed into Stripe.js Elements, through its client_secret.
         An unknown or unusable payment method raises PaymentDeclined.
         """
         params: Any = {"amount": amount, "currency": currency.lower(),
-                       "payment_method": payment_method, "capture_method": capture,
-                       "metadata": metadata, **self._intent_extras}
+                       "capture_method": capture, "metadata": metadata, **self._intent_extras}
+        if payment_method is not None:
+            params["payment_method"] = payment_method
         return _intent(await _mapped(self._sdk.v1.payment_intents.create_async(
             params, {"idempotency_key": idempotency_key})))
 
     async def retrieve_intent(self, intent_id: str) -> Intent:
         return _intent(await _mapped(self._sdk.v1.payment_intents.retrieve_async(intent_id)))
+
+    async def attach_payment_method(self, intent_id: str, *, payment_method: str) -> Intent:
+        """Give an unconfirmed or declined intent a (new) card, keeping the intent.
+
+        Real Stripe then answers requires_confirmation. localstripe keeps an intent whose
+        charge failed at requires_payment_method whatever it is given, so the caller must
+        check the status (and replace the intent) rather than assume it."""
+        return _intent(await _mapped(self._sdk.v1.payment_intents.update_async(
+            intent_id, {"payment_method": payment_method})))
 
     async def confirm_intent(self, intent_id: str, *, idempotency_key: str) -> Intent:
         """Charge the card (or, with manual capture, authorise it). A decline is not an

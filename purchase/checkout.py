@@ -8,6 +8,16 @@
 3. It confirms the intent (the only call that charges) and settles the order.
 A claim older than CLAIM_TTL belongs to a crashed request and may be taken over;
 the recorded intent is then confirmed rather than a new one created.
+
+Without a payment method (the fan's page) the intent is created without one and its
+client_secret returned: the browser confirms it with the card typed into Stripe.js
+Elements, so card data never reaches TicketQ. A decline keeps the order pending and
+the hold live: the fan may send another card until the hold expires. The same intent
+is given the new card (what Stripe expects); where it cannot be confirmed again
+(localstripe pins an intent whose charge failed at requires_payment_method), it is
+cancelled and one new intent replaces it, so at most one intent of an order is ever
+confirmable and only one can charge. The claim is given back whenever the fan has
+to act (a decline, 3-D Secure), so their next try is not refused as "in progress".
 """
 
 from __future__ import annotations
@@ -21,11 +31,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from core.models import Hold, Order, Payment
 from core.redis_keys import DropKeys
+from payments.stripe_client import Intent
 from purchase import holds as hold_service
 from purchase import inventory, settlement
 from purchase.context import PurchaseContext
 
 CLAIM_TTL = timedelta(seconds=60)
+# The fan has to act (type another card, authenticate): the claim is given back.
+FAN_TURN = {"requires_payment_method", "requires_action"}
 
 
 @dataclass(frozen=True)
@@ -77,46 +90,68 @@ async def current(ctx: PurchaseContext, order_id: str) -> CheckoutResult:
     return CheckoutResult(order.id, status, secret, order.reason)
 
 
-async def checkout(ctx: PurchaseContext, *, hold_id: str, fan_id: int, payment_method: str,
-                   now: datetime) -> CheckoutResult:
+async def checkout(ctx: PurchaseContext, *, hold_id: str, fan_id: int,
+                   payment_method: str | None, now: datetime) -> CheckoutResult:
     async with ctx.sessionmaker() as session:
         hold = await hold_service.get_hold(session, hold_id, fan_id)
     order_id = await _order_for(ctx, hold)
     if not await _claim(ctx, order_id, now):
         return await current(ctx, order_id)  # paid, failed, or another request is paying
     async with ctx.sessionmaker() as session:
-        payment = await session.scalar(select(Payment).where(Payment.order_id == order_id)
-                                       .order_by(Payment.id.desc()).limit(1))
-    if payment is None:
+        payments = list((await session.scalars(select(Payment).where(
+            Payment.order_id == order_id).order_by(Payment.id.desc()))).all())
+    if not payments or payment_method is not None:
         if hold.state != "active" or hold.expires_at <= now:
             await _fail_unpaid(ctx, order_id, "the hold expired before checkout", "expired")
             return await current(ctx, order_id)
         if await inventory.hold_record(ctx.scripts, DropKeys(hold.drop_id), hold_id) is None:
             await _fail_unpaid(ctx, order_id, "the hold was released before checkout", "expired")
             return await current(ctx, order_id)
-        try:
-            intent = await ctx.payments.create_intent(
-                amount=hold.total_cents, currency=hold.currency, payment_method=payment_method,
-                idempotency_key=f"ticketq-hold-{hold.id}",
-                metadata={"order_id": order_id, "hold_id": hold.id, "drop_id": str(hold.drop_id)})
-        except Exception:
-            await _unclaim(ctx, order_id)  # nothing was charged: the fan may try another card
-            raise
-        # Recorded before confirming: whatever happens next, the ledger knows this intent.
-        await settlement.record_intent(ctx, order_id, intent)
-    else:
-        intent = await ctx.payments.retrieve_intent(payment.stripe_payment_intent_id)
-    if intent.status == "requires_confirmation":
-        try:
+    try:
+        if not payments:
+            intent = await _new_intent(ctx, hold, order_id, payment_method, attempt=0)
+        else:
+            intent = await ctx.payments.retrieve_intent(payments[0].stripe_payment_intent_id)
+            if payment_method is not None and intent.status == "requires_payment_method":
+                intent = await _another_card(ctx, hold, order_id, intent, payment_method,
+                                             attempt=len(payments))
+        if intent.status == "requires_confirmation":
             intent = await ctx.payments.confirm_intent(
                 intent.id, idempotency_key=f"ticketq-confirm-{intent.id}")
-        except Exception:
-            # Stripe did not answer: the recorded intent is confirmed by the fan's retry.
-            await _unclaim(ctx, order_id)
-            raise
+    except Exception:
+        # Stripe refused the card or did not answer: the fan's retry may go ahead.
+        await _unclaim(ctx, order_id)
+        raise
     settled = await settlement.settle(ctx, intent, now=now, order_id=order_id)
     status = intent.status if settled.state == "pending" else settled.state
+    if settled.state == "pending" and intent.status in FAN_TURN:
+        await _unclaim(ctx, order_id)
     return CheckoutResult(order_id, status, intent.client_secret, settled.reason)
+
+
+async def _new_intent(ctx: PurchaseContext, hold: Hold, order_id: str,
+                      payment_method: str | None, *, attempt: int) -> Intent:
+    # The first attempt keeps the key it always had; a replacement gets its own.
+    key = f"ticketq-hold-{hold.id}" + (f"-{attempt}" if attempt else "")
+    intent = await ctx.payments.create_intent(
+        amount=hold.total_cents, currency=hold.currency, payment_method=payment_method,
+        idempotency_key=key,
+        metadata={"order_id": order_id, "hold_id": hold.id, "drop_id": str(hold.drop_id)})
+    # Recorded before confirming: whatever happens next, the ledger knows this intent.
+    await settlement.record_intent(ctx, order_id, intent)
+    return intent
+
+
+async def _another_card(ctx: PurchaseContext, hold: Hold, order_id: str, intent: Intent,
+                        payment_method: str, *, attempt: int) -> Intent:
+    """The order's intent, given the fan's new card; replaced if it cannot take one."""
+    updated = await ctx.payments.attach_payment_method(intent.id, payment_method=payment_method)
+    if updated.status != "requires_payment_method":
+        return updated
+    cancelled = await ctx.payments.cancel_intent(intent.id)
+    if cancelled.status != "canceled":
+        return cancelled  # it moved on meanwhile (e.g. the browser confirmed it): settle that
+    return await _new_intent(ctx, hold, order_id, payment_method, attempt=attempt)
 
 
 async def _fail_unpaid(ctx: PurchaseContext, order_id: str, reason: str, state: str) -> None:

@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -177,6 +177,17 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Orde
         await issue_tickets(session, order)
         return Settled(order.id, "paid", ticketed=True)
     if intent.failed and order.state == "pending":
+        newest = await session.scalar(select(func.max(Payment.id)).where(
+            Payment.order_id == order.id))
+        if newest != payment.id:
+            return Settled(order.id, order.state)  # a replaced attempt: the newest one decides
+        hold = await session.get(Hold, order.hold_id) if order.hold_id else None
+        if (intent.status == "requires_payment_method" and hold is not None
+                and hold.state == "active" and hold.expires_at > now):
+            # Declined (or no card yet): the seats stay the fan's until the hold expires,
+            # and they may try another card; the reconciler ends it once the hold lapses.
+            order.reason = intent.last_error
+            return Settled(order.id, order.state)
         order.state = "failed"
         order.reason = intent.last_error or f"payment {intent.status.replace('_', ' ')}"
         return Settled(order.id, "failed", release_hold=True)

@@ -1,4 +1,5 @@
-// The fan's purchase page: hold with a countdown, pay with a test card, see the order.
+// The fan's purchase page: hold with a countdown, pay with the card field (card_field.js),
+// see the order. A declined card keeps the hold: the fan tries another until it expires.
 // Talks to the JSON API with the session cookie; the admission pass is the fan's own,
 // read from GET /api/drops/{id}/queue with that cookie (never from the URL).
 (function () {
@@ -48,6 +49,9 @@
     const dropId = root.dataset.dropId;
     let hold = null;
     let timer = null;
+    let declined = null;  // the bank's words while the fan may try another card
+    const cardRoot = $("card-field");
+    const cardField = cardRoot && window.TicketQCardField ? window.TicketQCardField.mount(cardRoot) : null;
     const show = (state) => { root.dataset.state = state; };
     const say = (text) => { $("message").textContent = text || ""; };
 
@@ -59,10 +63,13 @@
 
     function countdown() {
       const left = Math.max(0, Math.round((Date.parse(hold.expires_at) - Date.now()) / 1000));
-      $("countdown").textContent = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      const clock = Math.floor(left / 60) + ":" + String(left % 60).padStart(2, "0");
+      $("countdown").textContent = clock;
+      if (declined && left > 0) say(declined + " Try another card; your tickets are held for " + clock + ".");
       if (left === 0) {
         clearInterval(timer);
         hold = null;
+        declined = null;
         say("Your hold expired and the tickets went back on sale. You can choose again.");
         show("choose");
       }
@@ -97,14 +104,23 @@
       try { await api("DELETE", "/api/holds/" + hold.hold_id); } catch (error) { say(error.message); }
       clearInterval(timer);
       hold = null;
+      declined = null;
       show("choose");
     });
+
+    function tryAnother(reason) {
+      declined = /declin/i.test(reason || "") ? "Your card was declined."
+                                               : (reason || "The payment did not go through.");
+      show("held");
+      countdown();
+    }
 
     async function settle(orderId) {
       // Pending payments (e.g. 3-D Secure) settle when polled; the server asks Stripe.
       for (let i = 0; i < 60; i++) {
         const order = await api("GET", "/api/orders/" + orderId);
         if (order.state !== "pending") return order;
+        if (order.payment && order.payment.status === "requires_payment_method") return order;
         $("paying-note").textContent = "waiting for your bank…";
         await new Promise((resolve) => setTimeout(resolve, 2000));
       }
@@ -112,16 +128,20 @@
     }
 
     $("pay-button").addEventListener("click", async () => {
-      if (!hold) return;
+      if (!hold || !cardField) return;
       say("");
+      declined = null;
       show("paying");
+      const heldId = hold.hold_id;
+      const checkout = (body) => api("POST", "/api/holds/" + heldId + "/checkout", body);
       try {
-        const result = await api("POST", "/api/holds/" + hold.hold_id + "/checkout",
-                                 { payment_method: $("card").value });
+        const { result, error } = await cardField.pay(checkout);
+        if (error) return tryAnother(error);
+        if (result.status === "requires_payment_method") return tryAnother(result.reason);
         const order = result.status === "paid" ? await api("GET", "/api/orders/" + result.order_id)
                                                : await settle(result.order_id);
-        clearInterval(timer);
         if (order.state === "paid") {
+          clearInterval(timer);
           $("tickets").replaceChildren(...order.tickets.map((ticket) => {
             const li = document.createElement("li");
             li.textContent = "Ticket " + ticket.id.slice(0, 8);
@@ -129,6 +149,8 @@
           }));
           return show("paid");
         }
+        if (order.state === "pending") return tryAnother(order.reason);
+        clearInterval(timer);
         hold = null;
         say("Payment " + order.state + (order.reason ? ": " + order.reason : "") +
             ". Your tickets were released; you can choose again.");

@@ -73,6 +73,8 @@
 
   function startFan() {
     const form = document.getElementById("entry-form");
+    const cardRoot = document.getElementById("card-field");
+    const cardField = cardRoot && window.TicketQCardField ? window.TicketQCardField.mount(cardRoot) : null;
     if (form) form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const button = form.querySelector("button");
@@ -80,9 +82,13 @@
       setText("entry-error", "");
       const data = new FormData(form);
       try {
+        // The card goes to Stripe from card_field.js; we send only the id it becomes.
+        if (!cardField) throw new Error("Card payments are not set up on this server.");
+        const card = await cardField.paymentMethod();
+        if (card.error) throw new Error(card.error);
         myEntry = await api("POST", `/api/drops/${dropId}/entries`, {
           tier_id: Number(data.get("tier_id")), quantity: Number(data.get("quantity")),
-          payment_method: String(data.get("payment_method")).trim(),
+          payment_method: card.id,
         });
         renderFan();
       } catch (e) {

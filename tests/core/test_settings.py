@@ -118,6 +118,7 @@ def test_defaults_are_unchanged() -> None:
         "stripe_api_key": None,
         "stripe_api_base": None,
         "stripe_webhook_secret": None,
+        "stripe_publishable_key": None,
         "ticket_key_dir": None,
         "public_url": None,
         "scanner_code_period_s": 15,

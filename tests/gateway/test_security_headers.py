@@ -12,7 +12,8 @@ from starlette.routing import Route
 import gateway
 from core.settings import Settings
 from gateway.app import all_routes
-from gateway.security_headers import content_security_policy, permissions_policy
+from gateway.security_headers import CARD_PAGES, content_security_policy, permissions_policy
+from payments.stripe_js import stripe_js
 from tests.support.api import create_drop_setup
 from tests.support.apps import running_app
 
@@ -83,6 +84,28 @@ def test_hosts_that_are_not_plain_names_stay_out_of_the_policy() -> None:
         "ws://[::1]:8000 wss://[::1]:8000")
     assert "camera=(self)" in permissions_policy("/scan")
     assert "camera=()" in permissions_policy("/scanner-evil")
+
+
+def test_card_pages_allow_exactly_the_deployments_stripe_js(settings: Settings) -> None:
+    real = stripe_js(settings.replace(stripe_api_key="sk_live_x",
+                                      stripe_publishable_key="pk_live_x"))
+    assert real is not None
+    csp = content_security_policy("https", "shop.example", real)
+    directives = dict(part.split(" ", 1) for part in csp.split("; "))
+    assert directives["script-src"] == "'self' https://js.stripe.com https://*.js.stripe.com"
+    assert directives["connect-src"] == "'self' wss://shop.example https://api.stripe.com"
+    assert directives["frame-src"] == (
+        "https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com")
+    assert directives["default-src"] == "'self'" and "unsafe" not in csp
+    offline = stripe_js(settings.replace(stripe_api_key="sk_test_x",
+                                         stripe_api_base="http://127.0.0.1:8420"))
+    csp = content_security_policy("http", "127.0.0.1:8000", offline)
+    directives = dict(part.split(" ", 1) for part in csp.split("; "))
+    assert directives["script-src"] == "'self' http://127.0.0.1:8420"
+    assert directives["connect-src"].endswith("wss://127.0.0.1:8000 http://127.0.0.1:8420")
+    assert "frame-src" not in directives
+    assert CARD_PAGES.match("/drops/12/buy") and CARD_PAGES.match("/drops/12/lottery")
+    assert not CARD_PAGES.match("/drops/12") and not CARD_PAGES.match("/venue/drops/12/lottery")
 
 
 class InlineCode(HTMLParser):

@@ -11,6 +11,7 @@ from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
 from tests.lottery.conftest import STRIPE_KEY, make_lottery
 from tests.support import services as test_services
 from tests.support.api import sign_up
+from tests.support.card_field import DECLINED_CARD, GOOD_CARD, type_card
 from tests.support.processes import RunningProcess, gateway_process, service_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -47,6 +48,13 @@ async def test_a_fan_enters_from_the_page_and_the_venue_sees_it(
         await expect(page.locator("[data-field=countdown]")).to_contain_text("closes in")
         await expect(page.locator("#entry-form-card")).to_be_visible()
         await page.fill("input[name=quantity]", "2")
+        await expect(page.locator("#test-cards")).to_contain_text("4242 4242 4242 4242")
+        # A declined card makes no entry and the fan can try another one.
+        await type_card(page, DECLINED_CARD)
+        await page.click("#entry-form button")
+        await expect(page.locator("[data-field=entry-error]")).to_contain_text("declined")
+        await expect(page.locator("#entry-form-card")).to_be_visible()
+        await type_card(page, GOOD_CARD)
         await page.click("#entry-form button")
         await expect(page.locator("#my-entry")).to_be_visible()
         await expect(page.locator("[data-field=result]")).to_have_text("waiting for the draw")

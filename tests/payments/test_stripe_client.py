@@ -158,3 +158,25 @@ async def test_from_settings_builds_one_client_only_when_a_key_is_set(
         assert (await built.retrieve_intent(intent.id)).id == intent.id  # it reached localstripe
     finally:
         await built.aclose()
+
+
+async def test_an_intent_without_a_card_waits_and_takes_one_later(client: StripeClient) -> None:
+    created = await client.create_intent(amount=1200, currency="EUR", payment_method=None,
+                                         idempotency_key=key("create"), metadata={})
+    assert created.status == "requires_payment_method" and created.client_secret
+    given = await client.attach_payment_method(created.id, payment_method="pm_card_visa")
+    assert given.status == "requires_confirmation"
+    assert (await client.confirm_intent(created.id, idempotency_key=key("confirm"))).succeeded
+
+
+async def test_localstripe_keeps_a_declined_intent_unconfirmable(client: StripeClient) -> None:
+    """Why checkout replaces a declined intent offline (real Stripe would take the new card)."""
+    created = await client.create_intent(amount=1200, currency="EUR",
+                                         payment_method="pm_card_chargeCustomerFail",
+                                         idempotency_key=key("create"), metadata={})
+    declined = await client.confirm_intent(created.id, idempotency_key=key("confirm"))
+    assert declined.status == "requires_payment_method" and "declined" in (
+        declined.last_error or "")
+    again = await client.attach_payment_method(created.id, payment_method="pm_card_visa")
+    assert again.status == "requires_payment_method"
+    assert (await client.cancel_intent(created.id)).status == "canceled"

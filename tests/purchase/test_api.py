@@ -8,6 +8,8 @@ from sqlalchemy import func, select
 
 from core.models import Hold, Order, Payment, Ticket, TicketTier
 from purchase import holds as hold_service
+from purchase import settlement
+from purchase.jobs import reconcile_payments
 from tests.purchase.conftest import Shop
 from tests.support.api import sign_up
 
@@ -47,17 +49,88 @@ async def test_hold_then_pay_issues_tickets(shop: Shop) -> None:
     assert [o["id"] for o in mine.json()["orders"]] == [paid.json()["order_id"]]
 
 
-async def test_declined_card_releases_the_hold(shop: Shop) -> None:
+async def test_a_declined_card_keeps_the_seats_and_another_card_pays(shop: Shop) -> None:
     fan = await shop.fan()
     hold_id = (await shop.hold(fan, GA=3)).json()["hold_id"]
+    held_stock = await shop.stock()
+    assert held_stock == {shop.tier("GA"): 17, shop.tier("VIP"): 4}
     declined = await shop.pay(fan, hold_id, card="pm_card_chargeCustomerFail")
     assert declined.status_code == 200, declined.text
-    assert declined.json()["status"] == "failed"
+    assert declined.json()["status"] == "requires_payment_method"
     assert "declined" in declined.json()["reason"]
+    # The seats never left the fan: Redis stock, the hold and its record are untouched.
+    assert await shop.stock() == held_stock
+    async with shop.ctx.sessionmaker() as session:
+        hold = await session.get(Hold, hold_id)
+        assert hold is not None and hold.state == "active"
+    order_id = declined.json()["order_id"]
+    assert await _count(shop.ctx, Ticket, Ticket.order_id == order_id) == 0
+    # The webhook and the fan's poll settle from Stripe's state: the decline still moves nothing.
+    async with shop.ctx.sessionmaker() as session:
+        intent_id = await session.scalar(select(Payment.stripe_payment_intent_id).where(
+            Payment.order_id == order_id))
+    assert intent_id is not None
+    await settlement.settle(shop.ctx, await shop.ctx.payments.retrieve_intent(intent_id),
+                            now=shop.clock())
+    polled = await shop.api.get(f"/api/orders/{order_id}", headers=fan.account.headers)
+    assert polled.json()["state"] == "pending" and "declined" in polled.json()["reason"]
+    assert await shop.stock() == held_stock
+
+    paid = await shop.pay(fan, hold_id, card="pm_card_visa")
+    assert paid.status_code == 200, paid.text
+    assert (paid.json()["order_id"], paid.json()["status"]) == (order_id, "paid")
+    assert await _count(shop.ctx, Order, Order.hold_id == hold_id) == 1
+    assert await _count(shop.ctx, Ticket, Ticket.order_id == order_id) == 3
+    assert await _count(shop.ctx, Payment, Payment.order_id == order_id,
+                        Payment.status == "succeeded") == 1
+    assert await shop.stock() == held_stock
+    # Paid is final: another card sent afterwards charges nothing.
+    again = await shop.pay(fan, hold_id, card="pm_card_visa")
+    assert again.json()["status"] == "paid"
+    assert await _count(shop.ctx, Payment, Payment.order_id == order_id) == 2
+
+
+async def test_a_declined_order_ends_when_its_hold_expires(shop: Shop) -> None:
+    fan = await shop.fan()
+    hold_id = (await shop.hold(fan, GA=2)).json()["hold_id"]
+    declined = await shop.pay(fan, hold_id, card="pm_card_chargeCustomerFail")
+    assert declined.json()["status"] == "requires_payment_method"
+    shop.clock.advance(601)  # the fan never tried another card
+    await reconcile_payments(shop.ctx, now=shop.clock())
+    await hold_service.sweep_drop(shop.ctx, shop.drop_id, now=shop.clock())
+    async with shop.ctx.sessionmaker() as session:
+        order = await session.get(Order, declined.json()["order_id"])
+    assert order is not None and order.state == "failed"
     assert await shop.stock() == {shop.tier("GA"): 20, shop.tier("VIP"): 4}
-    assert await _count(shop.ctx, Ticket, Ticket.order_id == declined.json()["order_id"]) == 0
-    # The fan's limit came back with the seats.
-    assert (await shop.hold(fan, GA=4)).status_code == 201
+    late = await shop.pay(fan, hold_id, card="pm_card_visa")
+    assert late.json()["status"] == "failed"
+    assert await _count(shop.ctx, Payment, Payment.order_id == order.id,
+                        Payment.status == "succeeded") == 0
+
+
+async def test_without_a_card_checkout_returns_an_intent_for_the_browser(shop: Shop) -> None:
+    fan = await shop.fan()
+    hold_id = (await shop.hold(fan, VIP=1)).json()["hold_id"]
+    for _ in range(2):  # asked twice: the same intent, nothing charged
+        answer = await shop.api.post(f"/api/holds/{hold_id}/checkout",
+                                     headers=fan.account.headers, json={})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["status"] == "requires_payment_method"
+        assert answer.json()["client_secret"].startswith("pi_")
+    order_id = answer.json()["order_id"]
+    assert await _count(shop.ctx, Payment, Payment.order_id == order_id) == 1
+    paid = await shop.pay(fan, hold_id, card="pm_card_visa")
+    assert paid.json()["status"] == "paid"
+
+
+async def test_checkout_refuses_a_payment_method_that_is_no_stripe_id(shop: Shop) -> None:
+    fan = await shop.fan()
+    hold_id = (await shop.hold(fan, VIP=1)).json()["hold_id"]
+    for bad in ("4242424242424242", "tok_visa", "pm_", "card_a b", 7):
+        refused = await shop.api.post(f"/api/holds/{hold_id}/checkout",
+                                      headers=fan.account.headers, json={"payment_method": bad})
+        assert refused.status_code == 422, (bad, refused.text)
+    assert await _count(shop.ctx, Order, Order.hold_id == hold_id) == 0
 
 
 async def test_release_returns_stock_once_and_only_for_the_owner(shop: Shop) -> None:
