@@ -262,10 +262,7 @@ async def matrix(matrix_app: Starlette) -> AsyncIterator[Matrix]:
 
 
 def path_values(matrix: Matrix, session_id: int) -> dict[str, object]:
-    world = matrix.world
-    return {"drop_id": world.drop_id, "event_id": world.event_id, "venue_id": world.venue_id,
-            "order_id": world.order_id, "ticket_id": world.ticket_id, "hold_id": matrix.hold_id,
-            "fan_id": world.accounts["fan"].id, "session_id": session_id}
+    return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id}
 
 
 def body_for(matrix: Matrix, rule: Rule) -> dict[str, Any] | None:

@@ -52,6 +52,12 @@ class RoleWorld:
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == ANONYMOUS else self.accounts[role].headers
 
+    def path_ids(self) -> dict[str, object]:
+        """The sale's real ids by path parameter name."""
+        return {"drop_id": self.drop_id, "event_id": self.event_id, "venue_id": self.venue_id,
+                "order_id": self.order_id, "ticket_id": self.ticket_id,
+                "fan_id": self.accounts["fan"].id}
+
 
 def _schedule(now: datetime) -> DropSchedule:
     # mode, pre-queue, opens, closes, admitted per minute, max active, session seconds
