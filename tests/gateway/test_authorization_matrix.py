@@ -93,11 +93,13 @@ def page(granted: Answer = OK) -> Rule:
 
 
 A_FANS_EMAIL = "<other_fan's email>"  # filled in by body_for
+A_TICKET_CODE = "<the fan's ticket's live code>"  # fetched by `call`
 NOW = datetime.now(UTC)
 LATER = (NOW + timedelta(days=40)).isoformat()
 LATER_END = (NOW + timedelta(days=40, hours=3)).isoformat()
-SCAN = {"payload": "not-a-ticket", "gate": "A", "device_id": "matrix-device",
-        "nonce": "matrix-nonce-1", "event_id": 0}
+# A real ticket's live code and no event id: the ticket itself says whose door it is.
+SCAN = {"payload": A_TICKET_CODE, "gate": "A", "device_id": "matrix-device",
+        "nonce": "matrix-nonce-1"}
 
 # Order matters: routes run top to bottom, each as every role (the ticket's fan last), so
 # changes that would spoil later calls (cancel, close, sign-out) come at the end.
@@ -265,8 +267,8 @@ def path_values(matrix: Matrix, session_id: int) -> dict[str, object]:
     return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id}
 
 
-def body_for(matrix: Matrix, rule: Rule) -> dict[str, Any] | None:
-    """The rule's body with the sale's real ids where it says 0 (and a real email)."""
+def body_for(matrix: Matrix, rule: Rule, code: str) -> dict[str, Any] | None:
+    """The rule's body with the sale's real ids where it says 0, a real email and code."""
     if rule.body is None:
         return None
     ids = {"venue_id": matrix.world.venue_id, "event_id": matrix.world.event_id,
@@ -274,9 +276,12 @@ def body_for(matrix: Matrix, rule: Rule) -> dict[str, Any] | None:
 
     def fill(value: Any) -> Any:
         if isinstance(value, dict):
-            return {k: ids.get(k, v) if v == 0 else fill(v) for k, v in value.items()}
+            return {k: ids.get(k, v) if v == 0 and not isinstance(v, bool) else fill(v)
+                    for k, v in value.items()}
         if value == A_FANS_EMAIL:
             return matrix.world.accounts["other_fan"].email
+        if value == A_TICKET_CODE:
+            return code
         if isinstance(value, list):
             return [fill(item) for item in value]
         return value
@@ -300,6 +305,15 @@ def matches(expected: Answer, got: Answer) -> bool:
     return expected == got
 
 
+async def live_code(matrix: Matrix) -> str:
+    world = matrix.world
+    response = await matrix.client.get(f"/api/me/tickets/{world.ticket_id}/code",
+                                       headers=world.headers("fan"))
+    assert response.status_code == 200, response.text
+    payload: str = response.json()["payload"]
+    return payload
+
+
 async def call(matrix: Matrix, key: str, rule: Rule, role: str) -> httpx.Response:
     method, path_format = key.split(" ", 1)
     headers = matrix.world.headers(role)
@@ -315,8 +329,9 @@ async def call(matrix: Matrix, key: str, rule: Rule, role: str) -> httpx.Respons
     if method == "POST" and path_format == "/api/drops/{drop_id}/holds" and role != ANONYMOUS:
         headers = {**headers, "X-Admission-Pass": matrix.fan_pass}
     path = path_format.format(**path_values(matrix, session_id))
-    response = await matrix.client.request(method, path, headers=headers,
-                                           json=body_for(matrix, rule))
+    code = await live_code(matrix) if A_TICKET_CODE in repr(rule.body) else ""
+    body = body_for(matrix, rule, code)
+    response = await matrix.client.request(method, path, headers=headers, json=body)
     matrix.client.cookies.clear()  # bearer tokens only: a kept sign-in cookie would need CSRF
     return response
 
