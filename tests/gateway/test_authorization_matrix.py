@@ -1,6 +1,7 @@
 """Every route of the gateway's route table, called as each of the seven roles.
 
-RULES says, per route, who gets through and what everyone else gets; the test calls each
+RULES says, per route, who gets through and what everyone else gets (the vocabulary is in
+tests/support/access_rules.py); the test calls each
 route once per role with real ids of a seeded sale (tests/support/roles.py) and the
 smallest valid body, and compares the class of each answer. A route of `all_routes()`
 missing from RULES fails the test, so a new route cannot ship without a rule.
@@ -17,7 +18,7 @@ Adding a route: one line in RULES, e.g.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,66 +32,22 @@ from core.settings import Settings
 from gateway.app import all_routes
 from gateway.context import app_services
 from tests.purchase.passes import grant_pass
+from tests.support.access_rules import (
+    PASS,
+    Rule,
+    answer_class,
+    matches,
+    owner,
+    page,
+    public,
+    signed_in,
+    venue_managers,
+    venue_staff,
+)
 from tests.support.apps import api_client, running_app
 from tests.support.roles import ANONYMOUS, PASSWORD, ROLES, RoleWorld, seed_world, sign_in
 
 pytestmark = pytest.mark.slow
-
-OK, PASS, LOGIN = "2xx", "passes authorisation", "redirect to sign in"
-Answer = str | int
-STAFF = ("scanner", "venue_admin", "admin")
-MANAGERS = ("venue_admin", "admin")
-FANS = ("fan", "other_fan")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """Who gets `allowed`; everyone else gets `denied`, unless `answers` says otherwise."""
-
-    allowed: tuple[str, ...]
-    granted: Answer = OK  # what the allowed roles get
-    denied: Answer = 403
-    anonymous: Answer = 401
-    answers: dict[str, Answer] = field(default_factory=dict)
-    body: dict[str, Any] | None = None
-    skip: str = ""  # why this route is not called over HTTP here
-
-    def expected(self, role: str) -> Answer:
-        if role in self.answers:
-            return self.answers[role]
-        if role == ANONYMOUS:
-            return self.granted if ANONYMOUS in self.allowed else self.anonymous
-        return self.granted if role in self.allowed else self.denied
-
-
-EVERYONE = (*ROLES,)
-SIGNED_IN = tuple(role for role in ROLES if role != ANONYMOUS)
-
-
-def public(granted: Answer = OK, **options: Any) -> Rule:
-    return Rule(EVERYONE, granted, **options)
-
-
-def signed_in(granted: Answer = OK, **options: Any) -> Rule:
-    return Rule(SIGNED_IN, granted, **options)
-
-
-def owner(granted: Answer = OK, **options: Any) -> Rule:
-    """The fan's own hold, order, ticket or session: anyone else gets 404 (not even seen)."""
-    return Rule(("fan",), granted, denied=404, **options)
-
-
-def venue_staff(granted: Answer = OK, **options: Any) -> Rule:
-    return Rule(STAFF, granted, **options)
-
-
-def venue_managers(granted: Answer = OK, **options: Any) -> Rule:
-    return Rule(MANAGERS, granted, **options)
-
-
-def page(granted: Answer = OK) -> Rule:
-    return public(granted, body=None)
-
 
 A_FANS_EMAIL = "<other_fan's email>"  # filled in by body_for
 A_TICKET_CODE = "<the fan's ticket's live code>"  # fetched by `call`
@@ -287,22 +244,6 @@ def body_for(matrix: Matrix, rule: Rule, code: str) -> dict[str, Any] | None:
         return value
 
     return dict(fill(rule.body))
-
-
-def answer_class(response: httpx.Response) -> Answer:
-    status = response.status_code
-    if 200 <= status < 300:
-        return OK
-    if status in {302, 303, 307} and "/login" in response.headers.get("location", ""):
-        return LOGIN
-    return status
-
-
-def matches(expected: Answer, got: Answer) -> bool:
-    if expected == PASS:
-        return got == OK or (isinstance(got, int) and 400 <= got < 500
-                             and got not in {401, 403, 404})
-    return expected == got
 
 
 async def live_code(matrix: Matrix) -> str:
