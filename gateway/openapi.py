@@ -100,6 +100,14 @@ def _success(facts: Facts, refs: Refs) -> dict[str, Any]:
     return response
 
 
+def _problem(facts: Facts, refs: Refs) -> dict[str, Any]:
+    """Refusals are problem+json; a page refuses with a page (its 404 is HTML too)."""
+    content = _json_content(refs[(Problem, "serialization")], "application/problem+json")
+    if facts.media_type == "text/html":
+        content["content"]["text/html"] = {"schema": {"type": "string"}}
+    return {"description": "problem+json (RFC 9457) with a readable detail", **content}
+
+
 def _operation(route: Route | WebSocketRoute, method: str,
                refs: Refs) -> dict[str, Any]:
     facts = facts_of(route)
@@ -110,10 +118,7 @@ def _operation(route: Route | WebSocketRoute, method: str,
         "operationId": f"{method}_{route.name}",
         "responses": {
             **{str(status): success for status in (facts.status, *facts.also)},
-            "4XX": {
-                "description": "problem+json (RFC 9457) with a readable detail",
-                **_json_content(refs[(Problem, "serialization")], "application/problem+json"),
-            },
+            "4XX": _problem(facts, refs),
         },
     }
     if len(doc.splitlines()) > 1:

@@ -125,6 +125,18 @@ def test_every_success_declares_its_body(spec: dict[str, Any]) -> None:
         assert problem["schema"]["$ref"] == "#/components/schemas/Problem"
 
 
+def test_pages_document_their_html_refusals(spec: dict[str, Any]) -> None:
+    """A page's 404 is a page (schemathesis found GET /drops/{id} answering text/html)."""
+    for path, method, operation in _operations(spec):
+        success = next(answer for code, answer in operation["responses"].items()
+                       if code.startswith("2") or code == "101")
+        refusal_types = set(operation["responses"]["4XX"]["content"])
+        is_page = "text/html" in success.get("content", {})
+        expected = {"application/problem+json", *(["text/html"] if is_page else [])}
+        assert refusal_types == expected, (method, path)
+    assert "text/html" in spec["paths"]["/drops/{drop_id}"]["get"]["responses"]["4XX"]["content"]
+
+
 # --- the id convertor ----------------------------------------------------------------------
 
 @given(st.integers(min_value=-(2**65), max_value=2**65))
