@@ -35,6 +35,9 @@ def drop_config(settings: QueueSettings) -> DropConfig:
         admit_per_minute=settings.admit_per_minute, max_active=settings.max_active,
         session_seconds=settings.session_seconds, state=settings.state,
         visible=settings.visible, mode=settings.mode,
+        challenge_difficulty=settings.challenge_difficulty,
+        join_limit_per_ip=settings.join_limit_per_ip,
+        join_limit_per_network=settings.join_limit_per_network,
     )
 
 

@@ -2,6 +2,9 @@
 and who may see or change each. Other parts use the names exported here."""
 
 from catalog.drops import (
+    DEFAULT_CHALLENGE_DIFFICULTY,
+    MAX_CHALLENGE_DIFFICULTY,
+    MAX_JOIN_LIMIT,
     MAX_SESSION_SECONDS,
     DropSchedule,
     DropView,
@@ -24,6 +27,9 @@ from catalog.seeding import AccountSpec, SaleSpec, SeededSale, seed_sale
 from catalog.venues import VenueOverview, add_staff, create_venue, staff_venues
 
 __all__ = [
+    "DEFAULT_CHALLENGE_DIFFICULTY",
+    "MAX_CHALLENGE_DIFFICULTY",
+    "MAX_JOIN_LIMIT",
     "MAX_SESSION_SECONDS",
     "AccountSpec",
     "DropSchedule",

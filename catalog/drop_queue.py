@@ -49,6 +49,9 @@ class QueueSettings:
     max_active: int
     session_seconds: int
     visible: bool  # fans may see it: its event is not a draft
+    challenge_difficulty: int = 0
+    join_limit_per_ip: int | None = None
+    join_limit_per_network: int | None = None
 
     @classmethod
     def of(cls, drop: Drop, event_status: str) -> QueueSettings:
@@ -59,6 +62,9 @@ class QueueSettings:
             max_active=drop.max_active, session_seconds=drop.session_seconds,
             # The same rule as catalog.visible_event for a viewer who manages nothing.
             visible=event_status != "draft",
+            challenge_difficulty=drop.challenge_difficulty,
+            join_limit_per_ip=drop.join_limit_per_ip,
+            join_limit_per_network=drop.join_limit_per_network,
         )
 
 

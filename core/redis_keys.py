@@ -103,6 +103,11 @@ class DropKeys:
         """ZSET hold_id -> expiry (ms), swept by the worker and lazily."""
         return self.key("holdexp")
 
+    def solved_challenge(self, challenge_id: str) -> str:
+        """STRING, set NX once a proof-of-work challenge was used to join (a replay finds it);
+        expires with the challenge (queue_engine/challenges.py)."""
+        return self.key(f"pow:{challenge_id}")
+
 
 # The KEYS of every drop script, in the order of its lua/ header (a contract test reads
 # each header and compares). Queue and inventory wrappers both get theirs from here.

@@ -51,6 +51,9 @@ class TierBody(StrictBody):
     per_fan_limit: Annotated[int, Field(ge=1, le=100)]
 
 
+JoinLimit = Annotated[int, Field(ge=0, le=catalog.MAX_JOIN_LIMIT)]
+
+
 class DropBody(StrictBody):
     event_id: Id
     mode: Literal["direct", "lottery"]
@@ -61,6 +64,12 @@ class DropBody(StrictBody):
     max_active: Count
     session_seconds: Annotated[int, Field(ge=30, le=catalog.MAX_SESSION_SECONDS)]
     hold_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
+    # Bot guards at join (docs/security.md, "Joining a drop").
+    challenge_difficulty: Annotated[
+        int, Field(ge=0, le=catalog.MAX_CHALLENGE_DIFFICULTY)
+    ] = catalog.DEFAULT_CHALLENGE_DIFFICULTY
+    join_limit_per_ip: JoinLimit | None = None
+    join_limit_per_network: JoinLimit | None = None
 
 
 def _now(request: Request) -> datetime:
@@ -185,6 +194,9 @@ async def create_drop(request: Request) -> Response:
         max_active=body.max_active,
         session_seconds=body.session_seconds,
         hold_seconds=body.hold_seconds,
+        challenge_difficulty=body.challenge_difficulty,
+        join_limit_per_ip=body.join_limit_per_ip,
+        join_limit_per_network=body.join_limit_per_network,
     )
     async with services_of(request).sessionmaker() as session:
         drop = await catalog.create_drop(session, user, event_id=body.event_id, schedule=schedule)

@@ -59,6 +59,9 @@ def drop_json(drop: Drop, now: datetime) -> dict[str, Any]:
         "session_seconds": drop.session_seconds,
         "hold_seconds": drop.hold_seconds,
         "state": drop_phase(drop, now).value,
+        "challenge_difficulty": drop.challenge_difficulty,
+        "join_limit_per_ip": drop.join_limit_per_ip,
+        "join_limit_per_network": drop.join_limit_per_network,
     }
 
 

@@ -29,6 +29,11 @@ class DropConfig:
     # so a draft's meta in Redis is as closed to fans as no meta at all.
     visible: bool
     mode: str = "direct"  # direct | lottery (a lottery drop has no line; joins are refused)
+    # Bot guards the gateway applies before a new place (not synced: the scripts never
+    # read them). Difficulty 0: no challenge; a limit None: the platform's, 0: none.
+    challenge_difficulty: int = 0
+    join_limit_per_ip: int | None = None
+    join_limit_per_network: int | None = None
 
     def meta_fields(self) -> dict[str, str | int]:
         # Only configuration: counters, `opened` and the purchase part's `sold_out`

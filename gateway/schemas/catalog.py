@@ -69,6 +69,9 @@ class Drop(ResponseBody):
     session_seconds: int
     hold_seconds: int
     state: DropState
+    challenge_difficulty: int  # 0: no proof-of-work at join
+    join_limit_per_ip: int | None  # None: the platform's setting; 0: no limit
+    join_limit_per_network: int | None
 
 
 class DropView(Drop):

@@ -138,6 +138,9 @@ def test_defaults_are_unchanged() -> None:
         "signup_per_ip_per_hour": 20,
         "signup_per_network_per_hour": 100,
         "auth_limit_exempt_networks": "",
+        "join_per_ip_per_drop": 10,
+        "join_per_network_per_drop": 200,
+        "challenge_ttl_seconds": 300,
     }
     assert not settings.is_production
     assert settings.keys_dir == Path(".ticketq").resolve() / "keys"

@@ -68,8 +68,13 @@ async def create_drop_setup(
     max_active: int = 100,
     session_seconds: int = 600,
     starts_in: timedelta = timedelta(days=30),
+    challenge_difficulty: int = 0,
+    join_limits: dict[str, int | None] | None = None,
 ) -> DropSetup:
-    """A venue, a published event with GA and VIP tiers, and an open drop."""
+    """A venue, a published event with GA and VIP tiers, and an open drop.
+
+    Without the proof-of-work at join unless asked (`challenge_difficulty`), unlike a drop
+    made with the API's defaults: tests of the line join many fans in a few lines each."""
     admin = admin or await sign_up(client, "venue")
     venue = await client.post(
         "/api/venues",
@@ -116,6 +121,8 @@ async def create_drop_setup(
             "admit_per_minute": admit_per_minute,
             "max_active": max_active,
             "session_seconds": session_seconds,
+            "challenge_difficulty": challenge_difficulty,
+            **(join_limits or {}),
         },
     )
     assert drop.status_code == 201, drop.text
