@@ -64,9 +64,10 @@ class JoinBody(StrictBody):
 
 
 async def _join_body(request: Request) -> JoinBody:
-    """The join's optional body: none at all (the original contract) is an empty one."""
+    """The join's optional body: none at all (the original contract, with or without a
+    Content-Type) is an empty one."""
     headers = request.headers
-    if "content-type" not in headers and headers.get("content-length") in (None, "0"):
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
         return JoinBody()
     return await read_json(request, JoinBody)
 

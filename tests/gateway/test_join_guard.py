@@ -10,7 +10,6 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import altcha
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -18,20 +17,14 @@ from starlette.applications import Starlette
 from core.settings import Settings
 from gateway.join_guard import GuardConfigs
 from queue_engine.drop_config import DropConfig
-from tests.support.api import Account, create_drop_setup, sign_up
+from tests.support.api import Account, create_drop_setup, sign_up, solved_challenge
 from tests.support.apps import running_app
 
 DIFFICULTY = 2_000  # small: the tests solve many
 
 
 async def solved(client: httpx.AsyncClient, drop_id: int, fan: Account) -> str:
-    issued = await client.get(f"/api/drops/{drop_id}/challenge", headers=fan.headers)
-    assert issued.status_code == 200, issued.text
-    assert issued.headers["cache-control"] == "no-store"
-    challenge = altcha.Challenge.from_dict(issued.json())
-    solution = altcha.solve_challenge(challenge)
-    assert solution is not None
-    return altcha.Payload(challenge, solution).to_base64()
+    return await solved_challenge(client, drop_id, fan)
 
 
 def join(client: httpx.AsyncClient, drop_id: int, fan: Account,
@@ -113,7 +106,9 @@ async def test_the_challenge_endpoint(client):
     fan = await sign_up(client)
     url = f"/api/drops/{setup.drop_id}/challenge"
     assert (await client.get(url)).status_code == 401
-    issued = (await client.get(url, headers=fan.headers)).json()
+    answer = await client.get(url, headers=fan.headers)
+    assert answer.headers["cache-control"] == "no-store"
+    issued = answer.json()
     assert issued["parameters"]["data"] == {"drop": str(setup.drop_id), "fan": str(fan.id)}
     assert issued["parameters"]["algorithm"] == "SHA-256" and issued["signature"]
     none = await client.get(f"/api/drops/{plain.drop_id}/challenge", headers=fan.headers)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import altcha
 import httpx
 
 
@@ -39,6 +40,16 @@ async def sign_up(client: httpx.AsyncClient, prefix: str = "fan") -> Account:
     return Account(
         id=login.json()["user"]["id"], email=email, password=password, token=login.json()["token"]
     )
+
+
+async def solved_challenge(client: httpx.AsyncClient, drop_id: int, fan: Account) -> str:
+    """The altcha payload of this fan's challenge for a drop, solved with altcha's solver."""
+    issued = await client.get(f"/api/drops/{drop_id}/challenge", headers=fan.headers)
+    assert issued.status_code == 200, issued.text
+    challenge = altcha.Challenge.from_dict(issued.json())
+    solution = altcha.solve_challenge(challenge)
+    assert solution is not None
+    return altcha.Payload(challenge, solution).to_base64()
 
 
 def iso(moment: datetime) -> str:
