@@ -174,6 +174,9 @@ class RateKey:
 
     scope: str
     subject: str
+    # Another object's key prefix to live under, e.g. a drop's `DropKeys(id).tag` for the
+    # per-drop join limits: their counters then go wherever the drop's keys go.
+    home: str | None = None
 
     def __post_init__(self) -> None:
         if _RATE_SCOPE.fullmatch(self.scope) is None:
@@ -182,6 +185,8 @@ class RateKey:
     @property
     def tag(self) -> str:
         """Every window of one subject shares this hash tag, so they live on one slot."""
+        if self.home is not None:
+            return f"{self.home}:rl:{self.scope}:{self.subject}"
         return f"{PREFIX}:{{rl:{self.scope}:{self.subject}}}"
 
     def window(self, index: int) -> str:

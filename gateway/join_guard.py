@@ -10,7 +10,8 @@ Join is the hot path (issue 15), so the guards stay small:
   already holds a place re-joins with no challenge and no hit; anyone else is refused
   (challenge on) or counted (challenge off, limits on).
 Drops without a challenge whose client is exempt, or whose limits are off, pay nothing.
-Each drop's guards come from Postgres at most once per FRESH_S per process.
+Each drop's guards come from its Redis meta (synced from Postgres with the rest of its
+config) at most once per FRESH_S per process.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from accounts.limits import Client
-from core.errors import RateLimited
+from core.errors import Busy, RateLimited
 from core.rate_limits import hit
 from core.redis_client import RedisClient
-from core.redis_keys import RateKey
+from core.redis_keys import DropKeys, RateKey
 from core.script_batching import ScriptBatcher
 from core.settings import Settings
 from queue_engine import challenges
-from queue_engine.drop_config import DropConfig
+from queue_engine.drop_config import DropConfig, JoinGuards, read_guards, sync_config
 from queue_engine.errors import ChallengeRequired
 from queue_engine.line import read_fans
 
@@ -40,24 +41,35 @@ ConfigLoader = Callable[[int], Awaitable[DropConfig]]
 
 
 class GuardConfigs:
-    """Each drop's config as this process last read it, for at most FRESH_S seconds. A
-    herd of joins on a cold process shares one read (one task per drop)."""
+    """Each drop's guards as this process last read them from the drop's Redis meta, for
+    at most FRESH_S seconds; a drop not synced yet is loaded (`load`, from Postgres) and
+    synced first, as a join would. A cold herd shares one read (one task per drop)."""
 
-    def __init__(self, load: ConfigLoader, clock: Callable[[], float] = time.monotonic) -> None:
-        self._load, self._clock = load, clock
-        self._cached: dict[int, tuple[float, asyncio.Task[DropConfig]]] = {}
+    def __init__(self, redis: RedisClient, load: ConfigLoader,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._redis, self._load, self._clock = redis, load, clock
+        self._cached: dict[int, tuple[float, asyncio.Task[JoinGuards]]] = {}
 
-    async def get(self, drop_id: int) -> DropConfig:
+    async def get(self, drop_id: int) -> JoinGuards:
         now = self._clock()
         cached = self._cached.get(drop_id)
         if cached is None or now - cached[0] >= FRESH_S or (
                 cached[1].done() and cached[1].exception() is not None):
             if len(self._cached) > 10_000:  # a scan of made-up ids must not grow it forever
                 self._cached.clear()
-            cached = (now, asyncio.ensure_future(self._load(drop_id)))
+            cached = (now, asyncio.ensure_future(self._read(drop_id)))
             self._cached[drop_id] = cached
         # shield: one caller's cancelled request must not cancel the others' shared read
         return await asyncio.shield(cached[1])
+
+    async def _read(self, drop_id: int) -> JoinGuards:
+        guards = await read_guards(self._redis, drop_id)
+        if guards is None:
+            await sync_config(self._redis, await self._load(drop_id))
+            guards = await read_guards(self._redis, drop_id)
+        if guards is None:  # deleted between the two: as good as no drop
+            raise Busy("the waiting room is starting up; try again in a moment")
+        return guards
 
 
 @dataclass(frozen=True)
@@ -66,7 +78,7 @@ class JoinLimits:
     per_network: int
 
     @classmethod
-    def of(cls, config: DropConfig, settings: Settings, client: Client) -> JoinLimits:
+    def of(cls, config: JoinGuards, settings: Settings, client: Client) -> JoinLimits:
         if client.exempt(settings):
             return cls(0, 0)
         per_ip = config.join_limit_per_ip
@@ -91,13 +103,13 @@ class JoinAttempt:
 async def _hit_limits(batcher: ScriptBatcher, limits: JoinLimits, attempt: JoinAttempt) -> None:
     """The address first, then its network: a refused hit counts nothing, so an address
     hammering at its own limit never uses up its neighbours' quota."""
-    drop, client = attempt.drop_id, attempt.client
+    home, client = DropKeys(attempt.drop_id).tag, attempt.client
     if limits.per_ip > 0:
-        await _check(batcher, RateKey("join-ip", f"{drop}:{client.subject()}"), limits.per_ip,
+        await _check(batcher, RateKey("join-ip", client.subject(), home), limits.per_ip,
                      attempt.now_ms)
     if limits.per_network > 0:
-        await _check(batcher, RateKey("join-net", f"{drop}:{client.network()}"),
-                     limits.per_network, attempt.now_ms)
+        await _check(batcher, RateKey("join-net", client.network(), home), limits.per_network,
+                     attempt.now_ms)
 
 
 async def _check(batcher: ScriptBatcher, key: RateKey, limit: int, now_ms: int) -> None:
@@ -111,7 +123,7 @@ async def _holds_place(batcher: ScriptBatcher, attempt: JoinAttempt) -> bool:
     return readout.standings[0].state in HOLDING
 
 
-async def guard_join(config: DropConfig, settings: Settings, redis: RedisClient,
+async def guard_join(config: JoinGuards, settings: Settings, redis: RedisClient,
                      batcher: ScriptBatcher, attempt: JoinAttempt) -> None:
     """Refuse (a DomainError) a join the guards do not let through; return otherwise."""
     limits = JoinLimits.of(config, settings, attempt.client)

@@ -313,7 +313,8 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
                    heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
     async with running_hub(hub):
         yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts),
-                           guards=GuardConfigs(config_loader(services.sessionmaker)))
+                           guards=GuardConfigs(services.redis,
+                                               config_loader(services.sessionmaker)))
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import secrets
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,9 +15,11 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from core.redis_keys import DropKeys
 from core.settings import Settings
+from gateway.context import app_services
 from gateway.join_guard import GuardConfigs
-from queue_engine.drop_config import DropConfig
+from queue_engine.drop_config import DropConfig, sync_config
 from tests.support.api import Account, create_drop_setup, sign_up, solved_challenge
 from tests.support.apps import running_app
 
@@ -207,20 +210,32 @@ async def test_challenge_and_limits_together_cost_the_farm_both(client, unexempt
         assert limited.status_code == 429
 
 
-async def test_guard_configs_share_one_read_and_refresh():
+async def test_guard_configs_share_one_read_sync_a_new_drop_and_refresh(app):
+    services = app_services(app)
+    drop_id = 900_000_000 + secrets.randbelow(99_999_999)  # only in Redis: never in Postgres
     loads: list[int] = []
     now = [0.0]
 
-    async def load(drop_id: int) -> DropConfig:
-        loads.append(drop_id)
+    def config(difficulty: int, per_ip: int | None) -> DropConfig:
         return DropConfig(drop_id=drop_id, prequeue_opens_at_ms=0, opens_at_ms=0,
                           closes_at_ms=1, admit_per_minute=1, max_active=1, session_seconds=60,
-                          state="scheduled", visible=True, challenge_difficulty=len(loads))
+                          state="scheduled", visible=True, challenge_difficulty=difficulty,
+                          join_limit_per_ip=per_ip, join_limit_per_network=0)
 
-    configs = GuardConfigs(load, clock=lambda: now[0])
-    got = await asyncio.gather(*(configs.get(7) for _ in range(50)))
-    assert loads == [7] and {c.challenge_difficulty for c in got} == {1}
+    async def load(asked: int) -> DropConfig:
+        loads.append(asked)
+        return config(7, None)
+
+    configs = GuardConfigs(services.redis, load, clock=lambda: now[0])
+    got = await asyncio.gather(*(configs.get(drop_id) for _ in range(50)))
+    assert loads == [drop_id]  # not synced: loaded once, and synced
+    assert {(g.challenge_difficulty, g.join_limit_per_ip, g.join_limit_per_network)
+            for g in got} == {(7, None, 0)}
+    await sync_config(services.redis, config(0, 5))  # as the worker's next sync would
     now[0] = 4.9
-    assert (await configs.get(7)).challenge_difficulty == 1
+    assert (await configs.get(drop_id)).challenge_difficulty == 7
     now[0] = 5.0
-    assert (await configs.get(7)).challenge_difficulty == 2 and loads == [7, 7]
+    fresh = await configs.get(drop_id)
+    assert (fresh.challenge_difficulty, fresh.join_limit_per_ip) == (0, 5)
+    assert loads == [drop_id]  # read from the meta, not loaded again
+    await services.redis.delete(DropKeys(drop_id).meta)
