@@ -24,6 +24,7 @@ from gevent.pool import Group
 from locust import FastHttpUser, task
 
 from loadtest import plan_state
+from loadtest.farm import farm_address, farm_client, run_farm
 from loadtest.http import Body, bearer, call, needs_challenge, solved_challenge
 from loadtest.records import RECORD_MESSAGE
 
@@ -77,6 +78,7 @@ class BotUser(FastHttpUser):
             "final": False,
         }
         self.sent = False
+        self.farmer = number == 0  # one account farm per rehearsal
 
     def on_stop(self) -> None:
         if not self.sent:
@@ -103,6 +105,8 @@ class BotUser(FastHttpUser):
         queue_path = f"/api/drops/{self.plan.drop_id}/queue"
         holds_path = f"/api/drops/{self.plan.drop_id}/holds"
         me = bearer(self.bot.token)
+        if self.farmer:
+            self._account_farm()
         # 0. skip the drop's proof-of-work: join with none, a forged one, another's.
         solution = self._challenge_attacks(queue_path, me)
         # 1. several joins at once from one account (one solved challenge sent by all):
@@ -160,6 +164,14 @@ class BotUser(FastHttpUser):
             return
         self._pass_attacks(holds_path, admission_pass)
         self._limit_and_webhooks(holds_path, me, admission_pass)
+
+    def _account_farm(self) -> None:
+        """Many fresh accounts from one non-exempt address (loadtest/farm.py)."""
+        address = farm_address()
+        with farm_client(self.plan.base_url, address) as client:
+            outcome = run_farm(client, self.plan.drop_id, address)
+        status = 429 if any(key.endswith(" 429") for key in outcome.statuses) else 201
+        self._attempt("account_farm", status, outcome.success(), outcome.note())
 
     def _challenge_attacks(self, queue_path: str, me: dict[str, str]) -> str | None:
         """Joins that skip the proof-of-work; a success is any new place (201). Returns this
