@@ -36,6 +36,9 @@ def drop_config(settings: QueueSettings) -> DropConfig:
         session_seconds=settings.session_seconds, state=settings.state,
         visible=settings.visible, mode=settings.mode,
         verified_only=settings.requires_verified_email,
+        challenge_difficulty=settings.challenge_difficulty,
+        join_limit_per_ip=settings.join_limit_per_ip,
+        join_limit_per_network=settings.join_limit_per_network,
     )
 
 

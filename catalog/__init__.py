@@ -3,6 +3,9 @@ and who may see or change each. Other parts use the names exported here."""
 
 from catalog.approval import decide_venue
 from catalog.drops import (
+    DEFAULT_CHALLENGE_DIFFICULTY,
+    MAX_CHALLENGE_DIFFICULTY,
+    MAX_JOIN_LIMIT,
     MAX_SESSION_SECONDS,
     DropSchedule,
     DropView,
@@ -36,6 +39,9 @@ from catalog.seeding import AccountSpec, SaleSpec, SeededSale, seed_sale
 from catalog.venues import VenueOverview, create_venue, get_venue, remove_staff, staff_venues
 
 __all__ = [
+    "DEFAULT_CHALLENGE_DIFFICULTY",
+    "MAX_CHALLENGE_DIFFICULTY",
+    "MAX_JOIN_LIMIT",
     "MAX_SESSION_SECONDS",
     "AccountSpec",
     "DropSchedule",

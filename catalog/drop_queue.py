@@ -50,6 +50,9 @@ class QueueSettings:
     session_seconds: int
     visible: bool  # fans may see it: its event is not a draft
     requires_verified_email: bool = False
+    challenge_difficulty: int = 0
+    join_limit_per_ip: int | None = None
+    join_limit_per_network: int | None = None
 
     @classmethod
     def of(cls, drop: Drop, event_status: str) -> QueueSettings:
@@ -61,6 +64,9 @@ class QueueSettings:
             # The same rule as catalog.visible_event for a viewer who manages nothing.
             visible=event_status != "draft",
             requires_verified_email=drop.requires_verified_email,
+            challenge_difficulty=drop.challenge_difficulty,
+            join_limit_per_ip=drop.join_limit_per_ip,
+            join_limit_per_network=drop.join_limit_per_network,
         )
 
 

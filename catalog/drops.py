@@ -21,6 +21,13 @@ from core.models import Drop, Event, TicketTier, Venue
 
 # A card authorisation lapses after about 7 days; lottery drops must draw before.
 MAX_SESSION_SECONDS = 3600
+# The proof-of-work at join (queue_engine/challenges.py): on average a fan tries half
+# the difficulty in SHA-256 hashes. 10,000 is ~0.1 s in a desktop browser, well under
+# 0.5 s on a phone, ~50 ms in Python; a bot farm pays it per place. The maximum keeps a
+# slow phone within a few seconds. Docs: docs/security.md, "Joining a drop".
+DEFAULT_CHALLENGE_DIFFICULTY = 10_000
+MAX_CHALLENGE_DIFFICULTY = 1_000_000
+MAX_JOIN_LIMIT = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,9 @@ class DropSchedule:
     session_seconds: int
     hold_seconds: int = 600
     requires_verified_email: bool = False
+    challenge_difficulty: int = DEFAULT_CHALLENGE_DIFFICULTY
+    join_limit_per_ip: int | None = None  # None: the platform's setting; 0: no limit
+    join_limit_per_network: int | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -61,6 +71,12 @@ class DropSchedule:
             found.append(f"session_seconds must be between 30 and {MAX_SESSION_SECONDS}")
         if not 60 <= self.hold_seconds <= 3600:
             found.append("hold_seconds must be between 60 and 3600")
+        if not 0 <= self.challenge_difficulty <= MAX_CHALLENGE_DIFFICULTY:
+            found.append(f"challenge_difficulty must be between 0 and {MAX_CHALLENGE_DIFFICULTY}")
+        for name in ("join_limit_per_ip", "join_limit_per_network"):
+            limit = getattr(self, name)
+            if limit is not None and not 0 <= limit <= MAX_JOIN_LIMIT:
+                found.append(f"{name} must be between 0 and {MAX_JOIN_LIMIT}, or null")
         if self.closes_at - self.opens_at > timedelta(days=60):
             found.append("a drop may stay open for at most 60 days")
         return found
@@ -95,6 +111,9 @@ def new_drop(event_id: int, schedule: DropSchedule) -> Drop:
         session_seconds=schedule.session_seconds,
         hold_seconds=schedule.hold_seconds,
         requires_verified_email=schedule.requires_verified_email,
+        challenge_difficulty=schedule.challenge_difficulty,
+        join_limit_per_ip=schedule.join_limit_per_ip,
+        join_limit_per_network=schedule.join_limit_per_network,
         state="scheduled",
     )
 

@@ -103,6 +103,11 @@ class DropKeys:
         """ZSET hold_id -> expiry (ms), swept by the worker and lazily."""
         return self.key("holdexp")
 
+    def solved_challenge(self, challenge_id: str) -> str:
+        """STRING, set NX once a proof-of-work challenge was used to join (a replay finds it);
+        expires with the challenge (queue_engine/challenges.py)."""
+        return self.key(f"pow:{challenge_id}")
+
 
 # The KEYS of every drop script, in the order of its lua/ header (a contract test reads
 # each header and compares). Queue and inventory wrappers both get theirs from here.
@@ -169,6 +174,9 @@ class RateKey:
 
     scope: str
     subject: str
+    # Another object's key prefix to live under, e.g. a drop's `DropKeys(id).tag` for the
+    # per-drop join limits: their counters then go wherever the drop's keys go.
+    home: str | None = None
 
     def __post_init__(self) -> None:
         if _RATE_SCOPE.fullmatch(self.scope) is None:
@@ -177,6 +185,8 @@ class RateKey:
     @property
     def tag(self) -> str:
         """Every window of one subject shares this hash tag, so they live on one slot."""
+        if self.home is not None:
+            return f"{self.home}:rl:{self.scope}:{self.subject}"
         return f"{PREFIX}:{{rl:{self.scope}:{self.subject}}}"
 
     def window(self, index: int) -> str:

@@ -210,6 +210,16 @@ class Settings(BaseSettings):
     # publish (catalog/approval.py). Unset: `required`, except under TICKETQ_ENV=test,
     # where the suite's many self-made venues sell at once (see venue_approval_required).
     venue_approval: Literal["required", "none"] | None = _env("TICKETQ_VENUE_APPROVAL")
+    # Bot guards at join (gateway/join_guard.py; docs/security.md, "Joining a drop"): new
+    # places per drop per hour from one address / one network, where a drop sets none of
+    # its own; the same exemption as the sign-up limits.
+    join_per_ip_per_drop: int = _env("TICKETQ_JOIN_PER_IP_PER_DROP", 10, ge=0, le=1_000_000)
+    join_per_network_per_drop: int = _env(
+        "TICKETQ_JOIN_PER_NETWORK_PER_DROP", 200, ge=0, le=10_000_000
+    )
+    # How long a proof-of-work challenge may be solved and used for (and its replay
+    # record kept).
+    challenge_ttl_seconds: int = _env("TICKETQ_CHALLENGE_TTL_SECONDS", 300, ge=10, le=3600)
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""

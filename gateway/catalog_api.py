@@ -46,6 +46,9 @@ class TierBody(StrictBody):
     per_fan_limit: Annotated[int, Field(ge=1, le=100)]
 
 
+JoinLimit = Annotated[int, Field(ge=0, le=catalog.MAX_JOIN_LIMIT)]
+
+
 class DropBody(StrictBody):
     event_id: Id
     mode: Literal["direct", "lottery"]
@@ -58,6 +61,12 @@ class DropBody(StrictBody):
     hold_seconds: Annotated[int, Field(ge=60, le=3600)] = 600
     # Only accounts with a verified email may join (docs/security.md).
     requires_verified_email: bool = False
+    # Bot guards at join (docs/security.md, "Joining a drop").
+    challenge_difficulty: Annotated[
+        int, Field(ge=0, le=catalog.MAX_CHALLENGE_DIFFICULTY)
+    ] = catalog.DEFAULT_CHALLENGE_DIFFICULTY
+    join_limit_per_ip: JoinLimit | None = None
+    join_limit_per_network: JoinLimit | None = None
 
 
 def _now(request: Request) -> datetime:
@@ -168,6 +177,9 @@ async def create_drop(request: Request) -> Response:
         session_seconds=body.session_seconds,
         hold_seconds=body.hold_seconds,
         requires_verified_email=body.requires_verified_email,
+        challenge_difficulty=body.challenge_difficulty,
+        join_limit_per_ip=body.join_limit_per_ip,
+        join_limit_per_network=body.join_limit_per_network,
     )
     async with services_of(request).sessionmaker() as session:
         drop = await catalog.create_drop(session, user, event_id=body.event_id, schedule=schedule)

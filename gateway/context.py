@@ -14,6 +14,7 @@ from starlette.requests import HTTPConnection
 
 from bootstrap.services import Services
 from core.script_batching import ScriptBatcher
+from gateway.join_guard import GuardConfigs
 from gateway.queue_hub import QueueHub
 
 
@@ -21,6 +22,7 @@ from gateway.queue_hub import QueueHub
 class QueueRuntime:
     hub: QueueHub  # one read per drop per tick, fanned out to every socket of this process
     batcher: ScriptBatcher  # the herd's script calls share round trips
+    guards: GuardConfigs  # each drop's bot guards, read from Postgres once per few seconds
 
 
 def app_services(app: Starlette) -> Services:

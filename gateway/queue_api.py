@@ -23,9 +23,10 @@ from core.clock import to_ms
 from core.errors import DomainError
 from core.script_batching import ScriptBatcher
 from gateway import queue_metrics as metrics
-from gateway.auth import require_user, require_user_id
+from gateway.auth import client_of, require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
 from gateway.context import QueueRuntime, queue_runtime, services_of
+from gateway.join_guard import GuardConfigs, JoinAttempt, guard_join
 from gateway.metric_children import child
 from gateway.openapi import documented
 from gateway.problems import Problem
@@ -37,12 +38,14 @@ from gateway.schemas.catalog import Drop
 from gateway.serialize import drop_json
 from gateway.socket_auth import accepted_subprotocol, socket_fan_id
 from gateway.url_credentials import refuse_url_credentials
-from queue_engine import waiting_room
+from queue_engine import challenges, waiting_room
 from queue_engine.credentials import CredentialSigner
+from queue_engine.errors import NotVisible
 from queue_engine.line import leave_line, read_fans
 from queue_engine.waiting_room import CheckVerified, fan_view
 
 Pace = Annotated[int, Field(ge=1, le=1_000_000)]
+Payload = Annotated[str, Field(min_length=1, max_length=challenges.MAX_PAYLOAD_CHARS)]
 
 
 class PacingBody(StrictBody):
@@ -56,6 +59,21 @@ class PacingBody(StrictBody):
                 and self.requires_verified_email is None):
             raise ValueError("send admit_per_minute, max_active and/or requires_verified_email")
         return self
+
+
+class JoinBody(StrictBody):
+    # The altcha payload (base64) of a solved GET /api/drops/{id}/challenge; needed for
+    # a new place in a drop with a challenge, never to re-join a place you hold.
+    challenge: Payload | None = None
+
+
+async def _join_body(request: Request) -> JoinBody:
+    """The join's optional body: none at all (the original contract, with or without a
+    Content-Type) is an empty one."""
+    headers = request.headers
+    if headers.get("content-length", "0") == "0" and "transfer-encoding" not in headers:
+        return JoinBody()
+    return await read_json(request, JoinBody)
 
 
 def _signer(conn: Request | WebSocket) -> CredentialSigner:
@@ -82,17 +100,26 @@ def _verified_email_check(request: Request, fan_id: int) -> CheckVerified:
     return check
 
 
-@documented(response=schemas.QueuePlace, auth="user", status=201, also=[200])
+@documented(body=JoinBody, response=schemas.QueuePlace, auth="user", status=201, also=[200])
 async def join_queue(request: Request) -> Response:
     """Join a drop's line: 201 with a new place, 200 with the place you already hold.
 
-    Returns {queue_ticket, state, position, ahead, estimated_wait_s}. The socket, the
-    poll and the leave take your session; `queue_ticket` is kept for old clients only."""
+    A new place in a drop with `challenge_difficulty` > 0 needs `{"challenge": ...}`, a
+    solved GET /api/drops/{id}/challenge (used once); new places per address and network
+    are limited per drop (429 with Retry-After). Returns {queue_ticket, state, position,
+    ahead, estimated_wait_s}. The socket, the poll and the leave take your session;
+    `queue_ticket` is kept for old clients only."""
     started = time.perf_counter()
     fan_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
+    sent = await _join_body(request)
     now_ms = _now_ms(request)
     services = services_of(request)
+    runtime = queue_runtime(request)
+    await guard_join(await runtime.guards.get(drop_id), services.settings, services.redis,
+                     runtime.batcher, JoinAttempt(drop_id=drop_id, fan_id=fan_id,
+                                                  client=client_of(request),
+                                                  challenge=sent.challenge, now_ms=now_ms))
     place = await waiting_room.join(services.redis, services.scripts,
                                     config_loader(services.sessionmaker), drop_id, fan_id,
                                     now_ms=now_ms, runner=queue_runtime(request).batcher,
@@ -108,6 +135,26 @@ async def join_queue(request: Request) -> Response:
             **fan_json(view, now_ms=now_ms, passes=passes)}
     child(metrics.JOIN_SECONDS, str(drop_id)).observe(time.perf_counter() - started)
     return JSONResponse(body, status_code=201 if place.created else 200)
+
+
+@documented(response=schemas.JoinChallenge, auth="user")
+async def join_challenge(request: Request) -> Response:
+    """A proof-of-work challenge (altcha v2 JSON) for joining this drop, for you only,
+    expiring in minutes: solve it (the altcha widget or library) and send the payload
+    as `challenge` with the join. 404 when the drop asks none."""
+    fan_id = await require_user_id(request)
+    drop_id: int = request.path_params["drop_id"]
+    services = services_of(request)
+    config = await queue_runtime(request).guards.get(drop_id)
+    if not config.visible:
+        raise NotVisible("no such drop")
+    if config.challenge_difficulty <= 0:
+        raise Problem(404, "this drop asks no challenge; join without one", code="NoChallenge")
+    issued = challenges.issue(challenges.challenge_keys(services.settings.secret_key),
+                              drop_id=drop_id, fan_id=fan_id,
+                              difficulty=config.challenge_difficulty, now_ms=_now_ms(request),
+                              ttl_s=services.settings.challenge_ttl_seconds)
+    return JSONResponse(issued, headers={"Cache-Control": "no-store"})
 
 
 async def _polling_fan(request: Request) -> int:
@@ -276,10 +323,13 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
                    interval_s=settings.admission_tick_ms / 2000,
                    heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
     async with running_hub(hub):
-        yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts))
+        yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts),
+                           guards=GuardConfigs(services.redis,
+                                               config_loader(services.sessionmaker)))
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),
+    Route("/api/drops/{drop_id:id}/challenge", join_challenge, methods=["GET"]),
     Route("/api/drops/{drop_id:id}/queue", poll_queue, methods=["GET"], name="poll_queue"),
     Route("/api/drops/{drop_id:id}/queue", leave_queue, methods=["DELETE"], name="leave_queue"),
     Route("/api/drops/{drop_id:id}/pause", pause_drop, methods=["POST"]),

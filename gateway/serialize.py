@@ -63,6 +63,9 @@ def drop_json(drop: Drop, now: datetime) -> dict[str, Any]:
         "hold_seconds": drop.hold_seconds,
         "requires_verified_email": drop.requires_verified_email,
         "state": drop_phase(drop, now).value,
+        "challenge_difficulty": drop.challenge_difficulty,
+        "join_limit_per_ip": drop.join_limit_per_ip,
+        "join_limit_per_network": drop.join_limit_per_network,
     }
 
 

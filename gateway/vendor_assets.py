@@ -29,6 +29,8 @@ DEFAULT_ASSETS_DIR = Path(__file__).resolve().parent.parent / "node_modules"
 # package moves its files between versions; only this table changes.
 VENDOR_FILES: Mapping[str, str] = {
     "jsqr/jsQR.js": "jsqr/dist/jsQR.js",
+    # altcha's solver (an ES module, no imports of its own): static/challenge.js.
+    "altcha/lib.js": "altcha/dist/lib/index.js",
 }
 
 

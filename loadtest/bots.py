@@ -24,7 +24,8 @@ from gevent.pool import Group
 from locust import FastHttpUser, task
 
 from loadtest import plan_state
-from loadtest.http import Body, bearer, call
+from loadtest.farm import farm_address, farm_client, run_farm
+from loadtest.http import Body, bearer, call, needs_challenge, solved_challenge
 from loadtest.records import RECORD_MESSAGE
 
 _BOT_NUMBERS = itertools.count()
@@ -77,6 +78,7 @@ class BotUser(FastHttpUser):
             "final": False,
         }
         self.sent = False
+        self.farmer = number == 0  # one account farm per rehearsal
 
     def on_stop(self) -> None:
         if not self.sent:
@@ -103,7 +105,13 @@ class BotUser(FastHttpUser):
         queue_path = f"/api/drops/{self.plan.drop_id}/queue"
         holds_path = f"/api/drops/{self.plan.drop_id}/holds"
         me = bearer(self.bot.token)
-        # 1. several joins at once from one account: exactly one place.
+        if self.farmer:
+            self._account_farm()
+        # 0. skip the drop's proof-of-work: join with none, a forged one, another's.
+        solution = self._challenge_attacks(queue_path, me)
+        # 1. several joins at once from one account (one solved challenge sent by all):
+        # exactly one place.
+        burst_body = {"challenge": solution} if solution else None
         results: list[tuple[int, Body]] = []
         group = Group()
         for _ in range(5):
@@ -116,10 +124,16 @@ class BotUser(FastHttpUser):
                         name="bot: join burst",
                         expected=REFUSED,
                         headers=me,
+                        json_body=burst_body,
                     )
                 )
             )
         group.join()
+        if solution:
+            # 1b. the spent solution again: refused as a replay, never a second place.
+            status, _ = call(self.client, "POST", queue_path, name="bot: replayed_challenge",
+                             expected=REFUSED, headers=me, json_body=burst_body)
+            self._attempt("replayed_challenge", status, status == 201)
         created = sum(1 for status, _ in results if status == 201)
         tickets = {body.get("queue_ticket") for _, body in results if body.get("queue_ticket")}
         self._attempt(
@@ -150,6 +164,37 @@ class BotUser(FastHttpUser):
             return
         self._pass_attacks(holds_path, admission_pass)
         self._limit_and_webhooks(holds_path, me, admission_pass)
+
+    def _account_farm(self) -> None:
+        """Many fresh accounts from one non-exempt address (loadtest/farm.py)."""
+        address = farm_address()
+        with farm_client(self.plan.base_url, address) as client:
+            outcome = run_farm(client, self.plan.drop_id, address)
+        status = 429 if any(key.endswith(" 429") for key in outcome.statuses) else 201
+        self._attempt("account_farm", status, outcome.success(), outcome.note())
+
+    def _challenge_attacks(self, queue_path: str, me: dict[str, str]) -> str | None:
+        """Joins that skip the proof-of-work; a success is any new place (201). Returns this
+        bot's own solved challenge for the burst (None when the drop asks none)."""
+        status, body = call(self.client, "POST", queue_path, name="bot: no_challenge",
+                            expected=REFUSED, headers=me)
+        self._attempt("no_challenge", status, status == 201)
+        if not needs_challenge(status, body):
+            return None  # the drop asks no challenge: that bot joined, the burst finds it
+        partner = bearer(self.partner.token)
+        solution = solved_challenge(self.client, self.plan.drop_id, me, name="bot: challenge")
+        if solution is None:
+            return None
+        decoded = json.loads(base64.b64decode(solution))
+        decoded["solution"]["derivedKey"] = secrets.token_hex(32)  # a guess, not the work
+        forged = base64.b64encode(json.dumps(decoded).encode()).decode()
+        for attack, headers, sent in (("forged_challenge", me, forged),
+                                      ("junk_challenge", me, secrets.token_urlsafe(200)),
+                                      ("borrowed_challenge", partner, solution)):
+            status, _ = call(self.client, "POST", queue_path, name=f"bot: {attack}",
+                             expected=REFUSED, headers=headers, json_body={"challenge": sent})
+            self._attempt(attack, status, status == 201)
+        return solution
 
     def _wait_for_pass(self, queue_path: str, me: dict[str, str]) -> str | None:
         deadline = time.monotonic() + self.plan.duration_s

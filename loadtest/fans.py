@@ -20,7 +20,7 @@ from locust import FastHttpUser, task
 from locust.exception import StopUser
 
 from loadtest import plan_state
-from loadtest.http import Body, bearer, call
+from loadtest.http import Body, bearer, call, needs_challenge, solved_challenge
 from loadtest.records import RECORD_MESSAGE, now_ms, pass_admitted_ms
 from loadtest.ws import QueueSocket, SocketClosed
 
@@ -159,6 +159,7 @@ class FanUser(FastHttpUser):
 
     def _join(self) -> Body | None:
         path = f"/api/drops/{self.plan.drop_id}/queue"
+        challenge: str | None = None
         for attempt in range(RETRIES + 1):
             started = now_ms()
             began = time.perf_counter()
@@ -167,10 +168,19 @@ class FanUser(FastHttpUser):
                 "POST",
                 path,
                 name="join",
-                expected=(403, 409, 410, 423),
+                expected=(403, 409, 410, 422, 423),
                 headers=bearer(self.token),
+                json_body={"challenge": challenge} if challenge else None,
             )
             latency = (time.perf_counter() - began) * 1000
+            if needs_challenge(status, body) and challenge is None:
+                # The drop's proof-of-work, solved as the browser does (docs/loadtest.md).
+                solve_began = time.perf_counter()
+                challenge = solved_challenge(self.client, self.plan.drop_id, bearer(self.token))
+                self.record["challenge_ms"] = round((time.perf_counter() - solve_began) * 1000, 1)
+                if challenge is not None:
+                    continue
+            challenge = None  # used (or refused): a retry starts afresh
             if status not in RETRY_STATUSES or attempt == RETRIES:
                 break
             # A real client retries a busy or unreachable server, after a pause.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import altcha
 from locust.contrib.fasthttp import FastHttpSession
 
 Body = dict[str, Any]
@@ -53,3 +54,21 @@ def call(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def solved_challenge(client: FastHttpSession, drop_id: int, headers: dict[str, str], *,
+                     name: str = "challenge") -> str | None:
+    """This account's join challenge for a drop, solved in Python with altcha's solver as a
+    browser solves it (the payload to send as the join's `challenge`); None when the drop
+    asks none or the gateway refused one."""
+    status, body = call(client, "GET", f"/api/drops/{drop_id}/challenge", name=name,
+                        expected=(404,), headers=headers)
+    if status != 200:
+        return None
+    challenge = altcha.Challenge.from_dict(body)
+    solution = altcha.solve_challenge(challenge, timeout=30.0)
+    return None if solution is None else altcha.Payload(challenge, solution).to_base64()
+
+
+def needs_challenge(status: int, body: Body) -> bool:
+    return status == 422 and body.get("code") == "ChallengeRequired"

@@ -183,6 +183,8 @@ async def seed_bench_sale(
             admit_per_minute=600,
             max_active=max_active,
             session_seconds=session_seconds,
+            # Benchmarks measure the line, not the proof-of-work: their drops ask none.
+            challenge_difficulty=0,
         ),
         accounts=(admin, *accounts),
     ))

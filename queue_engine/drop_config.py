@@ -32,6 +32,12 @@ class DropConfig:
     # Only fans whose account has a verified email may join; join_line refuses the others
     # until the caller (which may read the account) vouches for the fan.
     verified_only: bool = False
+    # Bot guards the gateway applies before a new place (gateway/join_guard.py reads them
+    # from the meta; the scripts never do). Difficulty 0: no challenge; a limit None: the
+    # platform's (synced as -1), 0: none.
+    challenge_difficulty: int = 0
+    join_limit_per_ip: int | None = None
+    join_limit_per_network: int | None = None
 
     def meta_fields(self) -> dict[str, str | int]:
         # Only configuration: counters, `opened` and the purchase part's `sold_out`
@@ -43,7 +49,50 @@ class DropConfig:
             "session_ms": self.session_seconds * 1000, "state": self.state,
             "visible": 1 if self.visible else 0, "mode": self.mode,
             "verified_only": 1 if self.verified_only else 0,
+            "challenge_difficulty": self.challenge_difficulty,
+            "join_limit_per_ip": _limit_field(self.join_limit_per_ip),
+            "join_limit_per_network": _limit_field(self.join_limit_per_network),
         }
+
+
+def _limit_field(limit: int | None) -> int:
+    return PLATFORM_LIMIT if limit is None else limit
+
+
+def _int(field: bytes | str | None, default: int) -> int:
+    return default if not field else int(field)
+
+
+def _limit_of(field: bytes | str | None) -> int | None:
+    value = _int(field, PLATFORM_LIMIT)
+    return None if value == PLATFORM_LIMIT else value
+
+
+PLATFORM_LIMIT = -1  # in the meta: "the platform's setting" (None in DropConfig)
+GUARD_FIELDS = ("synced", "visible", "challenge_difficulty", "join_limit_per_ip",
+                "join_limit_per_network")
+
+
+@dataclass(frozen=True)
+class JoinGuards:
+    """A drop's bot guards as its synced meta holds them."""
+
+    visible: bool
+    challenge_difficulty: int
+    join_limit_per_ip: int | None
+    join_limit_per_network: int | None
+
+
+async def read_guards(redis: RedisClient, drop_id: int) -> JoinGuards | None:
+    """The guards from the drop's meta; None while the drop is not synced."""
+    synced, visible, difficulty, per_ip, per_network = await redis.hmget(  # type: ignore[misc]
+        DropKeys(drop_id).meta, list(GUARD_FIELDS))
+    if synced is None:
+        return None
+    return JoinGuards(visible=_int(visible, 0) == 1,
+                      challenge_difficulty=_int(difficulty, 0),
+                      join_limit_per_ip=_limit_of(per_ip),
+                      join_limit_per_network=_limit_of(per_network))
 
 
 async def sync_config(redis: RedisClient, config: DropConfig) -> None:

@@ -73,6 +73,9 @@ class Drop(CreatedAt, Base):
         CheckConstraint("admit_per_minute > 0", name="admit_per_minute_positive"),
         CheckConstraint("max_active > 0", name="max_active_positive"),
         CheckConstraint("session_seconds > 0", name="session_seconds_positive"),
+        CheckConstraint("challenge_difficulty >= 0", name="challenge_difficulty_not_negative"),
+        CheckConstraint("join_limit_per_ip >= 0", name="join_limit_per_ip_not_negative"),
+        CheckConstraint("join_limit_per_network >= 0", name="join_limit_per_network_not_negative"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
@@ -89,6 +92,12 @@ class Drop(CreatedAt, Base):
     # into the drop's Redis meta, where join_line checks it.
     requires_verified_email: Mapped[bool] = mapped_column(default=False,
                                                           server_default="false")
+    # Bot guards at join (docs/security.md, "Joining a drop"): the proof-of-work's
+    # max number (0 = no challenge; drops made before it existed stay off), and new
+    # places per source address / network (None = the platform setting, 0 = no limit).
+    challenge_difficulty: Mapped[int] = mapped_column(default=0, server_default="0")
+    join_limit_per_ip: Mapped[int | None]
+    join_limit_per_network: Mapped[int | None]
     # What the operator decided; the phase a fan sees also depends on the clock
     # (see core.drop_phase.drop_phase).
     state: Mapped[str] = mapped_column(String(20), default="scheduled")

@@ -120,6 +120,9 @@ class Drop(ResponseBody):
     hold_seconds: int
     requires_verified_email: bool
     state: DropState
+    challenge_difficulty: int  # 0: no proof-of-work at join
+    join_limit_per_ip: int | None  # None: the platform's setting; 0: no limit
+    join_limit_per_network: int | None
 
 
 class DropView(Drop):

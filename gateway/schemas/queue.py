@@ -46,3 +46,25 @@ class LeftQueue(ResponseBody):
 
 class PassRevoked(ResponseBody):
     revoked: bool
+
+
+class ChallengeParameters(ResponseBody):
+    """altcha's v2 challenge parameters (camelCase, as its widget and libraries read them)."""
+
+    algorithm: str
+    cost: int
+    keyLength: int
+    keyPrefix: str
+    nonce: str
+    salt: str
+    keySignature: str
+    expiresAt: int = Field(description="Unix seconds")
+    data: dict[str, str] = Field(description="the drop and fan it is for")
+
+
+class JoinChallenge(ResponseBody):
+    """A proof-of-work challenge for one join (altcha v2): find the counter whose key
+    starts with keyPrefix, then POST the altcha payload as the join's `challenge`."""
+
+    parameters: ChallengeParameters
+    signature: str

@@ -52,17 +52,36 @@
   }
   setInterval(tickCountdown, 1000);
 
-  async function join() {
+  // A fan who holds a place re-joins without a challenge; a new place may need one
+  // (422 ChallengeRequired): solve it (static/challenge.js) and join with it, once.
+  async function join(challenge) {
     show("loading");
     let response;
     try {
-      response = await fetch(api, { method: "POST", credentials: "same-origin",
+      const payload = typeof challenge === "string" ? JSON.stringify({ challenge }) : undefined;
+      response = await fetch(api, { method: "POST", credentials: "same-origin", body: payload,
                                     headers: { "Content-Type": "application/json" } });
     } catch (error) {
       connection("offline – retrying…");
       return retryLater(join);
     }
     const body = await response.json().catch(() => ({}));
+    if (response.status === 422 && body.code === "ChallengeRequired" && !challenge) {
+      connection("checking your browser…");
+      try {
+        const { solveJoinChallenge } = await import("/static/challenge.js");
+        return join(await solveJoinChallenge(dropId));
+      } catch (error) {
+        connection("could not check your browser – retrying…");
+        return retryLater(join);
+      }
+    }
+    if (response.status === 429 || (response.status >= 400 && response.status < 500 &&
+                                     /^Challenge/.test(body.code || ""))) {
+      // Too many new places from this network, or a challenge refused: say so, try later.
+      connection(body.detail || "please wait – retrying…");
+      return retryLater(join);
+    }
     if (response.status === 401) { show("signin"); connection(""); return; }
     if (response.status === 403) { showUnverified(body.detail); return; }
     if (response.status === 409 || response.status === 404) {

@@ -37,7 +37,10 @@ async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,
     config = DropConfig(drop_id=drop_id, prequeue_opens_at_ms=now_ms - 120_000,
                         opens_at_ms=now_ms - 60_000, closes_at_ms=now_ms + 3_600_000,
                         admit_per_minute=admit_per_minute, max_active=max_active,
-                        session_seconds=600, state="scheduled", visible=True)
+                        session_seconds=600, state="scheduled", visible=True,
+                        # The line is measured, not the bot guards: a herd from one
+                        # loopback address, with no proof-of-work and no per-address limit.
+                        challenge_difficulty=0, join_limit_per_ip=0, join_limit_per_network=0)
     await sync_config(redis, config)
     await open_line(ScriptRegistry(redis), drop_id, now_ms=now_ms)
     return config

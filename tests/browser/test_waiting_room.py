@@ -11,11 +11,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from catalog import DEFAULT_CHALLENGE_DIFFICULTY
 from core.clock import to_ms, utcnow
 from core.redis_keys import DropKeys
 from gateway.context import app_services
 from queue_engine.passes import admit_batch
-from tests.support.api import create_drop_setup, sign_up
+from tests.support.api import create_drop_setup, sign_up, solved_challenge
 
 pytestmark = pytest.mark.browser
 
@@ -23,11 +24,14 @@ pytestmark = pytest.mark.browser
 async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, chromium_browser):
     from playwright.async_api import expect
 
-    setup = await create_drop_setup(client, admit_per_minute=600, max_active=50)
+    # The proof-of-work at join on, at a new drop's default difficulty: the page solves it.
+    setup = await create_drop_setup(client, admit_per_minute=600, max_active=50,
+                                    challenge_difficulty=DEFAULT_CHALLENGE_DIFFICULTY)
     for _ in range(3):
         earlier = await sign_up(client)
-        assert (await client.post(f"/api/drops/{setup.drop_id}/queue",
-                                  headers=earlier.headers)).status_code == 201
+        challenge = await solved_challenge(client, setup.drop_id, earlier)
+        assert (await client.post(f"/api/drops/{setup.drop_id}/queue", headers=earlier.headers,
+                                  json={"challenge": challenge})).status_code == 201
     fan = await sign_up(client)
     context = await chromium_browser.new_context(base_url=live_server.url,
                                                  viewport={"width": 390, "height": 844})
@@ -36,10 +40,27 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
             "email": fan.email, "password": fan.password})
         assert signed_in.ok
         page = await context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda message: problems.append(message.text)
+                if message.type == "error" and "Failed to load resource" not in message.text
+                else None)
+        failed: list[tuple[int, str]] = []
+        page.on("response", lambda response: failed.append((response.status, response.url))
+                if response.status >= 400 else None)
+        challenges: list[str] = []
+        page.on("request", lambda request: challenges.append(request.url)
+                if request.url.endswith("/challenge") else None)
         await page.goto(f"/drops/{setup.drop_id}")
         room = page.locator("#room")
+        await expect(room).to_have_attribute("data-state", "waiting", timeout=20_000)
+        await expect(page.locator("#position")).to_have_text("4")
+        # One challenge solved (no CSP report, no error); a reload keeps the place unsolved.
+        assert len(challenges) == 1 and not problems, problems
+        assert [status for status, url in failed if "/api/" in url] == [422], failed
+        await page.reload()
         await expect(room).to_have_attribute("data-state", "waiting")
         await expect(page.locator("#position")).to_have_text("4")
+        assert len(challenges) == 1
         await expect(page.locator("#ahead")).to_have_text("3")
         await expect(page.locator("#connection")).to_have_text("live")
         # Readable at phone width: nothing wider than the screen.

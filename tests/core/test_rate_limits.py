@@ -14,7 +14,7 @@ import pytest
 from core.errors import RateLimited
 from core.rate_limits import RateDecision, check_rate, decide, hit
 from core.redis_client import RedisClient
-from core.redis_keys import RateKey
+from core.redis_keys import DropKeys, RateKey
 from core.script_batching import ScriptBatcher
 from core.scripts import ScriptRegistry, load_sources
 
@@ -41,6 +41,18 @@ async def test_subjects_and_scopes_count_apart(scripts: ScriptRegistry):
     assert not (await hit(scripts, key, limit=1, window_s=60, now_ms=T0)).allowed
     for other in (RateKey("signup-ip", key.subject), fresh_key("signin-ip")):
         assert (await hit(scripts, other, limit=1, window_s=60, now_ms=T0)).allowed
+
+
+async def test_a_key_at_home_under_a_drop_lives_and_counts_there(scripts: ScriptRegistry):
+    home = DropKeys(int(uuid.uuid4().int % 10**9)).tag
+    key = RateKey("join-ip", "198.51.100.7", home)
+    assert key.window(5).startswith(home + ":rl:join-ip:198.51.100.7:")
+    assert (await hit(scripts, key, limit=1, window_s=60, now_ms=T0)).allowed
+    assert await scripts.client.exists(key.window(T0 // 60_000)) == 1
+    assert not (await hit(scripts, key, limit=1, window_s=60, now_ms=T0)).allowed
+    elsewhere = RateKey("join-ip", "198.51.100.7", DropKeys(1 + int(uuid.uuid4().int % 10**9)).tag)
+    assert (await hit(scripts, elsewhere, limit=1, window_s=60, now_ms=T0)).allowed
+    await scripts.client.delete(key.window(T0 // 60_000), elsewhere.window(T0 // 60_000))
 
 
 async def test_a_refused_hit_counts_nothing(scripts: ScriptRegistry):

@@ -142,6 +142,9 @@ def test_defaults_are_unchanged() -> None:
         "signup_per_network_per_hour": 100,
         "auth_limit_exempt_networks": "",
         "venue_approval": None,
+        "join_per_ip_per_drop": 10,
+        "join_per_network_per_drop": 200,
+        "challenge_ttl_seconds": 300,
     }
     assert not settings.is_production
     assert settings.venue_approval_required

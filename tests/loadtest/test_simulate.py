@@ -74,6 +74,13 @@ def test_small_rehearsal_keeps_every_promise(
     bots = report["bots"]
     assert bots["finished"] == BOTS and bots["attempts"] >= BOTS * 5, summary
     assert bots["successes"] == 0, summary
+    # The account farm met the per-address limits (the rehearsal exempts only 127.0.0.1),
+    # and every way round the join's proof-of-work was refused.
+    farm = bots["by_attack"]["account_farm"]
+    assert farm["attempts"] == 1 and farm["statuses"] == {"429": 1}, summary
+    for attack in ("no_challenge", "forged_challenge", "junk_challenge", "borrowed_challenge",
+                   "replayed_challenge"):
+        assert bots["by_attack"][attack]["attempts"] == BOTS, summary
 
     # Every fan's story ended in a final state, and every fan reported.
     assert report["fans"]["records"] == fans and report["fans"]["missing_records"] == 0, summary

@@ -12,6 +12,7 @@ import httpx
 import psutil
 import pytest
 
+import catalog
 from core.embedded import EmbeddedServices, free_port
 from tests.support.waiting import eventually_sync
 
@@ -54,6 +55,9 @@ def test_demo_serves_a_drop_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         drop_id = banner.split(f"http://127.0.0.1:{port}/drops/")[1].split()[0]
         drop = httpx.get(f"http://127.0.0.1:{port}/api/drops/{drop_id}", timeout=5).json()
         assert drop["state"] == "prequeue" and {t["name"] for t in drop["tiers"]} == {"GA", "VIP"}
+        # The demo's fan joins through the proof-of-work, at a new drop's default difficulty
+        # (the page solves it: tests/browser/test_waiting_room.py).
+        assert drop["challenge_difficulty"] == catalog.DEFAULT_CHALLENGE_DIFFICULTY > 0
     finally:
         demo.send_signal(signal.SIGINT)
         rest = demo.communicate(timeout=60)[0]

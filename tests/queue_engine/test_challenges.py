@@ -1,0 +1,98 @@
+"""The proof-of-work challenge: issued for one drop and fan, checked with one HMAC,
+refused when forged, foreign, unsolved or expired (by our clock), and spent once in
+real Redis (single and Cluster)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+
+import altcha
+import pytest
+
+from core.redis_keys import DropKeys
+from queue_engine import challenges
+from queue_engine.errors import (
+    ChallengeExpired,
+    ChallengeForeign,
+    ChallengeInvalid,
+    ChallengeReplayed,
+)
+from tests.queue_engine.conftest import new_drop_id
+
+KEYS = challenges.challenge_keys("a test secret key that is long enough, honestly")
+NOW_MS = int(time.time() * 1000)  # altcha also checks expiry against the wall clock
+
+
+def solved_payload(drop_id: int = 5, fan_id: int = 7, difficulty: int = 500,
+                   ttl_s: int = 60) -> str:
+    challenge = altcha.Challenge.from_dict(challenges.issue(
+        KEYS, drop_id=drop_id, fan_id=fan_id, difficulty=difficulty, now_ms=NOW_MS, ttl_s=ttl_s))
+    solution = altcha.solve_challenge(challenge)
+    assert solution is not None and solution.counter <= difficulty
+    return altcha.Payload(challenge, solution).to_base64()
+
+
+def test_keys_are_derived_not_the_secret_and_differ_per_purpose():
+    secret = "a test secret key that is long enough, honestly"
+    assert secret.encode() not in (KEYS.signing, KEYS.solution)
+    assert KEYS.signing != KEYS.solution
+    assert challenges.challenge_keys("another secret key, just as long as the first") != KEYS
+
+
+def test_a_solved_challenge_verifies_for_its_drop_and_fan_only():
+    payload = solved_payload()
+    solved = challenges.verify(KEYS, payload, drop_id=5, fan_id=7, now_ms=NOW_MS)
+    assert len(solved.challenge_id) == 32 and solved.expires_at_s == NOW_MS // 1000 + 60
+    with pytest.raises(ChallengeForeign):
+        challenges.verify(KEYS, payload, drop_id=6, fan_id=7, now_ms=NOW_MS)
+    with pytest.raises(ChallengeForeign):
+        challenges.verify(KEYS, payload, drop_id=5, fan_id=8, now_ms=NOW_MS)
+    other_keys = challenges.challenge_keys("a different deployment's secret key, also long")
+    with pytest.raises(ChallengeInvalid):
+        challenges.verify(other_keys, payload, drop_id=5, fan_id=7, now_ms=NOW_MS)
+
+
+def test_expiry_is_decided_by_our_clock():
+    payload = solved_payload(ttl_s=30)
+    challenges.verify(KEYS, payload, drop_id=5, fan_id=7, now_ms=NOW_MS + 29_000)
+    with pytest.raises(ChallengeExpired):
+        challenges.verify(KEYS, payload, drop_id=5, fan_id=7, now_ms=NOW_MS + 30_000)
+
+
+@pytest.mark.parametrize("field, value", [
+    (("challenge", "parameters", "expiresAt"), NOW_MS // 1000 + 9999),  # a longer life
+    (("challenge", "parameters", "keyPrefix"), "00"),  # an easier puzzle
+    (("challenge", "parameters", "keySignature"), "ab" * 32),
+    (("solution", "derivedKey"), "11" * 32),  # a guess (the key is the proof, not the counter)
+])
+def test_tampering_is_refused(field, value):
+    decoded = json.loads(base64.b64decode(solved_payload()))
+    target = decoded
+    for name in field[:-1]:
+        target = target[name]
+    if target[field[-1]] == value:
+        pytest.skip("the random counter happened to be the forged value")
+    target[field[-1]] = value
+    forged = base64.b64encode(json.dumps(decoded).encode()).decode()
+    with pytest.raises((ChallengeInvalid, ChallengeExpired)):
+        challenges.verify(KEYS, forged, drop_id=5, fan_id=7, now_ms=NOW_MS)
+
+
+@pytest.mark.parametrize("payload", ["", "not base64!", base64.b64encode(b"[1, 2]").decode(),
+                                     base64.b64encode(b'{"challenge": 3}').decode(), "A" * 5000])
+def test_garbage_is_invalid_not_an_error(payload):
+    with pytest.raises(ChallengeInvalid):
+        challenges.verify(KEYS, payload, drop_id=5, fan_id=7, now_ms=NOW_MS)
+
+
+async def test_a_challenge_is_spent_once_and_its_record_expires_with_it(any_redis):
+    drop_id = new_drop_id()
+    solved = challenges.verify(KEYS, solved_payload(drop_id=drop_id), drop_id=drop_id, fan_id=7,
+                               now_ms=NOW_MS)
+    await challenges.spend(any_redis, drop_id, solved, now_ms=NOW_MS)
+    with pytest.raises(ChallengeReplayed):
+        await challenges.spend(any_redis, drop_id, solved, now_ms=NOW_MS + 1000)
+    ttl_ms = await any_redis.pttl(DropKeys(drop_id).solved_challenge(solved.challenge_id))
+    assert 55_000 < ttl_ms <= 60_000
