@@ -110,7 +110,6 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
         "Sales open two minutes after start; the pre-queue is open now.",
         "Cards to type on the buy and lottery pages (expiry 12/30, CVC 123):",
         *(f"  {number}  {what}" for number, what in DEMO_CARDS),
-        f"Mail sent to fans: {base_url}/dev/mail",
         "Ctrl-C stops everything.",
         "",
     ]
