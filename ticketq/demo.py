@@ -35,6 +35,13 @@ DEMO_ACCOUNTS = {
 }
 DEMO_VENUE = "TicketQ Demo Hall"
 DEMO_EVENT = "The Demo Drop: Live"
+# What localstripe does with each number typed into the card field (not pm_card_*
+# shortcuts: pm_card_visa_chargeDeclined pays in localstripe; it declines only on attach).
+DEMO_CARDS = (
+    ("4242 4242 4242 4242", "pays"),
+    ("4000 0000 0000 0341", "declined when charged (the tickets stay held)"),
+    ("4000 0025 0000 3155", "asks for 3-D Secure (answer the dialog in the page)"),
+)
 # name: (price in cents, currency, capacity, per-fan limit)
 DEMO_TIERS: dict[str, tuple[int, str, int, int]] = {
     "GA": (4500, "EUR", 500, 4),
@@ -101,7 +108,9 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
         *(f"  {email:<22} {role.value}" for email, (_, role) in DEMO_ACCOUNTS.items()),
         "",
         "Sales open two minutes after start; the pre-queue is open now.",
-        "Test card: pm_card_visa (declined: pm_card_visa_chargeDeclined). Ctrl-C stops everything.",
+        "Cards to type on the buy and lottery pages (expiry 12/30, CVC 123):",
+        *(f"  {number}  {what}" for number, what in DEMO_CARDS),
+        "Ctrl-C stops everything.",
         "",
     ]
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 import stripe
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -146,3 +147,13 @@ async def seal_and_draw(db: async_sessionmaker[AsyncSession], drop_id: int) -> d
     outcome = await lifecycle.advance(db, drop_id, moment)
     assert outcome == {"sealed": True, "drawn": True}
     return moment
+
+
+async def settle_only(db: async_sessionmaker[AsyncSession], drop_id: int) -> None:
+    """Mark the other lotteries that earlier tests left drawn as settled, so a real worker
+    started now settles (and mails) only this one, without waiting on theirs."""
+    async with db() as session:
+        await session.execute(update(LotteryDrop).where(LotteryDrop.drop_id != drop_id,
+                                                        LotteryDrop.state == "drawn")
+                              .values(state="settled"))
+        await session.commit()

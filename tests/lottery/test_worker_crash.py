@@ -8,12 +8,18 @@ from collections.abc import Awaitable
 import httpx
 import pytest
 import stripe
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lottery.models import LotteryDrop, LotteryEntry
 from lottery.payments import HeldPayments
-from tests.lottery.conftest import STRIPE_KEY, enter_many, make_lottery, seal_and_draw
+from tests.lottery.conftest import (
+    STRIPE_KEY,
+    enter_many,
+    make_lottery,
+    seal_and_draw,
+    settle_only,
+)
 from tests.lottery.test_settlement import assert_settled_exactly_once
 from tests.support import services as test_services
 from tests.support.processes import service_env, worker_process
@@ -48,12 +54,7 @@ async def test_settlement_killed_half_way_and_restarted_settles_each_entry_once(
     lottery = await make_lottery(api, capacity=150, max_quantity=2)
     await enter_many(db, payments, lottery, [1, 2] * (ENTRIES // 2), concurrency=16)
     await seal_and_draw(db, lottery.drop_id)
-    # Other lotteries left drawn by earlier tests must not slow this worker down.
-    async with db() as session:
-        await session.execute(update(LotteryDrop).where(LotteryDrop.drop_id != lottery.drop_id,
-                                                        LotteryDrop.state == "drawn")
-                              .values(state="settled"))
-        await session.commit()
+    await settle_only(db, lottery.drop_id)
     env = service_env(services.redis_url, services.database_url, STRIPE_API_KEY=STRIPE_KEY,
                       STRIPE_API_BASE=localstripe_url, TICKETQ_LOTTERY_SETTLE_CONCURRENCY="2",
                       TICKETQ_LOTTERY_CLAIM_SECONDS="3")

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ from tests.purchase.conftest import (  # noqa: F401 (fixtures)
     shop,
 )
 from tests.support.apps import api_client, running_app
-from tests.support.pdf_qr import page_qr_payloads, page_texts
+from tests.support.pdf_qr import attached_pdf, page_qr_payloads, page_texts
 from tests.support.processes import service_env, worker_process
 from tests.support.waiting import eventually
 
@@ -91,18 +89,6 @@ async def test_entries_without_a_renderer_name_are_refused() -> None:
     assert await render_attachments([], {}) == []
 
 
-def _pdf_in(folder: Path, message_id: str) -> bytes:
-    for path in (folder / "messages").glob("*.eml"):
-        parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        if parsed["Message-ID"] == message_id:
-            [part] = list(parsed.iter_attachments())
-            assert part.get_content_type() == "application/pdf"
-            content: bytes = part.get_content()
-            return content
-    raise AssertionError(f"no message {message_id}")
-
-
 @pytest.mark.slow
 async def test_a_paid_order_mails_its_tickets_pdf_through_the_real_worker(
         shop: Shop, outbox: async_sessionmaker[AsyncSession], tmp_path: Path,  # noqa: F811
@@ -142,7 +128,7 @@ async def test_a_paid_order_mails_its_tickets_pdf_through_the_real_worker(
     assert mail.to == fan.account.email
     assert [(a.filename, a.content_type) for a in mail.attachments] == [
         (f"tickets-{order_id[:8]}.pdf", "application/pdf")]
-    pdf = _pdf_in(dev_smtp.folder, mail.message_id)
+    pdf = attached_pdf(dev_smtp.folder, mail.message_id)
     assert len(page_texts(pdf)) == 2
     codes = [decode(text) for [text] in page_qr_payloads(pdf)]
     assert all(code.claims.static for code in codes)

@@ -1,10 +1,14 @@
 """The whole fan journey in a real browser: admitted by the real queue, the waiting room
 links to the purchase page, the fan holds GA tickets, sees the countdown, types a card
-into the card field (localstripe's Stripe.js mock), pays, sees tickets."""
+into the card field (localstripe's Stripe.js mock), pays, sees tickets; and then finds
+them in the inbox, mailed by the real worker through the dev SMTP server, as a PDF whose
+QR codes open the door."""
 
 from __future__ import annotations
 
 import re
+import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -12,14 +16,19 @@ import pytest
 from sqlalchemy import func, select
 
 from core.clock import to_ms, utcnow
-from core.models import Order, Payment, Ticket
+from core.models import Order, Payment, Ticket, User
 from core.redis_keys import DropKeys
+from mail.mailbox import StoredMail
 from purchase.inventory import read_stock
 from queue_engine.passes import admit_batch
 from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
+from tests.mail.conftest import start_dev_smtp, stop
+from tests.support import services as test_services
 from tests.support.api import DropSetup, create_drop_setup, sign_up
 from tests.support.card_field import DECLINED_CARD, GOOD_CARD, THREE_D_SECURE_CARD, type_card
-from tests.support.processes import RunningProcess
+from tests.support.pdf_qr import attached_pdf, page_qr_payloads, page_texts
+from tests.support.processes import RunningProcess, service_env, worker_process
+from tests.support.waiting import eventually
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -130,3 +139,67 @@ async def test_three_d_secure_is_completed_in_the_page_and_settled_once(
         assert await _ledger(ctx, setup.drop_id) == (1, 1, 2)
     finally:
         await context.close()
+
+
+async def _order_of(ctx: Any, drop_id: int) -> tuple[str, str]:
+    """(order id, its fan's email) of the drop's one order."""
+    async with ctx.sessionmaker() as session:
+        [(order_id, email)] = list(await session.execute(
+            select(Order.id, User.email).join(User, User.id == Order.user_id)
+            .where(Order.drop_id == drop_id)))
+    return str(order_id), str(email)
+
+
+async def _scan(gateway: RunningProcess, setup: DropSetup, payload: str) -> str:
+    """The venue's door scans one code through the real scanner API; its result."""
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as http:
+        scanned = await http.post("/api/scan", headers=setup.admin.headers, json={
+            "payload": payload, "gate": "Main", "device_id": "journey-door",
+            "nonce": uuid.uuid4().hex, "event_id": setup.event_id})
+    assert scanned.status_code == 200, scanned.text
+    result: str = scanned.json()["result"]
+    return result
+
+
+async def test_the_paid_tickets_arrive_by_mail_and_their_qr_opens_the_door(
+        paying_gateway: RunningProcess, ctx, chromium_browser,  # noqa: F811
+        services: test_services.TestServices, tmp_path: Path) -> None:
+    from playwright.async_api import expect
+
+    dev_smtp = start_dev_smtp(tmp_path / "mailbox")
+    # As `make demo` runs it: `ticketq worker` sending over SMTP to the dev server. Its
+    # environment is the paying gateway's (the same default TICKETQ_HOME, so the same
+    # ticket signing key); only the mail job runs, the test's queue admits the fan.
+    env = service_env(services.redis_url, services.database_url, SMTP_URL=dev_smtp.url)
+    try:
+        with worker_process(env, tmp_path, "journey-mail", only=("mail",)) as worker:
+            context, page, setup = await _holding_fan(paying_gateway, ctx, chromium_browser)
+            try:
+                await type_card(page, GOOD_CARD)
+                await page.click("#pay-button")
+                await expect(page.locator("#buy")).to_have_attribute("data-state", "paid")
+                await expect(page.locator("#tickets li")).to_have_count(2)
+            finally:
+                await context.close()
+            order_id, fan_email = await _order_of(ctx, setup.drop_id)
+
+            def confirmation() -> StoredMail | None:
+                return next((mail for mail in dev_smtp.mailbox()
+                             if mail.kind == "order_confirmation" and order_id in mail.text),
+                            None)
+
+            mail = await eventually(confirmation, timeout_s=90, interval_s=0.2,
+                                    message=f"the order confirmation\n{worker.log_tail()}")
+    finally:
+        stop(dev_smtp.process)
+    assert mail.to == fan_email
+    assert [(a.filename, a.content_type) for a in mail.attachments] == [
+        (f"tickets-{order_id[:8]}.pdf", "application/pdf")]
+    pdf = attached_pdf(dev_smtp.folder, mail.message_id)
+    assert len(page_texts(pdf)) == 2
+    codes = page_qr_payloads(pdf)
+    assert [len(on_page) for on_page in codes] == [1, 1]
+    # The mailed codes open the door once each: Valid, then Duplicate.
+    for [code] in codes:
+        assert await _scan(paying_gateway, setup, code) == "valid"
+        assert await _scan(paying_gateway, setup, code) == "duplicate"

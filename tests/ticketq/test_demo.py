@@ -50,6 +50,14 @@ def test_demo_serves_a_drop_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
         banner = "".join(output)
         assert f"http://127.0.0.1:{port}/drops/" in banner, banner
         assert "fan@ticketq.demo" in banner
+        # The cards to type into the card field, as localstripe treats them (issue 13 bug 1:
+        # pm_card_visa_chargeDeclined pays there, so the banner must not offer it).
+        for number in ("4242 4242 4242 4242", "4000 0000 0000 0341", "4000 0025 0000 3155"):
+            assert number in banner, banner
+        assert "pm_card_visa_chargeDeclined" not in banner
+        assert f"http://127.0.0.1:{port}/dev/mail" in banner
+        mailbox = httpx.get(f"http://127.0.0.1:{port}/dev/mail", timeout=5)
+        assert mailbox.status_code == 200 and "text/html" in mailbox.headers["content-type"]
         health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=5)
         assert health.json() == {"status": "ok", "redis": "ok", "postgres": "ok"}
         drop_id = banner.split(f"http://127.0.0.1:{port}/drops/")[1].split()[0]
