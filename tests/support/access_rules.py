@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from starlette.routing import Mount, Route, WebSocketRoute
 
+from gateway.app import all_routes
 from tests.support.roles import ANONYMOUS, ROLES
 
 OK, PASS, LOGIN = "2xx", "passes authorisation", "redirect to sign in"
@@ -66,6 +68,16 @@ def venue_managers(granted: Answer = OK, **options: Any) -> Rule:
     return Rule(MANAGERS, granted, **options)
 
 
+def platform_admins(granted: Answer = OK, **options: Any) -> Rule:
+    """Platform-wide decisions (approving venues): a venue's own admins get 403 too."""
+    return Rule(("admin",), granted, **options)
+
+
+def invitee(granted: Answer = OK, **options: Any) -> Rule:
+    """The other fan's own invitation: anyone else, a platform admin too, gets 404."""
+    return Rule(("other_fan",), granted, denied=404, **options)
+
+
 def page(granted: Answer = OK) -> Rule:
     return public(granted, body=None)
 
@@ -84,3 +96,35 @@ def matches(expected: Answer, got: Answer) -> bool:
         return got == OK or (isinstance(got, int) and 400 <= got < 500
                              and got not in {401, 403, 404})
     return expected == got
+
+
+def route_keys() -> list[str]:
+    """"METHOD /path" of every route of the gateway's route table (RULES' keys)."""
+    keys = []
+    for route in all_routes():
+        if isinstance(route, Mount):
+            continue  # static files (/static, /static/vendor): public by design
+        if isinstance(route, WebSocketRoute):
+            keys.append(f"WEBSOCKET {route.path_format}")
+        elif isinstance(route, Route):
+            keys += [f"{method} {route.path_format}"
+                     for method in sorted((route.methods or set()) - {"HEAD"})]
+    return keys
+
+
+def fill_body(body: dict[str, Any], ids: dict[str, int], values: dict[str, Any]
+              ) -> dict[str, Any]:
+    """`body` with `ids[field]` for an id field that says 0, and `values[text]` for a
+    placeholder text, at any depth."""
+
+    def fill(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: ids.get(k, v) if v == 0 and not isinstance(v, bool) else fill(v)
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [fill(item) for item in value]
+        if isinstance(value, str):
+            return values.get(value, value)
+        return value
+
+    return dict(fill(body))

@@ -3,7 +3,10 @@
 `seed_world` seeds two venues with `catalog.seed_sale` (ours with its admin, a scanner,
 two fans and a platform admin; another venue with its own admin), signs each account in
 over HTTP (real sessions, real bearer tokens) and gives the fan a paid order with a
-ticket, so routes that take an order or ticket id get a real one.
+ticket, so routes that take an order or ticket id get a real one. The other fan has two
+pending invitations (ours to be a scanner, whose token the world keeps so it can be
+accepted; the rival venue's, to decline) and ours has one to an address with no account
+(to revoke).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.passwords import hash_password_off_loop
 from catalog import AccountSpec, DropSchedule, SaleSpec, TierSpec, seed_sale
+from catalog.invitations import INVITATION_TTL, token_hash
+from catalog.models import VenueInvitation
 from core.models import Order, Role
 from purchase.ledger import issue_tickets
 from tests.support.api import Account
@@ -48,6 +53,9 @@ class RoleWorld:
     order_id: str  # the fan's paid order
     ticket_id: str  # ... and its ticket
     accounts: dict[str, Account] = field(default_factory=dict)
+    # pending invitations: "accept" and "decline" (the other fan's), "revoke" (ours)
+    invitation_ids: dict[str, int] = field(default_factory=dict)
+    invitation_token: str = ""  # the "accept" invitation's emailed token
 
     def headers(self, role: str) -> dict[str, str]:
         return {} if role == ANONYMOUS else self.accounts[role].headers
@@ -56,7 +64,11 @@ class RoleWorld:
         """The sale's real ids by path parameter name."""
         return {"drop_id": self.drop_id, "event_id": self.event_id, "venue_id": self.venue_id,
                 "order_id": self.order_id, "ticket_id": self.ticket_id,
-                "fan_id": self.accounts["fan"].id}
+                "fan_id": self.accounts["fan"].id,
+                "invitation_id": self.invitation_ids["accept"],
+                # the venue's only venue_admin: removing them is refused (409), so a
+                # staff-removal call by an allowed caller changes nobody's role
+                "user_id": self.accounts["venue_admin"].id}
 
 
 def _schedule(now: datetime) -> DropSchedule:
@@ -103,7 +115,30 @@ async def seed_world(sessionmaker: async_sessionmaker[AsyncSession],
     for role, email in emails.items():
         world.accounts[role] = await sign_in(client, email)
     world.order_id, world.ticket_id = await _paid_ticket(sessionmaker, world)
+    world.invitation_token = secrets.token_urlsafe(32)
+    world.invitation_ids = await _invitations(sessionmaker, world, tag, now)
     return world
+
+
+async def _invitations(sessionmaker: async_sessionmaker[AsyncSession], world: RoleWorld,
+                       tag: str, now: datetime) -> dict[str, int]:
+    """What `catalog.invite_staff` records (its email aside), with a token we know."""
+    other_fan = world.accounts["other_fan"].email
+    offers = {  # purpose -> venue, invited address, inviting admin, token
+        "accept": (world.venue_id, other_fan, "venue_admin", world.invitation_token),
+        "decline": (world.other_venue_id, other_fan, "other_venue_admin",
+                    secrets.token_urlsafe(32)),
+        "revoke": (world.venue_id, f"invitee-{tag}@example.test", "venue_admin",
+                   secrets.token_urlsafe(32)),
+    }
+    async with sessionmaker() as session:
+        rows = {purpose: VenueInvitation(
+                    venue_id=venue_id, email=email, role="scanner", token_hash=token_hash(token),
+                    invited_by=world.accounts[inviter].id, expires_at=now + INVITATION_TTL)
+                for purpose, (venue_id, email, inviter, token) in offers.items()}
+        session.add_all(rows.values())
+        await session.commit()
+        return {purpose: row.id for purpose, row in rows.items()}
 
 
 async def _paid_ticket(sessionmaker: async_sessionmaker[AsyncSession],
