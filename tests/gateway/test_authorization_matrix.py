@@ -49,6 +49,7 @@ from tests.support.access_rules import (
     venue_managers,
     venue_staff,
 )
+from tests.support.api import solved_challenge
 from tests.support.apps import api_client, running_app
 from tests.support.roles import ANONYMOUS, PASSWORD, ROLES, RoleWorld, seed_world, sign_in
 
@@ -109,6 +110,7 @@ RULES: dict[str, Rule] = {
     # the holder's tickets to print, also for the event venue's admins; hidden from others
     "GET /api/orders/{order_id}/tickets.pdf": Rule(("fan", *MANAGERS), denied=404),
     # the waiting room: any signed-in fan
+    "GET /api/drops/{drop_id}/challenge": signed_in(),
     "POST /api/drops/{drop_id}/queue": signed_in(),
     "GET /api/drops/{drop_id}/queue": signed_in(PASS),
     "DELETE /api/drops/{drop_id}/queue": signed_in(PASS),
@@ -292,6 +294,9 @@ async def call(matrix: Matrix, key: str, rule: Rule, role: str) -> httpx.Respons
     path = path_format.format(**path_values(matrix, session_id, path_format))
     code = await live_code(matrix) if A_TICKET_CODE in repr(rule.body) else ""
     body = body_for(matrix, rule, code)
+    if key == "POST /api/drops/{drop_id}/queue" and role != ANONYMOUS:  # the drop asks one
+        body = {"challenge": await solved_challenge(matrix.client, matrix.world.drop_id,
+                                                    matrix.world.accounts[role])}
     response = await matrix.client.request(method, path, headers=headers, json=body)
     matrix.client.cookies.clear()  # bearer tokens only: a kept sign-in cookie would need CSRF
     return response
