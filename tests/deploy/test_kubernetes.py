@@ -8,6 +8,7 @@ or misspelled field fails, as `kubectl apply --validate=strict` would).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import kubernetes_validate
@@ -154,3 +155,18 @@ def test_the_ticket_key_is_mounted_where_the_settings_look() -> None:
         volumes = {v["name"]: v for v in spec["volumes"]}
         assert mounts["ticket-key"] == key_dir, name
         assert volumes["ticket-key"]["secret"]["secretName"] == "ticketq-ticket-key", name
+
+
+def test_docs_create_exactly_the_secrets_the_pods_read() -> None:
+    """docs/deploy.md's `kubectl create secret` lines stay in step with the manifests."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    documented_keys = set(re.findall(r"--from-literal=([A-Z_]+)=", text))
+    read = {key for spec in pod_specs().values() for key in secret_keys(spec)}
+    assert documented_keys == read
+    secret_names = {v["secret"]["secretName"] for spec in pod_specs().values()
+                    for v in spec["volumes"] if "secret" in v}
+    secret_names |= {e["valueFrom"]["secretKeyRef"]["name"] for spec in pod_specs().values()
+                     for c in spec["containers"] for e in c.get("env", [])
+                     if "secretKeyRef" in e.get("valueFrom", {})}
+    created = set(re.findall(r"create secret generic ([a-z-]+)", text))
+    assert created == secret_names == {SECRET, "ticketq-ticket-key"}
