@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from importlib.metadata import version
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -15,21 +16,34 @@ from gateway.context import services_of
 from gateway.openapi import documented, openapi_spec
 from gateway.schemas.ops import Health, OpenApiDocument
 
+# Round trips of the health checks (each probe of /healthz): how long this process waits
+# for a Redis PING and a Postgres SELECT 1, pool wait included; failures are timed too.
+DEPENDENCY_SECONDS = Histogram(
+    "ticketq_dependency_check_seconds", "Round trip of a /healthz check", ["dependency"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2),
+)
+
 
 async def _check_redis(request: Request) -> str:
+    started = time.perf_counter()
     try:
         await asyncio.wait_for(services_of(request).redis.ping(), timeout=2)
     except Exception as exc:  # any failure means "not ok", reported, not raised
         return f"error: {type(exc).__name__}"
+    finally:
+        DEPENDENCY_SECONDS.labels("redis").observe(time.perf_counter() - started)
     return "ok"
 
 
 async def _check_postgres(request: Request) -> str:
+    started = time.perf_counter()
     try:
         async with services_of(request).engine.connect() as conn:
             await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
     except Exception as exc:  # any failure means "not ok", reported, not raised
         return f"error: {type(exc).__name__}"
+    finally:
+        DEPENDENCY_SECONDS.labels("postgres").observe(time.perf_counter() - started)
     return "ok"
 
 

@@ -261,6 +261,7 @@ class QueueHub:
         metrics.PREQUEUE_SIZE.labels(label).set(status.prequeue_size)
         metrics.ACTIVE_PASSES.labels(label).set(status.live_passes)
         metrics.ADMITTED_PER_MINUTE.labels(label).set(status.admission_rate_per_minute() or 0)
+        metrics.ADMIT_PER_MINUTE_TARGET.labels(label).set(status.admit_per_minute)
         metrics.WEBSOCKETS.labels(label).set(len(feed.subscribers))
 
     async def run(self) -> None:

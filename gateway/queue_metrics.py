@@ -9,6 +9,11 @@ PREQUEUE_SIZE = Gauge("ticketq_queue_prequeue_size", "Fans in the pre-queue", ["
 ADMITTED_PER_MINUTE = Gauge(
     "ticketq_queue_admitted_per_minute", "Admissions observed over the last minute", ["drop"]
 )
+# The drop's configured pace, beside the observed rate, so a dashboard or an alert can
+# tell admission falling behind from a drop that was set to admit slowly.
+ADMIT_PER_MINUTE_TARGET = Gauge(
+    "ticketq_queue_admit_per_minute_target", "Configured admissions per minute", ["drop"]
+)
 ACTIVE_PASSES = Gauge("ticketq_queue_active_passes", "Live admission passes", ["drop"])
 WEBSOCKETS = Gauge(
     "ticketq_queue_websockets", "Open waiting-room WebSockets on this process", ["drop"]
@@ -24,7 +29,8 @@ BROADCAST_SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 
-PER_DROP = (QUEUE_LENGTH, PREQUEUE_SIZE, ADMITTED_PER_MINUTE, ACTIVE_PASSES, WEBSOCKETS)
+PER_DROP = (QUEUE_LENGTH, PREQUEUE_SIZE, ADMITTED_PER_MINUTE, ADMIT_PER_MINUTE_TARGET,
+            ACTIVE_PASSES, WEBSOCKETS)
 
 
 def forget_drop(drop_id: int) -> None:

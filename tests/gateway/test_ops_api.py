@@ -13,6 +13,9 @@ async def test_healthz_checks_both_servers(client: httpx.AsyncClient) -> None:
     response = await client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "redis": "ok", "postgres": "ok"}
+    text = (await client.get("/metrics")).text
+    for dependency in ("redis", "postgres"):
+        assert f'ticketq_dependency_check_seconds_count{{dependency="{dependency}"}}' in text
 
 
 async def test_healthz_is_503_naming_what_is_down(settings: Settings) -> None:

@@ -206,7 +206,7 @@ async def test_metrics_per_drop(client):
     text = await eventually(metrics_with_length, message=f"{wanted} on /metrics")
     assert f'ticketq_queue_join_seconds_count{{drop="{setup.drop_id}"}} 1.0' in text
     for name in ("ticketq_queue_active_passes", "ticketq_queue_admitted_per_minute",
-                 "ticketq_queue_websockets"):
+                 "ticketq_queue_websockets", "ticketq_queue_admit_per_minute_target"):
         assert f'{name}{{drop="{setup.drop_id}"}}' in text
 
 

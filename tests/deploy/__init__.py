@@ -1,0 +1,1 @@
+"""Tests of deploy/: Kubernetes manifests, the Grafana dashboard, the alert rules, compose."""
