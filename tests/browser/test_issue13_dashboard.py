@@ -30,7 +30,7 @@ async def test_revenue_shows_the_paid_orders_total(client, sessionmaker, live_se
     from playwright.async_api import expect
 
     door = await make_door(client)
-    await issue(sessionmaker, door, count=3)  # one paid order, 3 × 50.00 EUR
+    await issue(sessionmaker, door, count=3)  # one paid order, 3 tickets at 50.00 EUR
     context, page = await _signed_in_page(chromium_browser, live_server, door.setup.admin)
     try:
         await page.goto(f"/venue/drops/{door.setup.drop_id}")

@@ -93,7 +93,7 @@ async def test_after_a_save_the_lottery_page_is_configured_and_says_so_calmly(
         client, live_server, chromium_browser):
     from playwright.async_api import expect
 
-    setup, draw_at, context, page = await _lottery_page(client, live_server, chromium_browser)
+    _setup, draw_at, context, page = await _lottery_page(client, live_server, chromium_browser)
     try:
         unconfigured = page.get_by_text("Not configured yet")
         await expect(unconfigured).to_be_visible()
