@@ -50,7 +50,6 @@
         item.querySelector('.state').textContent = `This ticket was ${ticket.status}.`;
       } else if (ticket.checked_in_at) {
         // Used: no live code any more (it would only earn a Duplicate at the door).
-        item.classList.add('checked-in');
         item.querySelector('.state').textContent =
           `Checked in at ${new Date(ticket.checked_in_at).toLocaleTimeString()}`;
       } else {
