@@ -30,7 +30,9 @@ async def drop_stats(request: Request) -> Response:
     async with services_of(request).sessionmaker() as session:
         view = await catalog.managed_drop(session, user, drop_id)
     status = await read_status(services_of(request).scripts, drop_id, now_ms=to_ms(now))
-    observed = status.admission_rate_per_minute() if status.synced else None
+    # Observed only (docs/operating-a-drop.md): the estimate's fallback to the configured
+    # rate would show a pace nobody was admitted at.
+    observed = status.observed_admissions_per_minute() if status.synced else None
     return JSONResponse(
         {
             "drop": drop_json(view.drop, now),
@@ -44,7 +46,7 @@ async def drop_stats(request: Request) -> Response:
                 "active_passes": status.live_passes,
                 "admitted_total": status.admitted_total,
                 "admitted_last_minute": status.admitted_in_window,
-                "observed_admit_per_minute": round(observed, 1) if observed else None,
+                "observed_admit_per_minute": None if observed is None else round(observed, 1),
                 "configured_admit_per_minute": view.drop.admit_per_minute,
                 "max_active": view.drop.max_active,
             },

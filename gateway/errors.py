@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from core import errors
 from gateway.problems import Problem, problem_response
+from gateway.templating import templates
 
 log = logging.getLogger("ticketq.gateway")
 
@@ -46,8 +47,18 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     return problem_response(problem_for(exc), instance=request.url.path)
 
 
+def wants_page(request: Request) -> bool:
+    """A browser navigating to a page (not the API, which always answers problem+json)."""
+    if request.url.path.startswith("/api/"):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
 async def on_http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code == 404 and wants_page(request):
+        return templates.TemplateResponse(request, "not_found.html",
+                                          {"path": request.url.path}, status_code=404)
     detail = exc.detail if exc.status_code != 404 else f"no route for {request.url.path}"
     return problem_response(
         Problem(exc.status_code, str(detail), headers=dict(exc.headers or {})),

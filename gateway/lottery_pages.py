@@ -7,6 +7,7 @@ keeps it live from the JSON API (countdown, entry form, result, settlement progr
 from __future__ import annotations
 
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -68,8 +69,13 @@ async def venue_page(request: Request) -> Response:
         return _message(request, 403, "Forbidden", "Only this venue's admins may see this page.")
     if view.drop.mode != "lottery":
         return _message(request, 404, "Not a lottery", "This drop sells first come, first served.")
+    zone = ZoneInfo(view.venue.timezone)  # the page's times are the venue's wall clock
     return templates.TemplateResponse(request, "lottery_venue.html", {
         "view": view, "lottery": lottery_json(lottery, view.drop) if lottery else None,
+        "timezone": view.venue.timezone,
+        "opens_local": view.drop.opens_at.astimezone(zone),
+        "closes_local": view.drop.closes_at.astimezone(zone),
+        "draw_local": lottery.draw_at.astimezone(zone) if lottery else None,
     })
 
 

@@ -99,6 +99,15 @@ class DropStatus:
             return None if window >= RATE_WINDOW_MS else float(self.admit_per_minute) or None
         return self.admitted_in_window * 60_000 / window
 
+    def observed_admissions_per_minute(self) -> float | None:
+        """Admissions per minute actually seen over the last minute (or since opening),
+        never the configured rate: 0 when nobody was admitted; None before opening."""
+        if not self.opened:
+            return None
+        elapsed = self.read_at_ms - self._int("opened_at_ms", self.read_at_ms)
+        window = max(1_000, min(RATE_WINDOW_MS, elapsed))  # a second at least: no spike at 0
+        return self.admitted_in_window * 60_000 / window
+
     def estimated_wait_s(self, position: int | None) -> int | None:
         if position is None or self.phase != "open" or self.tickets_in_carts:
             return None

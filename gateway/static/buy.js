@@ -85,7 +85,7 @@
       try {
         hold = await api("POST", "/api/drops/" + dropId + "/holds", { items },
                          { "X-Admission-Pass": admissionPass });
-      } catch (error) { return say(error.message); }
+      } catch (error) { return say(holdRefusal(error)); }
       const list = $("held-items");
       list.replaceChildren(...hold.items.map((item) => {
         const li = document.createElement("li");
@@ -107,6 +107,26 @@
       declined = null;
       show("choose");
     });
+
+    // The API's details are lowercase phrases; the fan reads a sentence, with the numbers
+    // of the tier the problem names (fields of the problem document, docs/api.md).
+    function holdRefusal(error) {
+      const data = error.data || {};
+      const input = root.querySelector('input[data-tier-id="' + data.tier_id + '"]');
+      const tier = input ? input.closest("tr").cells[0].textContent.trim() : "these";
+      if (data.code === "OverLimit") {
+        const left = Math.max(0, data.limit - data.already);
+        return "You can have at most " + data.limit + " " + tier + " tickets and you already have " +
+          data.already + ": " + (left ? "you can add " + left + " more." : "you cannot add any more.");
+      }
+      if (data.code === "SoldOut" && data.available !== undefined) {
+        return data.available ? "Only " + data.available + " " + tier + " tickets are left."
+                              : "The " + tier + " tickets are sold out.";
+      }
+      const text = String(error.message || "The tickets could not be held");
+      const sentence = text.charAt(0).toUpperCase() + text.slice(1);
+      return /[.!?]$/.test(sentence) ? sentence : sentence + ".";
+    }
 
     function tryAnother(reason) {
       declined = /declin/i.test(reason || "") ? "Your card was declined."

@@ -13,7 +13,12 @@ function showStats(stats) {
   const queue = stats.queue;
   eventId = stats.event_id;
   $("#title").textContent = `Drop ${dropId} (${stats.drop.mode})`;
-  $("#phase").textContent = queue.tickets_in_carts
+  // A lottery drop has no waiting room (its queue is never synced, so the queue says
+  // "unknown"): show the drop's own phase and the lottery's tools instead of the line's.
+  const lottery = stats.drop.mode === "lottery";
+  for (const section of document.querySelectorAll("[data-waiting-room]")) section.hidden = lottery;
+  if (lottery) $("#phase").textContent = stats.drop.state;
+  else $("#phase").textContent = queue.tickets_in_carts
     ? `${queue.phase}: every seat in a cart, admission waits` : queue.phase;
   $("#schedule").textContent = `opens ${new Date(stats.drop.opens_at).toLocaleString()}, closes ${new Date(stats.drop.closes_at).toLocaleString()}`;
   $("#waiting").textContent = queue.waiting;
@@ -28,7 +33,7 @@ function showStats(stats) {
     form.admit_per_minute.value = queue.configured_admit_per_minute;
     form.max_active.value = queue.max_active;
   }
-  if (stats.drop.mode === "lottery") {
+  if (lottery) {
     const link = $("#lottery-link");
     link.href = `/venue/drops/${dropId}/lottery`;
     link.hidden = false;
@@ -46,9 +51,12 @@ function showSales(sales) {
     return row;
   });
   $("#tiers").replaceChildren(...rows);
-  if (sales.revenue_cents !== undefined) {
-    $("#revenue").textContent = money(sales.revenue_cents, sales.currency || "EUR");
-  }
+  // One amount per currency the event sells in (tiers may differ); none sold yet: 0.
+  const revenue = sales.revenue || [];
+  const currency = sales.tiers?.[0]?.currency || "EUR";
+  $("#revenue").textContent = revenue.length
+    ? revenue.map((entry) => money(entry.revenue_cents, entry.currency)).join(" + ")
+    : money(0, currency);
 }
 
 const ORDERS_PAGE = 20;

@@ -112,6 +112,8 @@
       setText("state", data.state); setText("capture_mode", data.capture_mode);
       setText("commitment", data.commitment); setText("entries_hash", data.entries_hash || "(at close)");
       for (const [name, count] of Object.entries(s.money)) setText(`money.${name}`, count);
+      const unconfigured = field("unconfigured");  // rendered before the first save
+      if (unconfigured) unconfigured.hidden = true;
     } catch (e) {
       setText("state", e.message);
     }
@@ -122,9 +124,11 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       setText("config-error", "");
+      setText("config-note", "");
       const data = new FormData(form);
       const body = {
-        draw_at: new Date(String(data.get("draw_at")) + "Z").toISOString(),
+        // The venue's wall clock (static/venue_time.js), not UTC and not the browser's zone.
+        draw_at: window.venueTime.toIso(String(data.get("draw_at")), root.dataset.timezone),
         max_quantity_per_entry: Number(data.get("max_quantity_per_entry")),
         allow_capture_now: data.get("allow_capture_now") === "on",
       };
@@ -132,8 +136,8 @@
       if (randomness) body.public_randomness = randomness;
       try {
         const saved = await api("PUT", `/api/drops/${dropId}/lottery`, body);
-        setText("config-error", saved.capture_note);
-        refreshVenue();
+        setText("config-note", `Saved. ${saved.capture_note}`);  // a success, not an error
+        await refreshVenue();
       } catch (e) {
         setText("config-error", e.message);
       }

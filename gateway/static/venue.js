@@ -2,8 +2,9 @@
 "use strict";
 const $ = (selector) => document.querySelector(selector);
 
-// api(): static/api.js
-function isoFromLocal(value) { return new Date(value).toISOString(); }
+// api(): static/api.js; venueTime: static/venue_time.js
+// The timezone of each venue and event, for the forms' times (the venue's wall clock).
+const zoneOfVenue = new Map(), zoneOfEvent = new Map();
 
 function render(venues) {
   const root = $("#venues");
@@ -12,6 +13,7 @@ function render(venues) {
   const venueOptions = [], eventOptions = [];
   for (const venue of venues) {
     venueOptions.push(new Option(venue.name, venue.id));
+    zoneOfVenue.set(String(venue.id), venue.timezone);
     const card = document.createElement("div");
     card.className = "card";
     card.dataset.venueId = venue.id;
@@ -20,6 +22,7 @@ function render(venues) {
     card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role} · ${APPROVAL[venue.approval]}`;
     for (const event of venue.events) {
       eventOptions.push(new Option(`${event.title} (${venue.name})`, event.id));
+      zoneOfEvent.set(String(event.id), venue.timezone);
       const row = document.createElement("tr");
       const tiers = event.tiers.map((t) => `${t.name} ${t.capacity}`).join(", ") || "none";
       row.innerHTML = "<td></td><td></td><td></td><td></td>";
@@ -155,10 +158,10 @@ async function refresh() {
   render(venues.venues);
 }
 
-function formBody(form, numbers, times) {
+function formBody(form, numbers, times, timeZone) {
   const data = Object.fromEntries(new FormData(form).entries());
+  for (const key of times) data[key] = venueTime.toIso(data[key], timeZone);
   for (const key of numbers) data[key] = Number(data[key]);
-  for (const key of times) data[key] = isoFromLocal(data[key]);
   return data;
 }
 
@@ -175,7 +178,8 @@ function onSubmit(id, build, path) {
 }
 
 onSubmit("#new-event", (form) => {
-  const body = formBody(form, ["venue_id"], ["starts_at", "ends_at"]);
+  const body = formBody(form, ["venue_id"], ["starts_at", "ends_at"],
+                       zoneOfVenue.get(form.venue_id.value));
   body.published = form.published.checked;
   return ["/api/events", body];
 });
@@ -187,7 +191,7 @@ onSubmit("#new-tier", (form) => {
 onSubmit("#new-drop", (form) => [
   "/api/drops",
   formBody(form, ["event_id", "admit_per_minute", "max_active", "session_seconds"],
-           ["prequeue_opens_at", "opens_at", "closes_at"]),
+           ["prequeue_opens_at", "opens_at", "closes_at"], zoneOfEvent.get(form.event_id.value)),
 ]);
 
 refresh().catch((error) => { $("#error").textContent = error.message; });

@@ -53,6 +53,18 @@ def test_estimated_wait_uses_the_observed_rate() -> None:
     assert in_carts.estimated_wait_s(10) is None
 
 
+def test_the_dashboards_observed_rate_never_falls_back_to_the_setting() -> None:
+    opened = {"opened": "1", "opened_at_ms": str(T)}
+    assert status(now=T - 1).observed_admissions_per_minute() is None  # not open yet
+    # 5 s and 30 s in, nobody admitted: 0, where the estimate would use the configured 120.
+    assert status(now=T + 5000, **opened).observed_admissions_per_minute() == 0
+    assert status(now=T + 30_000, **opened).observed_admissions_per_minute() == 0
+    assert status(now=T + 30_000, admitted_in_window=20, **opened
+                  ).observed_admissions_per_minute() == 40  # 20 in 30 s
+    assert status(now=T + 120_000, admitted_in_window=30, **opened
+                  ).observed_admissions_per_minute() == 30
+
+
 def test_ahead_now() -> None:
     assert ahead_now(10, 50, 3, [12, 49, 50, 70]) == 5
     assert ahead_now(2, 50, 3, []) == -1  # the third admission was this fan

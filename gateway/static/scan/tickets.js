@@ -49,9 +49,9 @@
       if (ticket.status !== 'valid') {
         item.querySelector('.state').textContent = `This ticket was ${ticket.status}.`;
       } else if (ticket.checked_in_at) {
+        // Used: no live code any more (it would only earn a Duplicate at the door).
         item.querySelector('.state').textContent =
           `Checked in at ${new Date(ticket.checked_in_at).toLocaleTimeString()}`;
-        refreshCode(ticket.id, item);
       } else {
         refreshCode(ticket.id, item);
       }
