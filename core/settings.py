@@ -27,6 +27,7 @@ DEMO_SECRET_KEY = "ticketq-demo-secret-do-not-use-in-production"
 # SMTP_URL may carry a password (smtp://user:password@host).
 SECRET_VARIABLES = frozenset({
     "TICKETQ_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL",
+    "TICKETQ_OIDC_GOOGLE_CLIENT_SECRET",
 })
 
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
@@ -210,6 +211,13 @@ class Settings(BaseSettings):
     # publish (catalog/approval.py). Unset: `required`, except under TICKETQ_ENV=test,
     # where the suite's many self-made venues sell at once (see venue_approval_required).
     venue_approval: Literal["required", "none"] | None = _env("TICKETQ_VENUE_APPROVAL")
+    # Sign in with an OpenID Connect provider (accounts/oidc.py; docs/accounts.md). The
+    # provider named `google` is configured by its issuer (discovery), client id and secret;
+    # any OIDC provider's issuer works there. Unset issuer: the provider is off.
+    oidc_google_issuer: HttpUrl | None = _env("TICKETQ_OIDC_GOOGLE_ISSUER")
+    oidc_google_client_id: str | None = _env("TICKETQ_OIDC_GOOGLE_CLIENT_ID", max_length=500)
+    oidc_google_client_secret: str | None = _env(
+        "TICKETQ_OIDC_GOOGLE_CLIENT_SECRET", repr=False, max_length=500)
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""

@@ -142,6 +142,9 @@ def test_defaults_are_unchanged() -> None:
         "signup_per_network_per_hour": 100,
         "auth_limit_exempt_networks": "",
         "venue_approval": None,
+        "oidc_google_issuer": None,
+        "oidc_google_client_id": None,
+        "oidc_google_client_secret": None,
     }
     assert not settings.is_production
     assert settings.venue_approval_required
