@@ -150,6 +150,9 @@ RULES: dict[str, Rule] = {
     "POST /api/auth/signup": public(body={
         "email": "matrix-signup@example.test", "password": PASSWORD, "name": "M"}),
     "POST /api/auth/login": public(body={"email": A_FANS_EMAIL, "password": PASSWORD}),
+    # no OpenID Connect provider is configured here (tests/gateway/test_oidc_api.py has one)
+    "GET /api/auth/oidc/{provider}/start": public(404, body=None),
+    "GET /api/auth/oidc/{provider}/callback": public(404, body=None),
     # creating a venue makes the creator its admin: late, so it changes no earlier call
     "POST /api/venues": signed_in(body={"name": "Matrix venue", "city": "Lyon",
                                         "timezone": "Europe/Paris"}),
@@ -221,7 +224,8 @@ async def matrix(matrix_app: Starlette) -> AsyncIterator[Matrix]:
 
 
 def path_values(matrix: Matrix, session_id: int) -> dict[str, object]:
-    return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id}
+    return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id,
+            "provider": "google"}
 
 
 def body_for(matrix: Matrix, rule: Rule, code: str) -> dict[str, Any] | None:
