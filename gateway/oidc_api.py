@@ -27,7 +27,6 @@ from core.signed_fields import SignedFields
 from gateway.accounts_api import set_session_cookie
 from gateway.auth import client_of
 from gateway.context import services_of
-from gateway.openapi import documented
 from gateway.pages_api import safe_next
 from gateway.problems import Problem
 
@@ -61,7 +60,6 @@ def _http() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=oidc.HTTP_TIMEOUT_S, follow_redirects=False)
 
 
-@documented(status=302, also=(404, 503), media_type="text/html")
 async def start(request: Request) -> Response:
     """Start signing in with a provider: 302 to it, with state, nonce and PKCE (S256)."""
     provider = _provider(request)
@@ -105,7 +103,6 @@ def _check_state(request: Request, provider: oidc.Provider, state: str) -> None:
                                "start again", reason="state_mismatch")
 
 
-@documented(status=303, also=(400, 401, 403, 409, 429, 503), media_type="text/html")
 async def callback(request: Request) -> Response:
     """The provider's redirect back: verify, sign in (session cookie), 303 to the site."""
     provider = _provider(request)
@@ -141,9 +138,12 @@ async def callback(request: Request) -> Response:
     return response
 
 
+# Browser navigations (redirects), not JSON endpoints: out of the OpenAPI document like
+# the pages, and described in docs/api.md. Their refusals are problem+json all the same.
 routes = [
-    Route("/api/auth/oidc/{provider}/start", start, methods=["GET"]),
-    Route("/api/auth/oidc/{provider}/callback", callback, methods=["GET"]),
+    Route("/api/auth/oidc/{provider}/start", start, methods=["GET"], include_in_schema=False),
+    Route("/api/auth/oidc/{provider}/callback", callback, methods=["GET"],
+          include_in_schema=False),
 ]
 
 __all__ = ["routes"]

@@ -204,3 +204,12 @@ async def test_malformed_callbacks_get_a_clear_4xx(browser: httpx.AsyncClient,
     response = await browser.get(f"/api/auth/oidc/google/callback{query}")
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_the_login_page_links_to_a_configured_provider_only(
+        browser: httpx.AsyncClient, client: httpx.AsyncClient) -> None:
+    page = await browser.get("/login", params={"next": "/me/orders"})
+    assert 'href="/api/auth/oidc/google/start?next=/me/orders"' in page.text
+    assert "Sign in with Google" in page.text
+    plain = await client.get("/login")  # the suite's app: no provider configured
+    assert plain.status_code == 200 and "/api/auth/oidc/" not in plain.text
