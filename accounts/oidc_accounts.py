@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.oidc import Identity
@@ -67,6 +68,18 @@ async def _user_for_email(db: AsyncSession, email: str, name: str, now: datetime
 
 async def sign_in_identity(db: AsyncSession, identity: Identity, *, now: datetime) -> SignedIn:
     """The account `identity` signs in to, linking or creating it (committed)."""
+    try:
+        return await _sign_in(db, identity, now)
+    except IntegrityError:
+        # The same identity's first sign-in raced another (two tabs): its link now exists.
+        await db.rollback()
+        linked = await _linked_user(db, identity)
+        if linked is None:
+            raise
+        return SignedIn(linked, created=False, password_wiped=False)
+
+
+async def _sign_in(db: AsyncSession, identity: Identity, now: datetime) -> SignedIn:
     linked = await _linked_user(db, identity)
     if linked is not None:
         return SignedIn(linked, created=False, password_wiped=False)

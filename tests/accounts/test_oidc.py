@@ -92,7 +92,7 @@ async def test_an_attempt_is_taken_once(redis: RedisClient, http: httpx.AsyncCli
 
 async def test_a_code_is_exchanged_only_with_its_pkce_verifier(
         redis: RedisClient, http: httpx.AsyncClient, provider: oidc.Provider) -> None:
-    flow, url = await oidc.begin(redis, http, provider, redirect_uri=CALLBACK, next_path="/")
+    _, url = await oidc.begin(redis, http, provider, redirect_uri=CALLBACK, next_path="/")
     code = parse_qs(urlsplit(await sign_in_at_provider(url, "pkce")).query)["code"][0]
     found = await oidc.metadata(http, provider)
     with _refused("code_refused"):

@@ -4,6 +4,7 @@ unverified password account wipes the password nobody proved."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -97,3 +98,17 @@ async def test_a_link_wins_over_the_email_and_one_link_per_provider(
         with pytest.raises(oidc_accounts.AlreadyLinked):
             await oidc_accounts.sign_in_identity(db, _identity(email, subject=s2), now=NOW)
         assert await _links(db, first_id) == [s1]
+
+
+async def test_two_first_sign_ins_at_once_make_one_account_and_one_link(
+        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    email = unique_email("link-race")
+
+    async def once() -> int:
+        async with sessionmaker() as db:
+            return (await oidc_accounts.sign_in_identity(db, _identity(email), now=NOW)).user.id
+
+    first, second = await asyncio.gather(once(), once())
+    assert first == second
+    async with sessionmaker() as db:
+        assert await _links(db, first) == [f"sub-{email}"]

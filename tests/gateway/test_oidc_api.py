@@ -18,10 +18,10 @@ from core.models import OidcIdentity, User
 from core.settings import Settings
 from gateway.context import app_services
 from gateway.oidc_api import FLOW_COOKIE
+from tests.support import services as test_services
 from tests.support.api import sign_up, unique_email
 from tests.support.apps import api_client, running_app
 from tests.support.oidc import OidcProvider, oidc_provider_process, sign_in_at_provider
-from tests.support import services as test_services
 
 CALLBACK = "http://testserver/api/auth/oidc/google/callback"
 
