@@ -311,6 +311,10 @@ class Settings(BaseSettings):
             problems.append("STRIPE_API_KEY must be set")
         if not self.stripe_webhook_secret:
             problems.append("STRIPE_WEBHOOK_SECRET must be set")
+        if self.oidc_google_issuer and not self.oidc_google_issuer.startswith("https://"):
+            # The ID token's keys come from the issuer's discovery: over plain HTTP anyone on
+            # the path could hand us their own keys.
+            problems.append("TICKETQ_OIDC_GOOGLE_ISSUER must be an https:// URL in production")
         if not (self.keys_dir / "ticket_signing.key").exists():
             problems.append(f"no ticket signing key in {self.keys_dir}; run `ticketq keys`")
         if problems:

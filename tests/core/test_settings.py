@@ -310,6 +310,18 @@ def test_production_starts_with_everything_set(tmp_path: Path) -> None:
     assert settings.is_production and settings.secret_key == STRONG_KEY
 
 
+def test_production_takes_an_oidc_issuer_over_https_only(tmp_path: Path) -> None:
+    settings = Settings.from_env(production(tmp_path)).replace(
+        oidc_google_issuer="http://127.0.0.1:9000", oidc_google_client_id="id",
+        oidc_google_client_secret="oidc-client-s3cret")
+    with pytest.raises(SettingsError) as refusal:
+        settings.check_production()
+    assert refusal.value.problems == [
+        "TICKETQ_OIDC_GOOGLE_ISSUER must be an https:// URL in production"]
+    settings.replace(oidc_google_issuer="https://accounts.google.com").check_production()
+    assert "oidc-client-s3cret" not in repr(settings)
+
+
 @pytest.mark.parametrize(
     ("key", "reason"),
     [
