@@ -213,3 +213,18 @@ async def test_the_login_page_links_to_a_configured_provider_only(
     assert "Sign in with Google" in page.text
     plain = await client.get("/login")  # the suite's app: no provider configured
     assert plain.status_code == 200 and "/api/auth/oidc/" not in plain.text
+
+
+async def test_sign_in_limits_apply_to_provider_sign_ins(
+        browser: httpx.AsyncClient, oidc_app: Starlette) -> None:
+    # An account locked by wrong passwords stays locked for its window, whatever the door.
+    account = await sign_up(browser, "oidc-locked")
+    limit = app_services(oidc_app).settings.signin_failures_per_account
+    for _ in range(limit):
+        wrong = await browser.post("/api/auth/login",
+                                   json={"email": account.email, "password": "wrong password"})
+        assert wrong.status_code == 401, wrong.text
+    back = await sign_in_at_provider(await _start(browser), account.email)
+    answer = await _callback(browser, back)
+    assert answer.status_code == 429, answer.text
+    assert await _counts(oidc_app, account.email) == (1, 0)
