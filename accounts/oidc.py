@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ ALGORITHMS = ("RS256", "PS256", "ES256", "EdDSA")
 LEEWAY_S = 60  # clock skew allowed on exp/iat
 METADATA_TTL_S = 3600
 HTTP_TIMEOUT_S = 10.0
+MAX_SUBJECT = 255  # OpenID Connect Core 2: `sub` is at most 255 ASCII characters
+ERROR_CODE = re.compile(r"[a-z_]{1,60}")
 # Why an ID token was refused, by the claim that failed (what the person reads).
 CLAIM_REFUSALS = {
     "iss": "it was issued by another provider",
@@ -117,7 +120,9 @@ async def metadata(http: httpx.AsyncClient, provider: Provider, *,
     if document.get("issuer") != provider.issuer:
         raise ProviderUnavailable("the sign-in provider's discovery names another issuer")
     try:
-        keys = KeySet.import_key_set(await _get_json(http, str(document["jwks_uri"])))  # type: ignore[arg-type]
+        jwks = await _get_json(http, str(document["jwks_uri"]))
+        # joserfc's TypedDict for a JWKS; a malformed one raises below, never passes.
+        keys = KeySet.import_key_set(jwks)  # type: ignore[arg-type]
         found = Metadata(str(document["authorization_endpoint"]),
                          str(document["token_endpoint"]), keys, time.monotonic())
     except (KeyError, JoseError, ValueError) as exc:
@@ -196,6 +201,9 @@ def verify_id_token(id_token: str, *, keys: KeySet, provider: Provider, nonce: s
         why = CLAIM_REFUSALS.get(exc.claim, f"its {exc.claim!r} claim is wrong or missing")
         raise OidcRefused(f"the ID token was refused: {why}",
                           reason=f"id_token_{exc.claim}") from exc
+    if len(str(claims["sub"])) > MAX_SUBJECT:
+        raise OidcRefused("the ID token names its person with an over-long id",
+                          reason="id_token_sub")
     audiences = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     # OpenID Connect Core 3.1.3.7: with several audiences, azp must name this client.
     if len(audiences) > 1 and claims.get("azp") != provider.client_id:
@@ -224,7 +232,10 @@ async def exchange_code(http: httpx.AsyncClient, provider: Provider, found: Meta
     except ValueError:
         answer = {}
     if response.status_code != 200 or not isinstance(answer, dict):
-        error = answer.get("error", "error") if isinstance(answer, dict) else "error"
+        error = answer.get("error") if isinstance(answer, dict) else None
+        # Only an OAuth error code goes into our message, never arbitrary provider text.
+        if not (isinstance(error, str) and ERROR_CODE.fullmatch(error)):
+            error = "error"
         raise OidcRefused(f"the provider did not accept the sign-in code ({error}); "
                           "start again", reason="code_refused")
     id_token = answer.get("id_token")

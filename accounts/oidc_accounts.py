@@ -92,6 +92,9 @@ async def _sign_in(db: AsyncSession, identity: Identity, now: datetime) -> Signe
     user, created = await _user_for_email(db, email, name, now)
     other = await db.scalar(select(OidcIdentity).where(
         OidcIdentity.user_id == user.id, OidcIdentity.provider == identity.provider))
+    if other is not None and other.subject == identity.subject:
+        # This identity's own link, committed by a sign-in that raced this one.
+        return SignedIn(user, created=False, password_wiped=False)
     if other is not None:
         await db.rollback()
         raise AlreadyLinked(f"this account is linked to another {identity.provider} account",
