@@ -158,6 +158,17 @@ def account_revocations(user_id: int) -> str:
     return f"{PREFIX}:{{acct:{user_id}}}:revoked"
 
 
+def oidc_flow(state: str) -> str:
+    """STRING: one OpenID Connect sign-in attempt (accounts/oidc.py), JSON, taken once by
+    the callback (GETDEL); expires with the attempt. `state` is the URL-safe random state."""
+    return f"{PREFIX}:oidc:flow:{state}"
+
+
+def oidc_seen_id_token(digest: str) -> str:
+    """STRING: an ID token (by its SHA-256) already used to sign in; kept until it expires."""
+    return f"{PREFIX}:oidc:seen:{digest}"
+
+
 _RATE_SCOPE = re.compile(r"[a-z0-9-]+")
 
 

@@ -27,6 +27,7 @@ DEMO_SECRET_KEY = "ticketq-demo-secret-do-not-use-in-production"
 # SMTP_URL may carry a password (smtp://user:password@host).
 SECRET_VARIABLES = frozenset({
     "TICKETQ_SECRET_KEY", "STRIPE_API_KEY", "STRIPE_WEBHOOK_SECRET", "SMTP_URL",
+    "TICKETQ_OIDC_GOOGLE_CLIENT_SECRET",
 })
 
 _TRUE_WORDS = frozenset({"true", "1", "yes"})
@@ -220,6 +221,13 @@ class Settings(BaseSettings):
     # How long a proof-of-work challenge may be solved and used for (and its replay
     # record kept).
     challenge_ttl_seconds: int = _env("TICKETQ_CHALLENGE_TTL_SECONDS", 300, ge=10, le=3600)
+    # Sign in with an OpenID Connect provider (accounts/oidc.py; docs/accounts.md). The
+    # provider named `google` is configured by its issuer (discovery), client id and secret;
+    # any OIDC provider's issuer works there. Unset issuer: the provider is off.
+    oidc_google_issuer: HttpUrl | None = _env("TICKETQ_OIDC_GOOGLE_ISSUER")
+    oidc_google_client_id: str | None = _env("TICKETQ_OIDC_GOOGLE_CLIENT_ID", max_length=500)
+    oidc_google_client_secret: str | None = _env(
+        "TICKETQ_OIDC_GOOGLE_CLIENT_SECRET", repr=False, max_length=500)
 
     def __init__(self, **values: Any) -> None:
         """Keyword arguments by variable name (`Settings(PORT=8001)`); the rest from os.environ."""
@@ -313,6 +321,10 @@ class Settings(BaseSettings):
             problems.append("STRIPE_API_KEY must be set")
         if not self.stripe_webhook_secret:
             problems.append("STRIPE_WEBHOOK_SECRET must be set")
+        if self.oidc_google_issuer and not self.oidc_google_issuer.startswith("https://"):
+            # The ID token's keys come from the issuer's discovery: over plain HTTP anyone on
+            # the path could hand us their own keys.
+            problems.append("TICKETQ_OIDC_GOOGLE_ISSUER must be an https:// URL in production")
         if not (self.keys_dir / "ticket_signing.key").exists():
             problems.append(f"no ticket signing key in {self.keys_dir}; run `ticketq keys`")
         if problems:

@@ -84,7 +84,7 @@ async def signup(request: Request) -> Response:
     )
 
 
-def _set_session_cookie(request: Request, response: Response, user_id: int,
+def set_session_cookie(request: Request, response: Response, user_id: int,
                         session_id: int) -> None:
     settings = services_of(request).settings
     response.set_cookie(
@@ -120,7 +120,7 @@ async def login(request: Request) -> Response:
     response = JSONResponse({"token": token, "user": user_json(user),
                              "expires_in": services.settings.token_ttl_seconds,
                              "session_id": opened.id})
-    _set_session_cookie(request, response, user.id, opened.id)
+    set_session_cookie(request, response, user.id, opened.id)
     return response
 
 

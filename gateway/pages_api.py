@@ -11,6 +11,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 import catalog
+from accounts import oidc
 from core.drop_phase import drop_phase
 from core.models import Drop, Venue
 from gateway.context import services_of
@@ -66,7 +67,10 @@ def safe_next(raw: str | None) -> str:
 async def login_page(request: Request) -> Response:
     """Sign in or create an account, then go back to a page on this site."""
     next_path = safe_next(request.query_params.get("next"))
-    return templates.TemplateResponse(request, "login.html", {"next_path": next_path})
+    # "Sign in with ..." links for the configured OpenID Connect providers (docs/accounts.md).
+    providers = sorted(oidc.configured(services_of(request).settings))
+    return templates.TemplateResponse(request, "login.html", {"next_path": next_path,
+                                                              "oidc_providers": providers})
 
 
 async def venue_page(request: Request) -> Response:

@@ -1,6 +1,6 @@
 """SQLAlchemy models shared by several parts. Part-specific tables live in their part."""
 
-from core.models.accounts import Role, User
+from core.models.accounts import OidcIdentity, Role, User
 from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.events import Drop, Event, TicketTier
@@ -14,6 +14,7 @@ __all__ = [
     "Drop",
     "Event",
     "Hold",
+    "OidcIdentity",
     "Order",
     "Payment",
     "ProcessedWebhookEvent",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedAt
@@ -55,3 +55,20 @@ class SignInSession(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+
+
+class OidcIdentity(Base):
+    """An account at an OpenID Connect provider linked to a TicketQ account (accounts/oidc.py).
+
+    (provider, subject) is the provider's own stable id for the person (the ID token's
+    `sub`), never the email, which can change hands at the provider. One account links at
+    most one identity per provider.
+    """
+
+    __tablename__ = "oidc_identities"
+    __table_args__ = (UniqueConstraint("user_id", "provider"),)
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]

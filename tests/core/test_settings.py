@@ -145,6 +145,9 @@ def test_defaults_are_unchanged() -> None:
         "join_per_ip_per_drop": 10,
         "join_per_network_per_drop": 200,
         "challenge_ttl_seconds": 300,
+        "oidc_google_issuer": None,
+        "oidc_google_client_id": None,
+        "oidc_google_client_secret": None,
     }
     assert not settings.is_production
     assert settings.venue_approval_required
@@ -308,6 +311,18 @@ def test_production_starts_with_everything_set(tmp_path: Path) -> None:
     settings = Settings.from_env(production(tmp_path))
     settings.check_production()
     assert settings.is_production and settings.secret_key == STRONG_KEY
+
+
+def test_production_takes_an_oidc_issuer_over_https_only(tmp_path: Path) -> None:
+    settings = Settings.from_env(production(tmp_path)).replace(
+        oidc_google_issuer="http://127.0.0.1:9000", oidc_google_client_id="id",
+        oidc_google_client_secret="oidc-client-s3cret")
+    with pytest.raises(SettingsError) as refusal:
+        settings.check_production()
+    assert refusal.value.problems == [
+        "TICKETQ_OIDC_GOOGLE_ISSUER must be an https:// URL in production"]
+    settings.replace(oidc_google_issuer="https://accounts.google.com").check_production()
+    assert "oidc-client-s3cret" not in repr(settings)
 
 
 @pytest.mark.parametrize(

@@ -183,6 +183,9 @@ RULES: dict[str, Rule] = {
     # the token is the credential; the other fan's address is verified already (a no-op)
     "POST /api/auth/verify-email": public(body={"token": A_VERIFY_TOKEN}),
     "POST /api/auth/verify-email/resend": signed_in(),
+    # no OpenID Connect provider is configured here (tests/gateway/test_oidc_api.py has one)
+    "GET /api/auth/oidc/{provider}/start": public(404, body=None),
+    "GET /api/auth/oidc/{provider}/callback": public(404, body=None),
     # creating a venue makes the creator its admin: late, so it changes no earlier call
     "POST /api/venues": signed_in(body={"name": "Matrix venue", "city": "Lyon",
                                         "timezone": "Europe/Paris"}),
@@ -252,7 +255,7 @@ def path_values(matrix: Matrix, session_id: int, path_format: str) -> dict[str, 
     invitations = matrix.world.invitation_ids  # each route its own pending invitation
     purpose = next((p for p in ("decline", "accept") if path_format.endswith(p)), "revoke")
     return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id,
-            "invitation_id": invitations[purpose]}
+            "invitation_id": invitations[purpose], "provider": "google"}
 
 
 def body_for(matrix: Matrix, rule: Rule, code: str) -> dict[str, Any] | None:
