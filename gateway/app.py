@@ -28,6 +28,8 @@ from gateway import (
     scanner_api,
     staff_api,
     ticket_pdf_api,
+    totp_api,
+    totp_pages,
     verify_email_api,
 )
 from gateway.csrf import CsrfGuard
@@ -46,6 +48,7 @@ PARTS = (
     purchase_api,
     ops_api,
     accounts_api,
+    totp_api,
     verify_email_api,
     catalog_api,
     staff_api,
@@ -54,6 +57,7 @@ PARTS = (
     scanner_api,
     ticket_pdf_api,
     dev_mail,
+    totp_pages,
     pages_api,
 )
 

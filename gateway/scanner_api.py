@@ -18,6 +18,7 @@ from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import scanner as schemas
+from gateway.totp_api import require_fresh_second_factor
 from scanner import bundle, checkin, door_codes, keyring, offline, tickets
 from scanner.ratelimit import ScanLimits, check_scanner_limits, is_manual_code
 from scanner.verify import authorised_event
@@ -161,6 +162,7 @@ async def rotate_key(request: Request) -> Response:
     user = await require_user(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, RotateBody)
+    await require_fresh_second_factor(request)
     async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)

@@ -79,6 +79,7 @@ RULES: dict[str, Rule] = {
     "GET /venue/drops/{drop_id}/lottery": venue_managers(404),
     "GET /me/orders": page(),
     "GET /me/tickets": page(),
+    "GET /account/security": page(),
     "GET /scan": page(),
     "GET /scan/sw.js": page(),
     "WEBSOCKET /ws/drops/{drop_id}/queue": public(
@@ -92,6 +93,11 @@ RULES: dict[str, Rule] = {
     # the signed-in caller's own things
     "GET /api/me": signed_in(),
     "GET /api/me/sessions": signed_in(),
+    # two-factor authentication: nobody here has it, so codes are wrong (422, 409)
+    "GET /api/me/totp": signed_in(),
+    "POST /api/me/totp": signed_in(),
+    "POST /api/me/totp/confirm": signed_in(PASS, body={"code": "000000"}),
+    "POST /api/me/totp/disable": signed_in(PASS, body={"code": "000000"}),
     "GET /api/me/venues": signed_in(),
     "GET /api/me/orders": signed_in(),
     "GET /api/me/tickets": signed_in(),
@@ -122,6 +128,7 @@ RULES: dict[str, Rule] = {
     "GET /api/drops/{drop_id}/lottery/progress": venue_managers(PASS),
     "GET /api/events/{event_id}/sales": venue_managers(),
     "GET /api/events/{event_id}/scan-conflicts": venue_managers(),
+    "PUT /api/venues/{venue_id}/security": venue_managers(body={"require_totp": False}),
     "POST /api/venues/{venue_id}/staff": venue_managers(
         body={"email": "nobody-matrix@example.test", "role": "scanner"}),
     "POST /api/events": venue_managers(body={
@@ -150,6 +157,8 @@ RULES: dict[str, Rule] = {
     "POST /api/auth/signup": public(body={
         "email": "matrix-signup@example.test", "password": PASSWORD, "name": "M"}),
     "POST /api/auth/login": public(body={"email": A_FANS_EMAIL, "password": PASSWORD}),
+    # a challenge nobody signed: 401 for everyone, signed in or not
+    "POST /api/auth/login/totp": public(401, body={"challenge": "forged", "code": "000000"}),
     # creating a venue makes the creator its admin: late, so it changes no earlier call
     "POST /api/venues": signed_in(body={"name": "Matrix venue", "city": "Lyon",
                                         "timezone": "Europe/Paris"}),
