@@ -77,25 +77,30 @@ def read_challenge(settings: Settings, challenge: str) -> tuple[int, str]:
 
 async def check_code(session: AsyncSession, checker: Checker, *, user_id: int, code: str,
                      now: datetime) -> bool:
-    """`totp.verify` under the account's failure limit (RateLimited before checking)."""
-    now_ms = to_ms(now)
-    await totp.check_attempt_allowed(checker.scripts, checker.settings, user_id, now_ms=now_ms)
+    """`totp.verify` under the failure limit (RateLimited before checking)."""
+    row = await totp.credential(session, user_id)
+    if row is None or row.confirmed_at is None:
+        return False
+    subject, now_ms = totp.failure_subject(row), to_ms(now)
+    await totp.check_attempt_allowed(checker.scripts, checker.settings, subject, now_ms=now_ms)
     if await totp.verify(session, user_id=user_id, code=code, now=now,
                          secret_key=checker.settings.secret_key):
         return True
-    await totp.record_failure(checker.scripts, checker.settings, user_id, now_ms=now_ms)
+    await totp.record_failure(checker.scripts, checker.settings, subject, now_ms=now_ms)
     return False
 
 
 async def confirm_enrolment(session: AsyncSession, checker: Checker, *, user_id: int,
                             code: str, now: datetime) -> list[str]:
     """`totp.confirm_enrolment` under the failure limit; WrongCode (nothing changes) if wrong."""
+    row = await totp.credential(session, user_id)
+    subject = totp.failure_subject(row) if row is not None else str(user_id)
     now_ms = to_ms(now)
-    await totp.check_attempt_allowed(checker.scripts, checker.settings, user_id, now_ms=now_ms)
+    await totp.check_attempt_allowed(checker.scripts, checker.settings, subject, now_ms=now_ms)
     codes = await totp.confirm_enrolment(session, user_id=user_id, code=code, now=now,
                                          secret_key=checker.settings.secret_key)
     if codes is None:
-        await totp.record_failure(checker.scripts, checker.settings, user_id, now_ms=now_ms)
+        await totp.record_failure(checker.scripts, checker.settings, subject, now_ms=now_ms)
         raise WrongCode(WRONG_CODE)
     return codes
 

@@ -14,8 +14,9 @@ more thing to pin and audit; the tests check these codes against pyotp, written 
 - A code is accepted for the current step and one either side (clock drift), and only
   for a step after the last one accepted (`last_step`, updated atomically): no replay,
   not even of a code still within its 90 seconds.
-- Failures count per account (core.rate_limits): after `totp_failures_per_account` in a
-  window every code is refused (429 with Retry-After) until the window ends.
+- Failures count per account's enrolment (core.rate_limits): after
+  `totp_failures_per_account` in a window every code is refused (429 with Retry-After)
+  until the window ends, the right one too.
 """
 
 from __future__ import annotations
@@ -233,22 +234,26 @@ async def remaining_recovery_codes(session: AsyncSession, user_id: int) -> int:
     return len(list(rows))
 
 
-def _failures_key(user_id: int) -> RateKey:
-    return RateKey("totp-account", str(user_id))
+def failure_subject(row: TotpCredential) -> str:
+    """Failures count per enrolment (account id and enrolment time): only someone already
+    past the second factor can start a new enrolment, and account ids stay unique even
+    where a test database restarts them beside a Redis that remembers."""
+    return f"{row.user_id}-{int(row.created_at.timestamp() * 1000)}"
 
 
-async def check_attempt_allowed(scripts: ScriptRegistry, settings: Settings, user_id: int, *,
+async def check_attempt_allowed(scripts: ScriptRegistry, settings: Settings, subject: str, *,
                                 now_ms: int) -> None:
-    """RateLimited (429) once the account has taken its wrong codes this window."""
+    """RateLimited (429) once the enrolment has taken its wrong codes this window."""
     limit = settings.totp_failures_per_account
     # A hit costing more than the limit counts nothing: this reads the failures so far.
-    failures = await hit(scripts, _failures_key(user_id), limit=limit,
+    failures = await hit(scripts, RateKey("totp-account", subject), limit=limit,
                          window_s=settings.totp_failure_window_s, now_ms=now_ms, cost=limit + 1)
     if failures.remaining == 0:
         raise RateLimited(TOO_MANY_CODES, retry_after_s=failures.retry_after_s)
 
 
-async def record_failure(scripts: ScriptRegistry, settings: Settings, user_id: int, *,
+async def record_failure(scripts: ScriptRegistry, settings: Settings, subject: str, *,
                          now_ms: int) -> None:
-    await hit(scripts, _failures_key(user_id), limit=settings.totp_failures_per_account,
+    await hit(scripts, RateKey("totp-account", subject),
+              limit=settings.totp_failures_per_account,
               window_s=settings.totp_failure_window_s, now_ms=now_ms)
