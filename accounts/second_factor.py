@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import totp
@@ -138,7 +138,9 @@ async def require_fresh(session: AsyncSession, checker: Checker, *, user_id: int
             raise WrongCode(WRONG_CODE)
         await mark_fresh(session, user_id=user_id, session_id=session_id, now=now)
         return
-    row = await session.get(SignInSession, (user_id, session_id))
+    proved_at = await session.scalar(
+        select(SignInSession.second_factor_at)
+        .where(SignInSession.user_id == user_id, SignInSession.id == session_id))
     window = timedelta(seconds=checker.settings.totp_fresh_s)
-    if row is None or row.second_factor_at is None or now - row.second_factor_at > window:
+    if proved_at is None or now - proved_at > window:
         raise SecondFactorStale(NEEDS_FRESH)
