@@ -129,7 +129,9 @@ async def event_sales(request: Request) -> Response:
 @documented(body=CancelBody, response=schemas.CancellationProgress, auth="venue_admin",
             status=202)
 async def cancel_event(request: Request) -> Response:
-    """Cancel the event: sales stop, every paid order is refunded in batches by the worker."""
+    """Cancel the event: sales stop, every paid order is refunded in batches by the worker.
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     body = await read_json(request, CancelBody)
     await require_fresh_second_factor(request)

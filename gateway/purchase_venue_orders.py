@@ -58,7 +58,9 @@ async def event_orders(request: Request) -> Response:
 
 @documented(body=RefundBody, response=schemas.OrderRefund, auth="venue_admin")
 async def refund_order(request: Request) -> Response:
-    """Refund a paid order in full (the event's venue admins); repeats change nothing."""
+    """Refund a paid order in full (the event's venue admins); repeats change nothing.
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     body = await read_json(request, RefundBody)
     await require_fresh_second_factor(request)

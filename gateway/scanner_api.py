@@ -158,7 +158,9 @@ async def scan_conflicts(request: Request) -> Response:
 
 @documented(body=RotateBody, response=schemas.RotatedKey, auth="venue_admin")
 async def rotate_key(request: Request) -> Response:
-    """Start signing the event's codes with a new key id (old one retired or revoked)."""
+    """Start signing the event's codes with a new key id (old one retired or revoked).
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, RotateBody)
