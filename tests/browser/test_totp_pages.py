@@ -21,6 +21,11 @@ async def test_enrol_on_the_security_page_then_sign_in_with_a_code(
     context = await chromium_browser.new_context(base_url=live_server.url)
     try:
         page = await context.new_page()
+        # The pages run under the strict CSP: no violation and no script error on the way.
+        problems: list[str] = []
+        page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+        page.on("console", lambda message: problems.append(message.text)
+                if "Content Security Policy" in message.text else None)
         await page.goto("/login?next=/account/security")
         await page.locator("#login input[name=email]").fill(fan.email)
         await page.locator("#login input[name=password]").fill(fan.password)
@@ -60,5 +65,6 @@ async def test_enrol_on_the_security_page_then_sign_in_with_a_code(
         await page.wait_for_url(live_server.url + "/")
         me = await context.request.get("/api/me")
         assert me.ok and (await me.json())["id"] == fan.id
+        assert not problems, problems
     finally:
         await context.close()
