@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from core.errors import Conflict, RateLimited
 from core.models import TotpCredential, TotpRecoveryCode
 from core.rate_limits import hit
@@ -192,6 +193,8 @@ async def confirm_enrolment(session: AsyncSession, *, user_id: int, code: str, n
     session.add_all(TotpRecoveryCode(user_id=user_id,
                                      code_hash=recovery_digest(user_id, c, secret_key))
                     for c in codes)
+    audit.record(session, actor_user_id=user_id, action="account.totp.enable",
+                 subject_type="user", subject_id=user_id)
     await session.commit()
     return codes
 
@@ -221,9 +224,12 @@ async def verify(session: AsyncSession, *, user_id: int, code: str, now: datetim
 
 
 async def disable(session: AsyncSession, *, user_id: int) -> None:
-    """Forget the secret and the recovery codes (the caller has just verified a code)."""
+    """Forget the secret and the recovery codes (the caller has just verified a code).
+    Turning 2FA on and off are audit entries (`account.totp.enable|disable`)."""
     await session.execute(delete(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user_id))
     await session.execute(delete(TotpCredential).where(TotpCredential.user_id == user_id))
+    audit.record(session, actor_user_id=user_id, action="account.totp.disable",
+                 subject_type="user", subject_id=user_id)
     await session.commit()
 
 

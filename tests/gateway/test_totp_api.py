@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.second_factor import CHALLENGE_SALT
-from core.models import TotpCredential
+from core.models import AuditEntry, TotpCredential
 from core.signed_fields import SignedFields
 from gateway.context import app_services
 from tests.support.api import Account, sign_up
@@ -167,7 +167,9 @@ async def test_wrong_codes_are_limited_per_account(client: httpx.AsyncClient) ->
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) >= 1
 
 
-async def test_turning_2fa_off_takes_a_right_code(client: httpx.AsyncClient) -> None:
+async def test_turning_2fa_off_takes_a_right_code(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     enrolled = await enrol(client, await sign_up(client))
     headers = enrolled.account.headers
     refused = await client.post("/api/me/totp/disable", headers=headers,
@@ -182,6 +184,11 @@ async def test_turning_2fa_off_takes_a_right_code(client: httpx.AsyncClient) -> 
     assert "token" in login.json()
     again = await client.post("/api/me/totp/disable", headers=headers, json={"code": "123456"})
     assert again.status_code == 409
+    async with sessionmaker() as session:
+        actions = list(await session.scalars(
+            select(AuditEntry.action).where(AuditEntry.actor_user_id == enrolled.account.id)
+            .order_by(AuditEntry.id)))
+    assert actions == ["account.totp.enable", "account.totp.disable"]
 
 
 @pytest.mark.parametrize("body", [{"code": "12345"}, {"code": 123456}, {"code": "é" * 6},
