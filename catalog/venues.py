@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from accounts.totp import is_enrolled
 from catalog.authz import Actor, require_venue_admin
 from catalog.changes import check_timezone, commit_with_audit
 from core.errors import Conflict, NotFound
@@ -68,6 +69,22 @@ async def remove_staff(session: AsyncSession, actor: Actor, *, venue_id: int, us
         role=staff.role,
     )
     return staff.role
+
+
+async def set_require_totp(session: AsyncSession, actor: Actor, *, venue_id: int,
+                           require_totp: bool) -> Venue:
+    """Require (or stop requiring) two-factor authentication of the venue's staff.
+
+    A venue admin without 2FA may not turn it on: the next request would lock them out."""
+    venue = await get_venue(session, venue_id)
+    await require_venue_admin(session, actor, venue_id)
+    if require_totp and actor.role != Role.ADMIN and not await is_enrolled(session, actor.id):
+        raise Conflict("turn on two-factor authentication for your own account first "
+                       "(/account/security)")
+    venue.require_totp = require_totp
+    await commit_with_audit(session, actor, "venue.security", ("venue", venue_id),
+                            require_totp=require_totp)
+    return venue
 
 
 async def get_venue(session: AsyncSession, venue_id: int) -> Venue:

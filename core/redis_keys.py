@@ -169,6 +169,12 @@ def oidc_seen_id_token(digest: str) -> str:
     return f"{PREFIX}:oidc:seen:{digest}"
 
 
+def totp_challenge_used(user_id: int, nonce: str) -> str:
+    """STRING set (NX) when a sign-in challenge is answered (accounts/second_factor.py), so
+    each signs in once; expires with the challenge."""
+    return f"{PREFIX}:{{acct:{user_id}}}:totp-challenge:{nonce}"
+
+
 _RATE_SCOPE = re.compile(r"[a-z0-9-]+")
 
 

@@ -198,6 +198,11 @@ class Settings(BaseSettings):
     signup_per_network_per_hour: int = _env(
         "TICKETQ_SIGNUP_PER_NETWORK_PER_HOUR", 100, ge=1, le=1_000_000
     )
+    # Two-factor authentication (accounts/totp.py, accounts/second_factor.py; docs/accounts.md).
+    totp_failures_per_account: int = _env("TICKETQ_TOTP_FAILURES_PER_ACCOUNT", 5, ge=1, le=1000)
+    totp_failure_window_s: int = _env("TICKETQ_TOTP_FAILURE_WINDOW_S", 900, ge=1, le=86_400)
+    totp_challenge_ttl_s: int = _env("TICKETQ_TOTP_CHALLENGE_TTL_S", 300, ge=30, le=3600)
+    totp_fresh_s: int = _env("TICKETQ_TOTP_FRESH_S", 900, ge=60, le=86_400)
     # Email verification (accounts/verification.py; docs/security.md, "Email verification").
     email_verify_ttl_seconds: int = _env(
         "TICKETQ_EMAIL_VERIFY_TTL_SECONDS", 48 * 3600, ge=300, le=30 * 24 * 3600

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from accounts import limits, sessions
+from accounts import limits, second_factor, sessions, totp
 from accounts import users as accounts
 from accounts.tokens import SESSION_SALT
 from core.clock import to_ms
 from core.errors import Conflict
+from core.models import User
+from core.settings import Settings
 from gateway.auth import (
     SESSION_COOKIE,
     CurrentUser,
@@ -101,10 +105,12 @@ def set_session_cookie(request: Request, response: Response, user_id: int,
     )
 
 
-@documented(body=LoginBody, response=schemas.LoginResult)
+@documented(body=LoginBody, response=schemas.LoginAnswer)
 async def login(request: Request) -> Response:
     """Sign in: returns a bearer token and sets a session cookie, both of one new session.
 
+    For an account with two-factor authentication the answer is `{totp_required, challenge}`
+    instead, with no token: answer it at POST /api/auth/login/totp (gateway/totp_api.py).
     429 with Retry-After after too many attempts from one address or too many wrong
     passwords for one account."""
     body = await read_json(request, LoginBody)
@@ -113,9 +119,26 @@ async def login(request: Request) -> Response:
     async with services.sessionmaker() as session:
         user = await accounts.authenticate(session, email=body.email, password=body.password,
                                            throttle=_throttle(request), now=now)
-        opened = await sessions.open_session(
-            session, user_id=user.id, user_agent=request.headers.get("user-agent", ""), now=now
-        )
+        if await totp.is_enrolled(session, user.id):
+            return totp_challenge(services.settings, user.id)
+        return await signed_in(request, session, user, now=now)
+
+
+def totp_challenge(settings: Settings, user_id: int) -> Response:
+    return JSONResponse({"totp_required": True,
+                         "challenge": second_factor.issue_challenge(settings, user_id),
+                         "expires_in": settings.totp_challenge_ttl_s})
+
+
+async def signed_in(request: Request, session: AsyncSession, user: User, *, now: datetime,
+                    second_factor_proven: bool = False) -> Response:
+    """A new session for `user`: the bearer token in the body, the cookie set."""
+    services = services_of(request)
+    opened = await sessions.open_session(
+        session, user_id=user.id, user_agent=request.headers.get("user-agent", ""), now=now
+    )
+    if second_factor_proven:
+        await second_factor.mark_fresh(session, user_id=user.id, session_id=opened.id, now=now)
     token = signer(request).issue(user.id, opened.id)
     response = JSONResponse({"token": token, "user": user_json(user),
                              "expires_in": services.settings.token_ttl_seconds,

@@ -29,6 +29,8 @@ from gateway import (
     scanner_api,
     staff_api,
     ticket_pdf_api,
+    totp_api,
+    totp_pages,
     verify_email_api,
 )
 from gateway.csrf import CsrfGuard
@@ -47,6 +49,7 @@ PARTS = (
     purchase_api,
     ops_api,
     accounts_api,
+    totp_api,
     verify_email_api,
     oidc_api,
     catalog_api,
@@ -56,6 +59,7 @@ PARTS = (
     scanner_api,
     ticket_pdf_api,
     dev_mail,
+    totp_pages,
     pages_api,
 )
 

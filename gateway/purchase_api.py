@@ -26,6 +26,7 @@ from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.purchase_serialize import checkout_json, hold_json, order_json, progress_json
 from gateway.schemas import purchase as schemas
+from gateway.totp_api import require_fresh_second_factor
 from purchase import cancellation, checkout, holds, orders
 from purchase.context import PurchaseContext
 
@@ -128,9 +129,12 @@ async def event_sales(request: Request) -> Response:
 @documented(body=CancelBody, response=schemas.CancellationProgress, auth="venue_admin",
             status=202)
 async def cancel_event(request: Request) -> Response:
-    """Cancel the event: sales stop, every paid order is refunded in batches by the worker."""
+    """Cancel the event: sales stop, every paid order is refunded in batches by the worker.
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     body = await read_json(request, CancelBody)
+    await require_fresh_second_factor(request)
     event_id: int = request.path_params["event_id"]
     state = await cancellation.cancel_event(purchase_context(request), user, event_id=event_id,
                                             reason=body.reason, now=_now(request))

@@ -22,6 +22,7 @@ from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.purchase_serialize import order_json
 from gateway.schemas import purchase as schemas
+from gateway.totp_api import require_fresh_second_factor
 from purchase import order_refunds, orders
 
 MAX_PAGE = 100
@@ -57,9 +58,12 @@ async def event_orders(request: Request) -> Response:
 
 @documented(body=RefundBody, response=schemas.OrderRefund, auth="venue_admin")
 async def refund_order(request: Request) -> Response:
-    """Refund a paid order in full (the event's venue admins); repeats change nothing."""
+    """Refund a paid order in full (the event's venue admins); repeats change nothing.
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     body = await read_json(request, RefundBody)
+    await require_fresh_second_factor(request)
     services = services_of(request)
     outcome = await order_refunds.refund_by_venue(
         services.purchase, user, order_id=str(request.path_params["order_id"]),

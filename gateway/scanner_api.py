@@ -18,6 +18,7 @@ from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import scanner as schemas
+from gateway.totp_api import require_fresh_second_factor
 from scanner import bundle, checkin, door_codes, keyring, offline, tickets
 from scanner.ratelimit import ScanLimits, check_scanner_limits, is_manual_code
 from scanner.verify import authorised_event
@@ -157,10 +158,13 @@ async def scan_conflicts(request: Request) -> Response:
 
 @documented(body=RotateBody, response=schemas.RotatedKey, auth="venue_admin")
 async def rotate_key(request: Request) -> Response:
-    """Start signing the event's codes with a new key id (old one retired or revoked)."""
+    """Start signing the event's codes with a new key id (old one retired or revoked).
+
+    An account with 2FA needs a fresh second factor (or X-TOTP-Code; docs/accounts.md)."""
     user = await require_user(request)
     event_id: int = request.path_params["event_id"]
     body = await read_json(request, RotateBody)
+    await require_fresh_second_factor(request)
     async with services_of(request).sessionmaker() as session:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)

@@ -1,6 +1,6 @@
 """SQLAlchemy models shared by several parts. Part-specific tables live in their part."""
 
-from core.models.accounts import OidcIdentity, Role, User
+from core.models.accounts import OidcIdentity, Role, TotpCredential, TotpRecoveryCode, User
 from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.events import Drop, Event, TicketTier
@@ -21,6 +21,8 @@ __all__ = [
     "Role",
     "Ticket",
     "TicketTier",
+    "TotpCredential",
+    "TotpRecoveryCode",
     "User",
     "Venue",
     "VenueStaff",

@@ -55,6 +55,9 @@ class SignInSession(Base):
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     user_agent: Mapped[str] = mapped_column(String(200), default="")
+    # When this session last proved the account's second factor (sign-in with a TOTP
+    # code, or an X-TOTP-Code header): sensitive actions want it recent (accounts/totp.py).
+    second_factor_at: Mapped[datetime | None]
 
 
 class OidcIdentity(Base):
@@ -72,3 +75,34 @@ class OidcIdentity(Base):
     subject: Mapped[str] = mapped_column(String(255), primary_key=True)
     user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
+
+
+class TotpCredential(Base):
+    """An account's TOTP secret (accounts/totp.py): pending until `confirmed_at`.
+
+    The secret is stored encrypted (Fernet, key derived from TICKETQ_SECRET_KEY), so a
+    database dump alone does not yield codes. `last_step` is the newest RFC 6238 time
+    step accepted, so a code is never accepted twice.
+    """
+
+    __tablename__ = "totp_credentials"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_encrypted: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class TotpRecoveryCode(Base):
+    """One single-use recovery code, stored as a keyed digest (never the code)."""
+
+    __tablename__ = "totp_recovery_codes"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    used_at: Mapped[datetime | None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Identity, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, CreatedAt
@@ -32,6 +32,9 @@ class Venue(CreatedAt, Base):
     approval: Mapped[str] = mapped_column(
         String(20), default=Approval.APPROVED, server_default=Approval.APPROVED.value
     )
+    # Whether the venue's admins and scanners must have two-factor authentication to act
+    # for it (catalog/authz.py venue_role; set by PUT /api/venues/{id}/security).
+    require_totp: Mapped[bool] = mapped_column(Boolean, default=False, server_default="false")
 
 
 class VenueStaff(CreatedAt, Base):

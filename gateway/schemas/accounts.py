@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import RootModel
+
 from gateway.schemas.base import Id, ResponseBody
 
 Role = Literal["admin", "venue_admin", "scanner", "fan"]
@@ -63,3 +65,35 @@ class VerificationResent(ResponseBody):
     """The same whether or not a mail went out (already verified: none is needed)."""
 
     detail: str
+
+
+class TotpChallenge(ResponseBody):
+    """Sign-in's first step for an account with 2FA: no token yet; answer the challenge
+    with a code at POST /api/auth/login/totp."""
+
+    totp_required: Literal[True]
+    challenge: str
+    expires_in: int
+
+
+class LoginAnswer(RootModel[LoginResult | TotpChallenge]):
+    """A signed-in session, or (2FA on) the challenge to answer first."""
+
+
+class TotpEnrolment(ResponseBody):
+    """A pending secret: add it to an authenticator app, then confirm with a code."""
+
+    secret: str
+    otpauth_uri: str
+
+
+class RecoveryCodes(ResponseBody):
+    """Shown once: each works once in place of a code."""
+
+    recovery_codes: list[str]
+
+
+class TotpStatus(ResponseBody):
+    enabled: bool
+    pending: bool
+    recovery_codes_left: int

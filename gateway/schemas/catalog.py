@@ -26,6 +26,12 @@ class Venue(ResponseBody):
     approval: VenueApproval
 
 
+class VenueSecurity(ResponseBody):
+    venue_id: Id
+    # Staff without two-factor authentication are refused the venue's actions (403).
+    require_totp: bool
+
+
 class Staff(ResponseBody):
     """The same whether or not an account has the email (no account enumeration)."""
 

@@ -15,10 +15,30 @@
   function fields(form) { return Object.fromEntries(new FormData(form).entries()); }
   function showError(error) { document.getElementById("login-error").textContent = error.message; }
 
+  // With two-factor authentication the password earns a challenge, not a session: ask for
+  // a code and answer it at /api/auth/login/totp (gateway/totp_api.py).
+  const totpForm = document.getElementById("login-totp");
+  let challenge = null;
   loginForm.addEventListener("submit", async (event) => {
     event.preventDefault();
-    try { await post("/api/auth/login", fields(event.target)); location.assign(destination); }
-    catch (error) { showError(error); }
+    try {
+      const answer = await post("/api/auth/login", fields(event.target));
+      if (answer.totp_required) {
+        challenge = answer.challenge;
+        loginForm.hidden = true;
+        totpForm.hidden = false;
+        totpForm.elements.code.focus();
+        return;
+      }
+      location.assign(destination);
+    } catch (error) { showError(error); }
+  });
+  totpForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    try {
+      await post("/api/auth/login/totp", {challenge, code: fields(event.target).code});
+      location.assign(destination);
+    } catch (error) { document.getElementById("login-totp-error").textContent = error.message; }
   });
   document.getElementById("signup").addEventListener("submit", async (event) => {
     event.preventDefault();

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.authz import (
+    TotpSetupRequired,
     can_manage_venue,
     can_scan_for_venue,
     require_venue_admin,
@@ -16,7 +18,7 @@ from catalog.authz import (
     venue_role,
 )
 from core.errors import Forbidden
-from core.models import Role, User, Venue, VenueStaff
+from core.models import Role, TotpCredential, User, Venue, VenueStaff
 
 
 @dataclass(frozen=True)
@@ -106,3 +108,30 @@ async def test_the_account_role_alone_grants_no_venue(
     stranger = Person(venues.fan.id, Role.VENUE_ADMIN)
     async with sessionmaker() as session:
         assert not await can_manage_venue(session, stranger, venues.mine)
+
+
+async def test_a_venue_requiring_2fa_refuses_its_staff_without_it(
+    sessionmaker: async_sessionmaker[AsyncSession], venues: Venues,
+) -> None:
+    async with sessionmaker() as session:
+        venue = await session.get(Venue, venues.mine)
+        assert venue is not None
+        venue.require_totp = True
+        session.add(TotpCredential(user_id=venues.manager.id, secret_encrypted="x",
+                                   created_at=datetime.now(UTC), confirmed_at=None))
+        await session.commit()
+    async with sessionmaker() as session:
+        # Pending enrolment is not enough; platform admins are not venue staff.
+        for person in (venues.manager, venues.scanner):
+            with pytest.raises(TotpSetupRequired, match="set up two-factor authentication"):
+                await venue_role(session, person, venues.mine)
+        assert await venue_role(session, venues.admin, venues.mine) == Role.ADMIN
+        assert await venue_role(session, venues.fan, venues.mine) is None
+        row = await session.get(TotpCredential, venues.manager.id)
+        assert row is not None
+        row.confirmed_at = datetime.now(UTC)
+        await session.commit()
+    async with sessionmaker() as session:
+        assert await venue_role(session, venues.manager, venues.mine) == Role.VENUE_ADMIN
+        with pytest.raises(TotpSetupRequired):
+            await require_venue_scanner(session, venues.scanner, venues.mine)

@@ -34,7 +34,8 @@ def test_the_migration_moves_staff_roles_out_of_users_and_back(database_url: str
     from bootstrap.migrate import downgrade, upgrade
     from core.db import libpq_url
 
-    downgrade(database_url, "catalog@-1")
+    # To just below catalog_0001: the catalog branch only (its later revisions too).
+    downgrade(database_url, "catalog_0001-1")
     email = f"old-manager-{secrets.token_hex(6)}@example.test"
     try:
         with psycopg.connect(libpq_url(database_url)) as conn:
@@ -54,7 +55,7 @@ def test_the_migration_moves_staff_roles_out_of_users_and_back(database_url: str
                             (user,)).fetchall() == [("venue_admin",)]
         assert conn.execute("SELECT approval FROM venues WHERE id = %s", (venue,)).fetchone() \
             == ("approved",)
-    downgrade(database_url, "catalog@-1")
+    downgrade(database_url, "catalog_0001-1")
     try:
         with psycopg.connect(libpq_url(database_url)) as conn:
             assert conn.execute("SELECT role FROM users WHERE id = %s",

@@ -87,6 +87,7 @@ RULES: dict[str, Rule] = {
     "GET /venue/drops/{drop_id}/lottery": venue_managers(404),
     "GET /me/orders": page(),
     "GET /me/tickets": page(),
+    "GET /account/security": page(),
     "GET /scan": page(),
     "GET /scan/sw.js": page(),
     "WEBSOCKET /ws/drops/{drop_id}/queue": public(
@@ -100,6 +101,11 @@ RULES: dict[str, Rule] = {
     # the signed-in caller's own things
     "GET /api/me": signed_in(),
     "GET /api/me/sessions": signed_in(),
+    # two-factor authentication: nobody here has it, so codes are wrong (422, 409)
+    "GET /api/me/totp": signed_in(),
+    "POST /api/me/totp": signed_in(),
+    "POST /api/me/totp/confirm": signed_in(PASS, body={"code": "000000"}),
+    "POST /api/me/totp/disable": signed_in(PASS, body={"code": "000000"}),
     "GET /api/me/venues": signed_in(),
     "GET /api/me/orders": signed_in(),
     "GET /api/me/tickets": signed_in(),
@@ -142,6 +148,7 @@ RULES: dict[str, Rule] = {
         answers={"admin": 410}),
     # {user_id} is the venue's last venue_admin: allowed callers get 409, nobody is removed
     "DELETE /api/venues/{venue_id}/staff/{user_id}": venue_managers(409),
+    "PUT /api/venues/{venue_id}/security": venue_managers(body={"require_totp": False}),
     "POST /api/venues/{venue_id}/staff": venue_managers(
         body={"email": "nobody-matrix@example.test", "role": "scanner"}),
     "POST /api/events": venue_managers(body={
@@ -186,6 +193,8 @@ RULES: dict[str, Rule] = {
     # no OpenID Connect provider is configured here (tests/gateway/test_oidc_api.py has one)
     "GET /api/auth/oidc/{provider}/start": public(404, body=None),
     "GET /api/auth/oidc/{provider}/callback": public(404, body=None),
+    # a challenge nobody signed: 401 for everyone, signed in or not
+    "POST /api/auth/login/totp": public(401, body={"challenge": "forged", "code": "000000"}),
     # creating a venue makes the creator its admin: late, so it changes no earlier call
     "POST /api/venues": signed_in(body={"name": "Matrix venue", "city": "Lyon",
                                         "timezone": "Europe/Paris"}),
