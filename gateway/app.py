@@ -16,6 +16,7 @@ from bootstrap.services import open_services
 from core.clock import utcnow
 from core.settings import Settings
 from gateway import (
+    account_data_api,
     accounts_api,
     catalog_api,
     dashboard_api,
@@ -23,6 +24,7 @@ from gateway import (
     lottery_api,
     ops_api,
     pages_api,
+    password_reset_api,
     purchase_api,
     queue_api,
     scanner_api,
@@ -47,6 +49,8 @@ PARTS = (
     ops_api,
     accounts_api,
     verify_email_api,
+    password_reset_api,
+    account_data_api,
     catalog_api,
     staff_api,
     dashboard_api,
