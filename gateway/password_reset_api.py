@@ -3,8 +3,9 @@
 `POST /api/auth/password-reset` answers 202 whatever the email (no account enumeration);
 the link is `/reset?token=...` (the issue's contract). A query string does reach the
 server, so the gateway's log filter blanks `token` values (gateway.log_redaction), the
-page sends no Referer (`Referrer-Policy: no-referrer`), its script moves the token out
-of the address bar at once, and the page itself changes nothing: only its form's POST does.
+page sends no Referer (its `<meta name="referrer" content="no-referrer">`; the site-wide
+policy already sends other sites only the origin), its script moves the token out of
+the address bar at once, and the page itself changes nothing: only its form's POST does.
 accounts/password_reset.py has the rules; docs/accounts.md "Password reset".
 """
 
@@ -92,10 +93,7 @@ async def confirm_reset(request: Request) -> Response:
 
 async def reset_page(request: Request) -> Response:
     """The mailed link's page: a new-password form (nothing changes on load)."""
-    response = templates.TemplateResponse(request, "reset_password.html", {})
-    # The address holds the token until the script removes it: no Referer carries it off.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return templates.TemplateResponse(request, "reset_password.html", {})
 
 
 routes: list[BaseRoute] = [
