@@ -89,7 +89,8 @@ async def account_page(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/api/me/export", export, methods=["GET"]),
     Route("/api/me", delete_account, methods=["DELETE"]),
-    Route("/api/me/password", change_password, methods=["POST"]),
+    # The same handler under the path (its own name: operation ids are unique).
+    Route("/api/me/password", change_password, methods=["POST"], name="change_my_password"),
     Route("/account", account_page, methods=["GET"], include_in_schema=False),
 ]
 

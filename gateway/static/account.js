@@ -15,14 +15,24 @@
   function fields(form) { return Object.fromEntries(new FormData(form).entries()); }
   function say(id, text) { document.getElementById(id).textContent = text; }
 
+  // Session ids are 64-bit (start ms << 16 | random bits), past the 2^53 a JS number
+  // holds exactly: keep each id as the digits the server sent (JSON.parse source text).
+  async function sessionList() {
+    const response = await fetch("/api/me/sessions", {credentials: "same-origin"});
+    const text = await response.text();
+    const data = JSON.parse(text, (key, value, context) =>
+      key === "id" && context && typeof context.source === "string" ? context.source : value);
+    return {ok: response.ok, data};
+  }
+
   async function loadSessions() {
-    const answer = await call("GET", "/api/me/sessions");
+    const answer = await sessionList();
     const body = document.querySelector("#sessions tbody");
     body.replaceChildren();
     if (!answer.ok) { say("sessions-result", answer.data.detail); return; }
     for (const session of answer.data.sessions) {
       const row = document.createElement("tr");
-      row.dataset.sessionId = String(session.id);
+      row.dataset.sessionId = session.id;
       const since = document.createElement("td");
       since.textContent = new Date(session.created_at).toLocaleString();
       const agent = document.createElement("td");
