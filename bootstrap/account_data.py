@@ -28,13 +28,13 @@ from core.models import AuditEntry, Event, Order, Payment, Ticket, User, Venue, 
 from core.models.accounts import SignInSession
 from lottery.models import LotteryEntry
 from mail.models import OutboxMessage
+from mail.outbox import DELETED_DOMAIN  # the outbox writes nothing to these addresses
 from purchase import refunds
 from purchase.context import PurchaseContext
 
 log = logging.getLogger(__name__)
 
 FutureTickets = Literal["refund", "keep"]
-DELETED_DOMAIN = "deleted.invalid"  # RFC 2606: never a real mailbox
 # Not the scrypt format, so accounts.passwords.verify_password refuses every password.
 UNUSABLE_HASH = "!deleted"
 REFUND_REASON = "the account was deleted at the fan's request"

@@ -9,6 +9,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from core.models import Event, Order, Payment, Ticket, User
+from mail.models import OutboxMessage
 from tests.purchase.conftest import Fan, Shop
 from tests.purchase.stripe_helpers import refunds_of
 
@@ -73,6 +74,14 @@ async def test_keep_leaves_future_tickets_valid_and_past_orders_are_never_refund
         statuses = set(await session.scalars(select(Ticket.status).where(
             Ticket.order_id == order_id)))
     assert order is not None and order.state == "paid" and statuses == {"valid"}
+    # The venue refunds the kept order later: done, and no mail to the deleted address.
+    refunded = await shop.api.post(f"/api/orders/{order_id}/refund",
+                                   headers=shop.setup.admin.headers, json={"reason": "later"})
+    assert refunded.status_code == 200, refunded.text
+    async with shop.ctx.sessionmaker() as session:
+        notices = await session.scalar(select(func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"order_refunded:{order_id}"))
+    assert notices == 0
 
     # An event that has already happened: "refund" leaves its orders alone.
     other = await shop.fan("past")
