@@ -208,6 +208,16 @@ class Settings(BaseSettings):
         "TICKETQ_EMAIL_VERIFY_TTL_SECONDS", 48 * 3600, ge=300, le=30 * 24 * 3600
     )
     verify_resends_per_hour: int = _env("TICKETQ_VERIFY_RESENDS_PER_HOUR", 3, ge=1, le=1000)
+    # Password reset links (accounts/password_reset.py; docs/accounts.md, "Password reset").
+    password_reset_ttl_seconds: int = _env(
+        "TICKETQ_PASSWORD_RESET_TTL_SECONDS", 30 * 60, ge=60, le=24 * 3600
+    )
+    password_reset_per_ip_per_hour: int = _env(
+        "TICKETQ_PASSWORD_RESET_PER_IP_PER_HOUR", 20, ge=1, le=100_000
+    )
+    password_reset_per_address_per_hour: int = _env(
+        "TICKETQ_PASSWORD_RESET_PER_ADDRESS_PER_HOUR", 3, ge=1, le=1000
+    )
     # Comma-separated CIDRs whose clients skip the per-IP and per-network limits (never the
     # per-account one). Empty by default: behind a proxy without proxy headers every client
     # looks like the proxy, so exempting loopback by default would exempt everyone.

@@ -16,6 +16,7 @@ from bootstrap.services import open_services
 from core.clock import utcnow
 from core.settings import Settings
 from gateway import (
+    account_data_api,
     accounts_api,
     catalog_api,
     dashboard_api,
@@ -24,6 +25,7 @@ from gateway import (
     oidc_api,
     ops_api,
     pages_api,
+    password_reset_api,
     purchase_api,
     queue_api,
     scanner_api,
@@ -51,7 +53,9 @@ PARTS = (
     accounts_api,
     totp_api,
     verify_email_api,
+    account_data_api,
     oidc_api,
+    password_reset_api,
     catalog_api,
     staff_api,
     dashboard_api,

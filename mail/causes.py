@@ -80,6 +80,14 @@ async def email_verification(session: AsyncSession, user: User, verify_url: str)
         user_id=user.id, to_address=user.email, fan_name=user.name, verify_url=verify_url))
 
 
+async def password_reset(session: AsyncSession, user: User, reset_url: str, *,
+                         ttl_minutes: int) -> None:
+    """A password reset link (accounts/password_reset.py), in the request's transaction."""
+    await enqueue(session, messages.password_reset(
+        user_id=user.id, to_address=user.email, fan_name=user.name, reset_url=reset_url,
+        ttl_minutes=ttl_minutes))
+
+
 async def staff_invitation(session: AsyncSession, *, invitation_id: int, to_address: str,
                            venue_id: int, role: str, invited_by: int, accept_url: str,
                            expires_at: datetime) -> None:

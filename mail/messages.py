@@ -7,6 +7,7 @@ what the change that caused it knew, even if the event is renamed before the wor
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -19,7 +20,7 @@ from mail.attachments import tickets_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("order_confirmation", "order_refunded", "lottery_entry_received", "lottery_won",
-         "lottery_not_won", "verify_email", "staff_invitation")
+         "lottery_not_won", "verify_email", "staff_invitation", "password_reset")
 STAFF_ROLE_NAMES = {"venue_admin": "a venue admin", "scanner": "a door scanner"}
 
 # Autoescape in the HTML bodies only; StrictUndefined makes a missing value an error at
@@ -116,6 +117,16 @@ def verify_email(*, user_id: int, to_address: str, fan_name: str, verify_url: st
     return render("verify_email", dedupe_key=f"verify_email:{user_id}:{verify_url}",
                   to_address=to_address, subject="Confirm your email address for TicketQ",
                   fan_name=fan_name, verify_url=verify_url)
+
+
+def password_reset(*, user_id: int, to_address: str, fan_name: str, reset_url: str,
+                   ttl_minutes: int) -> Message:
+    # Keyed by a digest of the link: each request is its own mail, and the key (which
+    # sits in an indexed column) holds no usable token.
+    link_digest = hashlib.sha256(reset_url.encode()).hexdigest()[:32]
+    return render("password_reset", dedupe_key=f"password_reset:{user_id}:{link_digest}",
+                  to_address=to_address, subject="Reset your TicketQ password",
+                  fan_name=fan_name, reset_url=reset_url, ttl_minutes=ttl_minutes)
 
 
 def staff_invitation(*, invitation_id: int, to_address: str, inviter_name: str,

@@ -18,10 +18,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mail.messages import Message
 from mail.models import OutboxMessage
 
+# Deleted accounts' addresses (bootstrap/account_data.py) end in this RFC 2606 domain: no
+# mailbox exists there, so mail to them is never written, rather than bounced for ever.
+DELETED_DOMAIN = "deleted.invalid"
+
 
 async def enqueue(session: AsyncSession, message: Message, *,
                   now: datetime | None = None) -> str | None:
-    """The new row's id, or None when this cause was enqueued before."""
+    """The new row's id, or None when this cause was enqueued before (or the address is a
+    deleted account's)."""
+    if message.to_address.endswith(f"@{DELETED_DOMAIN}"):
+        return None
     values: dict[str, object] = {
         "id": str(uuid.uuid4()), "kind": message.kind, "dedupe_key": message.dedupe_key,
         "to_address": message.to_address, "subject": message.subject,

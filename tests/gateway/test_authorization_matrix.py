@@ -33,6 +33,7 @@ from core.settings import Settings
 from gateway.context import app_services
 from tests.purchase.passes import grant_pass
 from tests.support.access_rules import (
+    LOGIN,
     MANAGERS,
     PASS,
     Rule,
@@ -198,15 +199,28 @@ RULES: dict[str, Rule] = {
     # creating a venue makes the creator its admin: late, so it changes no earlier call
     "POST /api/venues": signed_in(body={"name": "Matrix venue", "city": "Lyon",
                                         "timezone": "Europe/Paris"}),
+    # password reset and the account's own data (gateway/password_reset_api.py,
+    # gateway/account_data_api.py): asking answers alike (429 past the address's limit)
+    "POST /api/auth/password-reset": public(PASS, body={"email": A_FANS_EMAIL}),
+    "POST /api/auth/password-reset/confirm": public(PASS, body={"token": "matrix",
+                                                                "password": PASSWORD}),
+    "GET /reset": page(),
+    "GET /account": signed_in(anonymous=LOGIN),
+    "GET /api/me/export": signed_in(),
+    # a wrong password: every signed-in caller reaches the check, nobody is deleted
+    "DELETE /api/me": signed_in(403, body={"password": "not the password"}),
     # ending sessions: each call signs in afresh (see `call`)
     "POST /api/auth/password": signed_in(body={"current_password": PASSWORD,
                                                "new_password": PASSWORD}),
+    "POST /api/me/password": signed_in(body={"current_password": PASSWORD,
+                                             "new_password": PASSWORD}),
     "DELETE /api/me/sessions/{session_id}": owner(),
     "POST /api/auth/logout": signed_in(PASS, anonymous=PASS),
     "POST /api/auth/logout-all": signed_in(),
 }
-FRESH_SESSION = {"POST /api/auth/password", "DELETE /api/me/sessions/{session_id}",
-                 "POST /api/auth/logout", "POST /api/auth/logout-all"}
+FRESH_SESSION = {"POST /api/auth/password", "POST /api/me/password",
+                 "DELETE /api/me/sessions/{session_id}", "POST /api/auth/logout",
+                 "POST /api/auth/logout-all"}
 # The owner of the fan's things goes last, so releasing its hold spoils no one's call.
 CALL_ORDER = (ANONYMOUS, "other_fan", "scanner", "other_venue_admin", "venue_admin", "admin",
               "fan")
