@@ -132,7 +132,10 @@ def password_reset(*, user_id: int, to_address: str, fan_name: str, reset_url: s
 def staff_invitation(*, invitation_id: int, to_address: str, inviter_name: str,
                      venue_name: str, venue_city: str, role: str, accept_url: str,
                      expires_at: datetime) -> Message:
-    return render("staff_invitation", dedupe_key=f"staff_invitation:{invitation_id}",
+    # The link's digest as well as the id: an id can come round again (a restored or
+    # re-created table) and must never make a new invitation's mail look sent already.
+    link = hashlib.sha256(accept_url.encode()).hexdigest()[:16]
+    return render("staff_invitation", dedupe_key=f"staff_invitation:{invitation_id}:{link}",
                   to_address=to_address, subject=f"Join {venue_name} on TicketQ",
                   fan_name="there", inviter_name=inviter_name, venue_name=venue_name,
                   venue_city=venue_city, role_name=STAFF_ROLE_NAMES[role],

@@ -45,7 +45,14 @@ def test_a_staff_invitation_names_the_venue_and_role_and_escapes_the_html() -> N
         venue_name="Hall & <Co>", venue_city="Lyon", role="scanner",
         accept_url="https://t.test/venue#invitation=7&token=abc",
         expires_at=datetime(2030, 1, 8, 12, tzinfo=UTC))
-    assert (message.kind, message.dedupe_key) == ("staff_invitation", "staff_invitation:7")
+    assert message.kind == "staff_invitation"
+    assert message.dedupe_key.startswith("staff_invitation:7:")
+    again = messages.staff_invitation(
+        invitation_id=7, to_address="door@example.test", inviter_name="Vera",
+        venue_name="Hall", venue_city="Lyon", role="scanner",
+        accept_url="https://t.test/venue#invitation=7&token=another",
+        expires_at=datetime(2030, 1, 8, 12, tzinfo=UTC))
+    assert again.dedupe_key != message.dedupe_key  # a reused id is a new invitation
     assert "to be a door scanner at Hall & <Co> (Lyon)" in message.text_body
     assert "https://t.test/venue#invitation=7&token=abc" in message.text_body
     assert "08 January 2030" in message.text_body

@@ -154,9 +154,11 @@ async def test_bad_refund_requests_are_4xx_and_change_nothing(shop: Shop) -> Non
     assert unpaid.status_code == 201, unpaid.text
     declined = await shop.pay(unlucky, unpaid.json()["hold_id"],
                               card="pm_card_chargeCustomerFail")
-    assert declined.json()["status"] == "failed", declined.text
-    failed = await _refund(shop, declined.json()["order_id"])
-    assert failed.status_code == 409, failed.text
+    # A declined card keeps the order pending (the fan may try another card): not paid,
+    # so there is nothing to refund.
+    assert declined.json()["status"] == "requires_payment_method", declined.text
+    unpaid_refund = await _refund(shop, declined.json()["order_id"])
+    assert unpaid_refund.status_code == 409, unpaid_refund.text
     assert (await _intent(shop, order["id"])).status == "succeeded"
     assert await _counts(shop, order["id"]) == (0, 0)
 
