@@ -51,7 +51,9 @@ async def linked_identities(session: AsyncSession, user_id: int) -> list[LinkedI
 
 
 async def unlink(session: AsyncSession, user_id: int, provider: str) -> None:
-    """Remove the account's identity at `provider`, unless it is the last way in."""
+    """Remove the account's identity at `provider`, unless it is the last way in.
+
+    Takes a session with no transaction begun (it runs its own, locking the account)."""
     async with session.begin():
         # Lock the account row: two unlinks at once must not each see the other's link.
         user = await session.scalar(select(User).where(User.id == user_id).with_for_update())

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from accounts.oidc_accounts import NO_PASSWORD
 from accounts.verification import VerifyTokens
 from core.models import OidcIdentity, User
+from core.redis_client import RedisClient
+from core.redis_keys import RateKey, email_change_pending
 from core.settings import Settings
 from mail.models import OutboxMessage
 from tests.support.api import Account, sign_up, unique_email
@@ -35,6 +37,17 @@ async def _user(maker: async_sessionmaker[AsyncSession], user_id: int) -> User:
         user = await session.get(User, user_id)
         assert user is not None
         return user
+
+
+async def _fresh(client: httpx.AsyncClient, redis: RedisClient, prefix: str = "fan"
+                 ) -> Account:
+    """A new account with no email change counters or request of an earlier run: each
+    run's database starts empty, so user ids repeat across runs while Redis keeps them."""
+    account = await sign_up(client, prefix)
+    tag = RateKey("email-change", str(account.id)).tag
+    stale = [key async for key in redis.scan_iter(match=f"{tag}:*")]
+    await redis.delete(email_change_pending(account.id), *stale)
+    return account
 
 
 async def _ask(client: httpx.AsyncClient, account: Account, new_email: str,
@@ -73,8 +86,9 @@ async def test_renaming_changes_the_name_and_bad_names_change_nothing(
 
 
 async def test_the_email_changes_only_once_the_new_address_confirms(
-        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    account = await sign_up(client)
+        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+        redis: RedisClient) -> None:
+    account = await _fresh(client, redis)
     new_email = unique_email("moved")
     asked = await _ask(client, account, new_email.upper())
     assert asked.status_code == 202, asked.text
@@ -106,8 +120,8 @@ async def test_the_email_changes_only_once_the_new_address_confirms(
 
 async def test_forged_foreign_and_other_kinds_of_token_are_refused(
         client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
-        settings: Settings) -> None:
-    account = await sign_up(client)
+        settings: Settings, redis: RedisClient) -> None:
+    account = await _fresh(client, redis)
     first, second = unique_email("first"), unique_email("second")
     assert (await _ask(client, account, first)).status_code == 202
     stale = await _token_sent_to(sessionmaker, first)
@@ -141,8 +155,9 @@ async def sessionmaker_update_email(maker: async_sessionmaker[AsyncSession], use
 
 
 async def test_a_taken_address_gets_the_same_answer_and_its_account_is_untouched(
-        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    account, other = await sign_up(client), await sign_up(client, "other")
+        client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession],
+        redis: RedisClient) -> None:
+    account, other = await _fresh(client, redis), await _fresh(client, redis, "other")
     free = await _ask(client, account, unique_email("free"))
     taken = await _ask(client, account, other.email)
     assert taken.status_code == free.status_code == 202
@@ -170,8 +185,8 @@ async def test_a_wrong_password_or_a_bad_address_mails_nothing(
 
 
 async def test_email_changes_are_rate_limited_per_account(
-        client: httpx.AsyncClient, settings: Settings) -> None:
-    account = await sign_up(client)
+        client: httpx.AsyncClient, settings: Settings, redis: RedisClient) -> None:
+    account = await _fresh(client, redis)
     answers = [(await _ask(client, account, unique_email("many"))).status_code
                for _ in range(settings.verify_resends_per_hour + 1)]
     assert answers[:-1] == [202] * settings.verify_resends_per_hour
