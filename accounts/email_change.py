@@ -2,7 +2,8 @@
 
 1. `request_change` (password checked by the caller): the new address is kept in Redis
    for the verification TTL (`core.redis_keys.email_change_pending`; a newer request
-   replaces it), the NEW address is mailed a link and the OLD one a notice (no link).
+   replaces it), and the caller mails the NEW address a link and the OLD one a notice
+   (no link; mail/causes.py, a layer above accounts).
    If the new address already belongs to another account, the answer is the same and
    the old address is still notified, but no link is sent and that account is untouched:
    the requester learns nothing about who holds which address.
@@ -26,7 +27,6 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import mail.causes
 from accounts.users import normalise_email
 from accounts.verification import email_digest, link_base
 from core.errors import Conflict
@@ -87,23 +87,30 @@ async def _address_taken(session: AsyncSession, email: str, user_id: int) -> boo
     return holder is not None and holder != user_id
 
 
+@dataclass(frozen=True)
+class ChangeAsked:
+    """What to mail (the caller enqueues it, mail being a layer above accounts)."""
+
+    user: User
+    new_email: str
+    confirm_url: str
+    address_taken: bool  # another account's: notify the old address only, send no link
+
+
 async def request_change(session: AsyncSession, redis: RedisClient, *, user_id: int,
-                         new_email: str, settings: Settings) -> None:
-    """Mail the link (new address) and the notice (old address); change nothing yet."""
+                         new_email: str, settings: Settings) -> ChangeAsked | None:
+    """Keep the request pending (unless the address is taken) and say what to mail;
+    the account changes nothing yet. None if the account is gone."""
     user = await session.get(User, user_id)
     if user is None:
-        return
+        return None
     new_email = normalise_email(new_email)
     tokens = ChangeTokens.from_settings(settings)
     url = confirm_url(link_base(settings), tokens.issue(user, new_email))
-    # The old address hears of every request, taken address or not (same answer).
-    await mail.causes.email_change_notice(session, user, new_address=new_email,
-                                          confirm_url=url)
-    if not await _address_taken(session, new_email, user_id):
+    taken = await _address_taken(session, new_email, user_id)
+    if not taken:
         await redis.set(email_change_pending(user_id), new_email, ex=tokens.ttl_seconds)
-        await mail.causes.email_change_link(session, user, new_address=new_email,
-                                            confirm_url=url)
-    await session.commit()
+    return ChangeAsked(user, new_email, url, address_taken=taken)
 
 
 async def confirm_change(session: AsyncSession, redis: RedisClient, *, token: str,

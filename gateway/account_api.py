@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+import mail.causes
 from accounts import email_change, profile
 from accounts import users as accounts
 from core.clock import to_ms
@@ -82,9 +83,18 @@ async def request_email_change(request: Request) -> Response:
         await session.rollback()
         await email_change.check_allowed(services.scripts, services.settings, user.id,
                                          now_ms=to_ms(now))
-        await email_change.request_change(session, services.redis, user_id=user.id,
-                                          new_email=body.new_email,
-                                          settings=services.settings)
+        asked = await email_change.request_change(
+            session, services.redis, user_id=user.id, new_email=body.new_email,
+            settings=services.settings)
+        if asked is not None:
+            # The old address hears of every request, taken address or not (one answer).
+            await mail.causes.email_change_notice(
+                session, asked.user, new_address=asked.new_email, confirm_url=asked.confirm_url)
+            if not asked.address_taken:
+                await mail.causes.email_change_link(
+                    session, asked.user, new_address=asked.new_email,
+                    confirm_url=asked.confirm_url)
+            await session.commit()
     return JSONResponse({"detail": CHANGE_REQUESTED}, status_code=202)
 
 
