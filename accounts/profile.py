@@ -23,6 +23,10 @@ class LastSignInMethod(Conflict):
     """Unlinking would leave the account with no way to sign in (409)."""
 
 
+class NoPassword(Conflict):
+    """What was asked needs the account's password, and it has none yet (409)."""
+
+
 @dataclass(frozen=True)
 class LinkedIdentity:
     provider: str
@@ -31,6 +35,11 @@ class LinkedIdentity:
 
 def has_password(user: User) -> bool:
     return user.password_hash.startswith(PASSWORD_SCHEME)
+
+
+async def has_password_for(session: AsyncSession, user_id: int) -> bool:
+    password_hash = await session.scalar(select(User.password_hash).where(User.id == user_id))
+    return password_hash is not None and password_hash.startswith(PASSWORD_SCHEME)
 
 
 async def rename(session: AsyncSession, user_id: int, name: str) -> User:

@@ -73,8 +73,15 @@ async def request_email_change(request: Request) -> Response:
     body = await read_json(request, EmailChangeBody)
     services = services_of(request)
     now = services.clock()
+    if accounts.normalise_email(body.new_email) == accounts.normalise_email(user.email):
+        raise Invalid("that is already the account's email", reason="same_email")
     throttle = accounts.Throttle(services.scripts, services.settings, client_of(request))
     async with services.sessionmaker() as session:
+        if not await profile.has_password_for(session, user.id):
+            raise profile.NoPassword(
+                "this account has no password yet; set one first (use \"Forgot your "
+                "password?\" on the sign-in page), then change the email",
+                reason="no_password")
         try:
             await accounts.authenticate(session, email=user.email, password=body.password,
                                         throttle=throttle, now=now)

@@ -180,6 +180,16 @@ async def test_a_wrong_password_or_a_bad_address_mails_nothing(
         assert (await _ask(client, account, address)).status_code == 422, address
     assert await _mail(sessionmaker, new_email, "email_change_verify") == []
     assert await _mail(sessionmaker, account.email, "email_change_notice") == []
+    same = await _ask(client, account, account.email.upper())
+    assert same.status_code == 422 and same.json()["reason"] == "same_email"
+    async with sessionmaker() as session:  # as made by "Sign in with Google": no password
+        await session.execute(update(User).where(User.id == account.id)
+                              .values(password_hash=NO_PASSWORD))
+        await session.commit()
+    no_password = await _ask(client, account, new_email, password="anything at all")
+    assert no_password.status_code == 409 and no_password.json()["reason"] == "no_password"
+    assert await _mail(sessionmaker, new_email, "email_change_verify") == []
+    assert await _mail(sessionmaker, account.email, "email_change_notice") == []
     assert (await client.post("/api/me/email", json={"new_email": new_email,
                                                      "password": "x"})).status_code == 401
 
