@@ -226,3 +226,44 @@ async def test_the_name_and_email_change_from_the_account_page(
     async with sessionmaker() as session:
         user = await session.get(User, fan.id)
     assert user is not None and user.name == "Ada Lovelace" and user.email == new_email
+
+
+async def test_a_connected_google_account_is_shown_and_unlinked_never_the_last_way_in(
+        client, sessionmaker, live_server, chromium_browser) -> None:
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from accounts.oidc_accounts import NO_PASSWORD
+    from accounts.passwords import hash_password
+    from core.models import OidcIdentity
+
+    fan = await sign_up(client)
+    context = await chromium_browser.new_context(base_url=live_server.url)
+    try:
+        assert (await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})).ok
+        async with sessionmaker() as session:  # signed up with Google: no password
+            session.add(OidcIdentity(provider="google", subject=f"sub-{fan.id}-{fan.email}",
+                                     user_id=fan.id, created_at=datetime.now(UTC)))
+            await session.execute(update(User).where(User.id == fan.id)
+                                  .values(password_hash=NO_PASSWORD))
+            await session.commit()
+        page = await context.new_page()
+        await page.goto("/account")
+        row = page.locator('#identities tr[data-provider="google"]')
+        await expect(row).to_contain_text("Google")
+        await row.locator("button.unlink").click()
+        await expect(page.locator("#identities-result")).to_contain_text("set a password first")
+        await expect(row).to_have_count(1)
+        async with sessionmaker() as session:  # as a password reset would
+            await session.execute(update(User).where(User.id == fan.id)
+                                  .values(password_hash=hash_password("a new password 1")))
+            await session.commit()
+        await row.locator("button.unlink").click()
+        await expect(page.locator("#identities-result")).to_have_text("Unlinked.")
+        await expect(row).to_have_count(0)
+    finally:
+        await context.close()
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(OidcIdentity).where(
+            OidcIdentity.user_id == fan.id)) == 0
