@@ -158,6 +158,12 @@ def account_revocations(user_id: int) -> str:
     return f"{PREFIX}:{{acct:{user_id}}}:revoked"
 
 
+def email_change_pending(user_id: int) -> str:
+    """STRING: the address one account asked to move to (accounts/email_change.py), until
+    its link is confirmed (GETDEL) or expires. A newer request replaces it."""
+    return f"{PREFIX}:{{acct:{user_id}}}:email-change"
+
+
 def oidc_flow(state: str) -> str:
     """STRING: one OpenID Connect sign-in attempt (accounts/oidc.py), JSON, taken once by
     the callback (GETDEL); expires with the attempt. `state` is the URL-safe random state."""

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from accounts import sessions
+from accounts import profile, sessions, totp
 from accounts import users as accounts
 from bootstrap import account_data
 from core.errors import Forbidden, NotAuthenticated
@@ -76,14 +76,19 @@ async def delete_account(request: Request) -> Response:
 
 
 async def account_page(request: Request) -> Response:
-    """Name, email, password, sessions, your data: for the signed-in account only."""
+    """Name, email, password, two-factor state, connected accounts, sessions, your data:
+    for the signed-in account only."""
     try:
         user = await optional_user(request)
     except Problem:
         user = None  # a signed-out or expired cookie: sign in again
     if user is None:
         return RedirectResponse("/login?next=/account", status_code=303)
-    return templates.TemplateResponse(request, "account.html", {"user": user})
+    async with services_of(request).sessionmaker() as session:
+        identities = await profile.linked_identities(session, user.id)
+        two_factor = await totp.is_enrolled(session, user.id)
+    return templates.TemplateResponse(request, "account.html", {
+        "user": user, "identities": identities, "two_factor": two_factor})
 
 
 routes: list[BaseRoute] = [

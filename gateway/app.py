@@ -16,6 +16,7 @@ from bootstrap.services import open_services
 from core.clock import utcnow
 from core.settings import Settings
 from gateway import (
+    account_api,
     account_data_api,
     accounts_api,
     catalog_api,
@@ -54,6 +55,7 @@ PARTS = (
     totp_api,
     verify_email_api,
     account_data_api,
+    account_api,
     oidc_api,
     password_reset_api,
     catalog_api,

@@ -88,6 +88,21 @@ async def password_reset(session: AsyncSession, user: User, reset_url: str, *,
         ttl_minutes=ttl_minutes))
 
 
+async def email_change_link(session: AsyncSession, user: User, *, new_address: str,
+                            confirm_url: str) -> None:
+    """An email change's link, to the NEW address (accounts/email_change.py)."""
+    await enqueue(session, messages.email_change_verify(
+        user_id=user.id, to_address=new_address, fan_name=user.name, confirm_url=confirm_url))
+
+
+async def email_change_notice(session: AsyncSession, user: User, *, new_address: str,
+                              confirm_url: str) -> None:
+    """An email change's notice, to the OLD address: no link, only what is happening."""
+    await enqueue(session, messages.email_change_notice(
+        user_id=user.id, to_address=user.email, fan_name=user.name, new_address=new_address,
+        confirm_url=confirm_url))
+
+
 async def staff_invitation(session: AsyncSession, *, invitation_id: int, to_address: str,
                            venue_id: int, role: str, invited_by: int, accept_url: str,
                            expires_at: datetime) -> None:

@@ -20,7 +20,8 @@ from mail.attachments import tickets_pdf
 
 TEMPLATES = Path(__file__).parent / "templates"
 KINDS = ("order_confirmation", "order_refunded", "lottery_entry_received", "lottery_won",
-         "lottery_not_won", "verify_email", "staff_invitation", "password_reset")
+         "lottery_not_won", "verify_email", "staff_invitation", "password_reset",
+         "email_change_verify", "email_change_notice")
 STAFF_ROLE_NAMES = {"venue_admin": "a venue admin", "scanner": "a door scanner"}
 
 # Autoescape in the HTML bodies only; StrictUndefined makes a missing value an error at
@@ -127,6 +128,28 @@ def password_reset(*, user_id: int, to_address: str, fan_name: str, reset_url: s
     return render("password_reset", dedupe_key=f"password_reset:{user_id}:{link_digest}",
                   to_address=to_address, subject="Reset your TicketQ password",
                   fan_name=fan_name, reset_url=reset_url, ttl_minutes=ttl_minutes)
+
+
+def email_change_verify(*, user_id: int, to_address: str, fan_name: str,
+                        confirm_url: str) -> Message:
+    """To the NEW address: the link that makes it the account's email."""
+    link_digest = hashlib.sha256(confirm_url.encode()).hexdigest()[:32]
+    return render("email_change_verify",
+                  dedupe_key=f"email_change_verify:{user_id}:{link_digest}",
+                  to_address=to_address, subject="Confirm your new email address for TicketQ",
+                  fan_name=fan_name, confirm_url=confirm_url)
+
+
+def email_change_notice(*, user_id: int, to_address: str, fan_name: str, new_address: str,
+                        confirm_url: str) -> Message:
+    """To the OLD address: someone asked to move the account elsewhere (no link in it).
+
+    Keyed by the new address's link, so each request notifies once."""
+    link_digest = hashlib.sha256(confirm_url.encode()).hexdigest()[:32]
+    return render("email_change_notice",
+                  dedupe_key=f"email_change_notice:{user_id}:{link_digest}",
+                  to_address=to_address, subject="Your TicketQ email address is being changed",
+                  fan_name=fan_name, new_address=new_address)
 
 
 def staff_invitation(*, invitation_id: int, to_address: str, inviter_name: str,

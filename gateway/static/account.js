@@ -1,4 +1,5 @@
-// The account page: change the password, list and end sessions, delete the account.
+// The account page: change the name, the email (verified by link) and the password,
+// unlink a connected account, list and end sessions, delete the account.
 // Every unsafe request carries the CSRF header (static/csrf.js wraps fetch).
 "use strict";
 (function () {
@@ -62,6 +63,26 @@
                                       : answer.data.detail);
     if (answer.ok) { event.target.reset(); await loadSessions(); }
   });
+  document.getElementById("rename").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await call("PATCH", "/api/me", fields(event.target));
+    if (answer.ok) say("account-name", answer.data.name);
+    say("rename-result", answer.ok ? "Name changed." : answer.data.detail);
+  });
+  document.getElementById("email-change").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const answer = await call("POST", "/api/me/email", fields(event.target));
+    say("email-change-result", answer.data.detail);
+    if (answer.ok) event.target.reset();
+  });
+  for (const button of document.querySelectorAll("#identities button.unlink")) {
+    button.addEventListener("click", async () => {
+      const provider = button.dataset.provider;
+      const answer = await call("DELETE", "/api/me/oidc/" + encodeURIComponent(provider));
+      if (answer.ok) button.closest("tr").remove();
+      say("identities-result", answer.ok ? "Unlinked." : answer.data.detail);
+    });
+  }
   document.getElementById("logout-all").addEventListener("click", async () => {
     const answer = await call("POST", "/api/auth/logout-all");
     if (answer.ok) location.assign("/login?next=/account");

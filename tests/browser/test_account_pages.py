@@ -166,3 +166,104 @@ async def test_deleting_the_account_removes_the_person_and_keeps_the_ledger(
     assert order is not None and order.state == "paid" and order.user_id == fan.id
     assert tickets == {"valid"}
     assert await _ledger(sessionmaker) == before
+
+
+async def test_the_name_and_email_change_from_the_account_page(
+        client, sessionmaker, redis, live_server, chromium_browser) -> None:
+    from playwright.async_api import expect
+
+    from core.redis_keys import RateKey, email_change_pending
+    from mail.models import OutboxMessage
+    from tests.support.api import unique_email
+
+    fan = await sign_up(client)
+    tag = RateKey("email-change", str(fan.id)).tag  # ids repeat across runs: a fresh count
+    await redis.delete(email_change_pending(fan.id),
+                       *[key async for key in redis.scan_iter(match=f"{tag}:*")])
+    new_email = unique_email("moved")
+    context = await chromium_browser.new_context(base_url=live_server.url)
+    try:
+        assert (await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})).ok
+        page = await context.new_page()
+        await page.goto("/account")
+        await expect(page.locator("#account-2fa")).to_have_text("off")
+        await expect(page.locator("#account-security")).to_have_attribute(
+            "href", "/account/security")
+        await expect(page.locator("#no-identities")).to_be_visible()
+        await page.locator("#rename input[name=name]").fill("Ada Lovelace")
+        await page.locator("#rename button").click()
+        await expect(page.locator("#rename-result")).to_have_text("Name changed.")
+        await expect(page.locator("#account-name")).to_have_text("Ada Lovelace")
+        await page.locator("#rename input[name=name]").fill("   ")
+        await page.locator("#rename button").click()
+        await expect(page.locator("#rename-result")).to_contain_text("at least 1 character")
+        await page.reload()
+        await expect(page.locator("#account-name")).to_have_text("Ada Lovelace")
+
+        await page.locator("#email-change input[name=new_email]").fill(new_email)
+        await page.locator("#email-change input[name=password]").fill(fan.password)
+        await page.locator("#email-change button").click()
+        await expect(page.locator("#email-change-result")).to_contain_text(
+            "we sent a link to the new address")
+        await expect(page.locator("#account-email")).to_have_text(fan.email)
+        async with sessionmaker() as session:
+            text = await session.scalar(select(OutboxMessage.text_body).where(
+                OutboxMessage.to_address == new_email,
+                OutboxMessage.kind == "email_change_verify"))
+        found = re.search(r"https?://[^/\s]+(/confirm-email#token=\S+)", text or "")
+        assert found is not None, text
+        await page.goto(found.group(1))
+        await expect(page.locator("#confirm-button")).to_be_enabled()
+        assert "token" not in page.url  # the script took it out of the address bar
+        await page.locator("#confirm-button").click()
+        await expect(page.locator("#confirm-result")).to_contain_text(new_email)
+        await page.goto("/account")
+        await expect(page.locator("#account-email")).to_have_text(new_email)
+        await expect(page.locator("#account-verified")).to_have_text("verified")
+    finally:
+        await context.close()
+    async with sessionmaker() as session:
+        user = await session.get(User, fan.id)
+    assert user is not None and user.name == "Ada Lovelace" and user.email == new_email
+
+
+async def test_a_connected_google_account_is_shown_and_unlinked_never_the_last_way_in(
+        client, sessionmaker, live_server, chromium_browser) -> None:
+    from playwright.async_api import expect
+    from sqlalchemy import update
+
+    from accounts.oidc_accounts import NO_PASSWORD
+    from accounts.passwords import hash_password
+    from core.models import OidcIdentity
+
+    fan = await sign_up(client)
+    context = await chromium_browser.new_context(base_url=live_server.url)
+    try:
+        assert (await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})).ok
+        async with sessionmaker() as session:  # signed up with Google: no password
+            session.add(OidcIdentity(provider="google", subject=f"sub-{fan.id}-{fan.email}",
+                                     user_id=fan.id, created_at=datetime.now(UTC)))
+            await session.execute(update(User).where(User.id == fan.id)
+                                  .values(password_hash=NO_PASSWORD))
+            await session.commit()
+        page = await context.new_page()
+        await page.goto("/account")
+        row = page.locator('#identities tr[data-provider="google"]')
+        await expect(row).to_contain_text("Google")
+        await row.locator("button.unlink").click()
+        await expect(page.locator("#identities-result")).to_contain_text("set a password first")
+        await expect(row).to_have_count(1)
+        async with sessionmaker() as session:  # as a password reset would
+            await session.execute(update(User).where(User.id == fan.id)
+                                  .values(password_hash=hash_password("a new password 1")))
+            await session.commit()
+        await row.locator("button.unlink").click()
+        await expect(page.locator("#identities-result")).to_have_text("Unlinked.")
+        await expect(row).to_have_count(0)
+    finally:
+        await context.close()
+    async with sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(OidcIdentity).where(
+            OidcIdentity.user_id == fan.id)) == 0

@@ -209,6 +209,15 @@ RULES: dict[str, Rule] = {
     "GET /api/me/export": signed_in(),
     # a wrong password: every signed-in caller reaches the check, nobody is deleted
     "DELETE /api/me": signed_in(403, body={"password": "not the password"}),
+    # the account page's changes (gateway/account_api.py): each caller's own account
+    "PATCH /api/me": signed_in(body={"name": "Matrix Name"}),
+    # PASS: 202, or 429 once a role's id (ids repeat across runs) asked in the hour
+    "POST /api/me/email": signed_in(PASS, body={"new_email": "matrix-moved@example.test",
+                                                "password": PASSWORD}),
+    "POST /api/auth/email-change/confirm": public(401, body={"token": "forged"}),
+    "GET /confirm-email": page(),
+    # nobody in the seeded world linked a provider: 404 for each, after authorisation
+    "DELETE /api/me/oidc/{provider}": signed_in(404),
     # ending sessions: each call signs in afresh (see `call`)
     "POST /api/auth/password": signed_in(body={"current_password": PASSWORD,
                                                "new_password": PASSWORD}),

@@ -58,3 +58,22 @@ def test_a_staff_invitation_names_the_venue_and_role_and_escapes_the_html() -> N
     assert "08 January 2030" in message.text_body
     assert message.html_body is not None
     assert "Hall &amp; &lt;Co&gt;" in message.html_body and "<b>" not in message.html_body
+
+
+def test_an_email_change_link_goes_to_the_new_address_and_the_notice_holds_no_link() -> None:
+    from mail import messages
+
+    url = "https://t.test/confirm-email#token=abc"
+    link = messages.email_change_verify(user_id=7, to_address="new@example.test",
+                                        fan_name="Ada", confirm_url=url)
+    notice = messages.email_change_notice(user_id=7, to_address="old@example.test",
+                                          fan_name="Ada", new_address="new<b>@example.test",
+                                          confirm_url=url)
+    assert (link.kind, notice.kind) == ("email_change_verify", "email_change_notice")
+    assert url in link.text_body and link.html_body is not None and url in link.html_body
+    assert "token" not in notice.text_body and "token" not in notice.dedupe_key
+    assert notice.html_body is not None and "new&lt;b&gt;@example.test" in notice.html_body
+    # Each request its own pair of mails (keyed by the link's digest, never the token).
+    again = messages.email_change_verify(user_id=7, to_address="new@example.test",
+                                         fan_name="Ada", confirm_url=url + "x")
+    assert again.dedupe_key != link.dedupe_key and "abc" not in link.dedupe_key
