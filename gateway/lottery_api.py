@@ -191,7 +191,7 @@ async def my_entry(request: Request) -> Response:
     drop_id: int = request.path_params["drop_id"]
     try:
         attempt = await browser_entries.my_attempt(
-            services_of(request).sessionmaker, _payments(request), user_id=user_id,
+            services_of(request).sessionmaker, lambda: _payments(request), user_id=user_id,
             drop_id=drop_id, clock=services_of(request).clock)
     except PaymentDeclined as exc:
         raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \

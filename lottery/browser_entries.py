@@ -175,14 +175,16 @@ async def enter_in_browser(
 
 
 async def my_attempt(
-    sessionmaker: async_sessionmaker[AsyncSession], payments: HeldPayments, *, user_id: int,
-    drop_id: int, clock: Callable[[], datetime],
+    sessionmaker: async_sessionmaker[AsyncSession], payments: Callable[[], HeldPayments], *,
+    user_id: int, drop_id: int, clock: Callable[[], datetime],
 ) -> EntryAttempt:
-    """The fan's poll: their entry in this lottery, advanced from Stripe's own state."""
+    """The fan's poll: their entry in this lottery, advanced from Stripe's own state.
+
+    `payments` is asked for only when Stripe has to be asked (a 'confirming' row)."""
     row = await _row(sessionmaker, drop_id=drop_id, user_id=user_id)
     if row is None or row.status in {"authorising", "abandoned"}:
         raise NotFound("you have no entry in this lottery")
     if row.status != "confirming" or row.payment_intent_id is None:
         return EntryAttempt(row)
-    return await _settle(sessionmaker, payments, row,
-                         await payments.state(row.payment_intent_id), clock)
+    return await _settle(sessionmaker, payments(), row,
+                         await payments().state(row.payment_intent_id), clock)

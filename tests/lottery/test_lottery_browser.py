@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from lottery.models import LotteryEntry
 from mail.models import OutboxMessage
-
 from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
 from tests.lottery.conftest import STRIPE_KEY, make_lottery
 from tests.support import services as test_services
