@@ -188,3 +188,22 @@ async def my_attempt(
         return EntryAttempt(row)
     return await _settle(sessionmaker, payments(), row,
                          await payments().state(row.payment_intent_id), clock)
+
+
+async def advance_by_intent(
+    sessionmaker: async_sessionmaker[AsyncSession], payments: HeldPayments, intent_id: str, *,
+    clock: Callable[[], datetime],
+) -> bool:
+    """A Stripe webhook named this intent: if it is a confirming entry's, bring the entry up
+    to date from Stripe's own reading of the intent (the event body is only a hint).
+    True when an entry of ours was looked at."""
+    async with sessionmaker() as session:
+        row: LotteryEntry | None = await session.scalar(select(LotteryEntry).where(
+            LotteryEntry.payment_intent_id == intent_id))
+    if row is None or row.status != "confirming":
+        return False
+    try:
+        await _settle(sessionmaker, payments, row, await payments.state(intent_id), clock)
+    except (entries.EntryWindowClosed, AuthorisationDeclined):
+        pass  # released and forgotten: nothing more for a webhook to do
+    return True
