@@ -20,7 +20,9 @@ from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.problems import Problem
 from gateway.schemas import lottery as schemas
+from lottery import browser_entries
 from lottery import entries as lottery_entries
+from lottery.browser_entries import EntryAttempt
 from lottery.config import (
     CAPTURE_NOTES,
     LotterySettings,
@@ -43,8 +45,11 @@ class LotteryConfigBody(StrictBody):
 class EntryBody(StrictBody):
     tier_id: Id
     quantity: Annotated[int, Field(ge=1, le=100)]
+    # Without one, the entry is confirmed in the browser (Stripe.js) with the client_secret.
     payment_method: Annotated[str, Field(min_length=3, max_length=255,
-                                         pattern=r"^[A-Za-z0-9_]+$")]
+                                         pattern=r"^[A-Za-z0-9_]+$")] | None = None
+    # The page is there to run 3-D Secure: a card asking for it waits instead of a 402.
+    confirm_in_browser: bool = False
 
 
 def _now(request: Request) -> datetime:
@@ -129,13 +134,41 @@ async def _check_verified_email(request: Request, drop_id: int, user_id: int) ->
             await require_verified(session, user_id, wants="enter this lottery")
 
 
-@documented(body=EntryBody, response=schemas.Entry, auth="user", status=201)
+def _attempt_response(attempt: EntryAttempt, *, done: int = 201) -> Response:
+    if attempt.entry.status != "confirming":
+        return JSONResponse(entry_json(attempt.entry), status_code=done)
+    return JSONResponse({**entry_json(attempt.entry), "payment_status": attempt.payment_status,
+                         "client_secret": attempt.client_secret,
+                         "payment_error": attempt.reason}, status_code=202)
+
+
+@documented(body=EntryBody, response=schemas.Entry, auth="user", status=201, also=(202,))
 async def enter(request: Request) -> Response:
-    """Enter a lottery: holds price x quantity on the card; one entry per fan per drop."""
+    """Enter a lottery: holds price x quantity on the card; one entry per fan per drop.
+
+    Without payment_method (or with confirm_in_browser) the answer may be 202
+    'confirming' with the intent's client_secret: the browser confirms the card with
+    Stripe.js (3-D Secure included) and polls GET .../entries/mine until 'entered'.
+    """
     user_id = await require_user_id(request)
     drop_id: int = request.path_params["drop_id"]
     body = await read_json(request, EntryBody)
     await _check_verified_email(request, drop_id, user_id)
+    if body.payment_method is None or body.confirm_in_browser:
+        try:
+            attempt = await browser_entries.enter_in_browser(
+                services_of(request).sessionmaker, _payments(request), user_id=user_id,
+                drop_id=drop_id, tier_id=body.tier_id, quantity=body.quantity,
+                payment_method=body.payment_method, clock=services_of(request).clock)
+        except PaymentDeclined as exc:
+            raise Problem(402, exc.detail, title="Payment declined",
+                          code="AuthorisationDeclined") from exc
+        if body.payment_method is not None and attempt.payment_status == "requires_payment_method":
+            # The card the server confirmed was declined; the entry waits for another one.
+            raise Problem(402, f"your card was declined ({attempt.reason or 'no reason given'}); "
+                          "nothing is held and you can try another card",
+                          title="Payment declined", code="AuthorisationDeclined")
+        return _attempt_response(attempt)
     try:
         entry = await lottery_entries.enter_lottery(
             services_of(request).sessionmaker, _payments(request), user_id=user_id,
@@ -145,6 +178,25 @@ async def enter(request: Request) -> Response:
         raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \
             from exc
     return JSONResponse(entry_json(entry), status_code=201)
+
+
+@documented(response=schemas.Entry, auth="user", also=(202,))
+async def my_entry(request: Request) -> Response:
+    """Your entry in this lottery, brought up to date from Stripe (the page's poll).
+
+    202 'confirming' while the browser confirms the card, 200 once it is an entry; the
+    first poll that sees the authorisation makes it 'entered' (once).
+    """
+    user_id = await require_user_id(request)
+    drop_id: int = request.path_params["drop_id"]
+    try:
+        attempt = await browser_entries.my_attempt(
+            services_of(request).sessionmaker, lambda: _payments(request), user_id=user_id,
+            drop_id=drop_id, clock=services_of(request).clock)
+    except PaymentDeclined as exc:
+        raise Problem(402, exc.detail, title="Payment declined", code="AuthorisationDeclined") \
+            from exc
+    return _attempt_response(attempt, done=200)
 
 
 @documented(response=schemas.EntryList, auth="user")
@@ -163,6 +215,8 @@ routes: list[BaseRoute] = [
           name="lottery_progress"),
     Route("/api/drops/{drop_id:id}/draw", get_draw, methods=["GET"], name="lottery_draw"),
     Route("/api/drops/{drop_id:id}/entries", enter, methods=["POST"], name="enter_lottery"),
+    Route("/api/drops/{drop_id:id}/entries/mine", my_entry, methods=["GET"],
+          name="my_lottery_entry"),
     Route("/api/me/entries", list_my_entries, methods=["GET"], name="my_lottery_entries"),
     *lottery_pages.routes,
 ]

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from gateway import lottery_webhooks
 from gateway.bodies import read_raw_body
 from gateway.context import services_of
 from gateway.openapi import documented
@@ -22,6 +23,9 @@ async def stripe_webhook(request: Request) -> Response:
     now: datetime = services_of(request).clock()
     outcome = await handle_webhook(services_of(request).purchase, payload,
                                    request.headers.get("stripe-signature"), now=now)
+    # Verified and new: it may also be a lottery entry's intent (gateway/lottery_webhooks.py).
+    if outcome != "duplicate" and await lottery_webhooks.advance_entry(request, payload):
+        outcome = "handled"
     return JSONResponse({"received": True, "outcome": outcome})
 
 

@@ -47,9 +47,9 @@ class EntryWindowClosed(Conflict):
     """Entries are accepted only while the drop's window is open."""
 
 
-async def _insert_authorising(
+async def insert_attempt(
     session: AsyncSession, *, user_id: int, drop_id: int, tier_id: int, quantity: int,
-    now: datetime,
+    now: datetime, status: str = "authorising",
 ) -> tuple[LotteryEntry, LotteryDrop]:
     view = await visible_drop(session, None, drop_id)
     lottery = await lottery_for_view(session, view)
@@ -72,7 +72,7 @@ async def _insert_authorising(
                 id=entry_id, drop_id=drop_id, user_id=user_id, tier_id=tier_id,
                 quantity=quantity, unit_price_cents=tier.price_cents,
                 amount_cents=tier.price_cents * quantity, currency=tier.currency,
-                status="authorising", settlement="pending", money="none",
+                status=status, settlement="pending", money="none",
             ).on_conflict_do_nothing(index_elements=["drop_id", "user_id"])
             .returning(LotteryEntry.id))
     except IntegrityError as exc:  # the signed token outlived its account
@@ -81,7 +81,7 @@ async def _insert_authorising(
     if inserted is None:
         existing = await session.scalar(select(LotteryEntry).where(
             LotteryEntry.drop_id == drop_id, LotteryEntry.user_id == user_id))
-        if existing is not None and existing.status in {"authorising", "abandoned"}:
+        if existing is not None and existing.status in {"authorising", "confirming", "abandoned"}:
             raise AlreadyEntered("your entry's payment is still being authorised; "
                                  "check your entries in a minute", entry_id=existing.id)
         raise AlreadyEntered("you have already entered this lottery (one entry per fan)",
@@ -92,14 +92,18 @@ async def _insert_authorising(
     return entry, lottery
 
 
-async def _discard(sessionmaker: async_sessionmaker[AsyncSession], entry_id: str) -> None:
+# Not entries yet: an attempt in one of these may still be given up (and its row deleted).
+UNFINISHED = ("authorising", "confirming")
+
+
+async def discard_attempt(sessionmaker: async_sessionmaker[AsyncSession], entry_id: str) -> None:
     async with sessionmaker() as session:
         await session.execute(delete(LotteryEntry).where(
-            LotteryEntry.id == entry_id, LotteryEntry.status == "authorising"))
+            LotteryEntry.id == entry_id, LotteryEntry.status.in_(UNFINISHED)))
         await session.commit()
 
 
-async def _mark_entered(
+async def mark_entered(
     sessionmaker: async_sessionmaker[AsyncSession], entry: LotteryEntry, money: str, now: datetime
 ) -> None:
     async with sessionmaker() as session:
@@ -112,9 +116,12 @@ async def _mark_entered(
                                     "authorised; the hold has been released")
         entered = await session.scalar(
             update(LotteryEntry)
-            .where(LotteryEntry.id == entry.id, LotteryEntry.status == "authorising")
+            .where(LotteryEntry.id == entry.id, LotteryEntry.status.in_(UNFINISHED))
             .values(status="entered", money=money, entered_at=now)
             .returning(LotteryEntry.id))
+        if entered is None and await session.scalar(select(LotteryEntry.status).where(
+                LotteryEntry.id == entry.id)) == "entered":
+            return  # the fan's poll and the browser's request raced: entered (and mailed) once
         if entered is None:
             raise Busy("the card took too long to answer and the attempt was abandoned; "
                        "its hold is being released, try again in a minute", retry_after_s=60)
@@ -127,10 +134,16 @@ async def _mark_entered(
 async def enter_lottery(
     sessionmaker: async_sessionmaker[AsyncSession], payments: HeldPayments, *, user_id: int,
     drop_id: int, tier_id: int, quantity: int, payment_method: str,
-    clock: Callable[[], datetime],
+    clock: Callable[[], datetime], keep_for_browser: bool = False,
 ) -> LotteryEntry:
+    """Enter with a payment method the server confirms while the fan waits.
+
+    keep_for_browser: a card that asks for 3-D Secure (requires_action) keeps the row as
+    'confirming' for the fan's browser to authenticate (lottery.browser_entries), instead
+    of the 402 an unattended client gets.
+    """
     async with sessionmaker() as session:
-        entry, lottery = await _insert_authorising(
+        entry, lottery = await insert_attempt(
             session, user_id=user_id, drop_id=drop_id, tier_id=tier_id, quantity=quantity,
             now=clock())
         capture_now = lottery.capture_mode == "capture_now"
@@ -145,19 +158,26 @@ async def enter_lottery(
             await session.commit()
         intent = await payments.confirm(entry.id, intent_id)
         wanted = "succeeded" if capture_now else "requires_capture"
+        if keep_for_browser and intent.status == "requires_action":
+            async with sessionmaker() as session:
+                await session.execute(update(LotteryEntry).where(LotteryEntry.id == entry.id)
+                                      .values(status="confirming"))
+                await session.commit()
+            entry.status, entry.payment_intent_id = "confirming", intent_id
+            return entry
         if intent.status != wanted:
             why = (f"your card was declined ({intent.last_error})" if intent.last_error else
                    f"the card could not be authorised without an extra step ({intent.status})")
             raise AuthorisationDeclined(f"{why}; nothing is held and you can try another card")
         money = "captured" if capture_now else "authorised"
-        await _mark_entered(sessionmaker, entry, money, clock())
+        await mark_entered(sessionmaker, entry, money, clock())
     except Exception:
         # Give back whatever is held, then forget the attempt; if this fails too,
         # the row stays 'authorising' and the sweeper finishes the job.
         try:
             if intent_id is not None:
                 await payments.release(entry.id, intent_id)
-            await _discard(sessionmaker, entry.id)
+            await discard_attempt(sessionmaker, entry.id)
         except Exception:
             log.exception("could not release lottery entry %s; the sweeper will", entry.id)
         raise
@@ -181,13 +201,20 @@ async def sweep_abandoned(
     sessionmaker: async_sessionmaker[AsyncSession], payments: HeldPayments | None, *,
     now: datetime, limit: int = 100,
 ) -> int:
-    """Release the money of entry attempts whose request died half-way; the rows go away."""
+    """Release the money of entry attempts whose request died half-way, and of browser
+    attempts still unconfirmed when the window closed; the rows go away."""
     async with sessionmaker() as session:
         # Claim first ('abandoned'), so a request finishing late cannot turn it into an entry.
         await session.execute(
             update(LotteryEntry)
             .where(LotteryEntry.status == "authorising",
                    LotteryEntry.updated_at < now - ABANDON_AFTER)
+            .values(status="abandoned"))
+        # A browser's attempt waits for the fan until the entry window closes, no longer.
+        await session.execute(
+            update(LotteryEntry)
+            .where(LotteryEntry.status == "confirming",
+                   LotteryEntry.drop_id.in_(select(Drop.id).where(Drop.closes_at <= now)))
             .values(status="abandoned"))
         await session.commit()
         rows = list(await session.scalars(

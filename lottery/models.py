@@ -66,8 +66,9 @@ class LotteryDrop(CreatedAt, Base):
 class LotteryEntry(CreatedAt, Base):
     """A fan's entry. It counts as an entry only from status 'entered' on.
 
-    status: authorising (payment in flight; not an entry) | abandoned (being
-    released by the sweeper) | entered | won | lost.
+    status: authorising (payment in flight; not an entry) | confirming (the fan's
+    browser is confirming the card, e.g. 3-D Secure; not an entry, waits until the
+    window closes) | abandoned (being released by the sweeper) | entered | won | lost.
     settlement: pending -> working (claimed by a worker until claim_expires_at)
     -> done. money: where the fan's money is: none, authorised (held), captured,
     released (hold cancelled, nothing charged), refunded, failed (capture refused).
@@ -77,7 +78,8 @@ class LotteryEntry(CreatedAt, Base):
     __table_args__ = (
         UniqueConstraint("drop_id", "user_id"),
         CheckConstraint(
-            "status IN ('authorising', 'abandoned', 'entered', 'won', 'lost')", name="status"
+            "status IN ('authorising', 'confirming', 'abandoned', 'entered', 'won', 'lost')",
+            name="status",
         ),
         CheckConstraint("settlement IN ('pending', 'working', 'done')", name="settlement"),
         CheckConstraint(

@@ -34,20 +34,38 @@ class HeldPayments:
         self.client = client
 
     async def create_intent(self, *, entry_id: str, drop_id: int, amount_cents: int, currency: str,
-                            payment_method: str, capture_now: bool) -> str:
+                            payment_method: str | None, capture_now: bool) -> str:
         """An unconfirmed PaymentIntent: nothing is held until `confirm`."""
-        intent = await self.client.create_intent(
+        return (await self.new_intent(
+            entry_id=entry_id, drop_id=drop_id, amount_cents=amount_cents, currency=currency,
+            payment_method=payment_method, capture_now=capture_now, step="create")).id
+
+    async def new_intent(self, *, entry_id: str, drop_id: int, amount_cents: int, currency: str,
+                         payment_method: str | None, capture_now: bool, step: str) -> Intent:
+        """The intent itself (its client_secret too). Without a payment method it waits
+        (requires_payment_method) for the fan's browser to confirm it with Stripe.js.
+        `step` names the attempt: 'create' for the first, another for a replacement."""
+        return await self.client.create_intent(
             amount=amount_cents, currency=currency, payment_method=payment_method,
             capture="automatic" if capture_now else "manual",
             metadata={"lottery_entry_id": entry_id, "drop_id": str(drop_id)},
-            idempotency_key=_key(entry_id, "create"))
-        return intent.id
+            idempotency_key=_key(entry_id, step))
 
-    async def confirm(self, entry_id: str, intent_id: str) -> Intent:
+    async def confirm(self, entry_id: str, intent_id: str, *, step: str = "confirm") -> Intent:
         """Authorise (or charge, when capture_now) the card; a decline comes back as the
-        intent (requires_payment_method, with Stripe's reason in last_error)."""
+        intent (requires_payment_method, with Stripe's reason in last_error). A confirm
+        after the fan gave another card needs its own `step`, or Stripe would answer the
+        retry with the first (declined) confirmation."""
         return await self.client.confirm_intent(intent_id,
-                                                idempotency_key=_key(entry_id, "confirm"))
+                                                idempotency_key=_key(entry_id, step))
+
+    async def attach(self, intent_id: str, payment_method: str) -> Intent:
+        """Give a waiting or declined intent the fan's (new) card."""
+        return await self.client.attach_payment_method(intent_id, payment_method=payment_method)
+
+    async def cancel(self, entry_id: str, intent_id: str) -> Intent:
+        key = _key(entry_id, f"cancel-{intent_id}")
+        return await self.client.cancel_intent(intent_id, idempotency_key=key)
 
     async def state(self, intent_id: str) -> Intent:
         return await self.client.retrieve_intent(intent_id)

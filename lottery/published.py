@@ -87,7 +87,8 @@ async def draw_document(session: AsyncSession, lottery: LotteryDrop, drop: Drop)
     return document
 
 
-RESULTS = {"entered": "waiting for the draw", "won": "won", "lost": "not drawn"}
+RESULTS = {"confirming": "waiting for your card to be confirmed",
+           "entered": "waiting for the draw", "won": "won", "lost": "not drawn"}
 MONEY = {
     "authorised": "held on your card, not charged",
     "captured": "charged",

@@ -79,15 +79,20 @@ class Entry(ResponseBody):
     quantity: int
     amount_cents: int
     currency: str
-    status: Literal["entered", "won", "lost"]
+    # 'confirming': the fan's browser is confirming the card; not an entry yet.
+    status: Literal["confirming", "entered", "won", "lost"]
     result: str
     rank: int | None
     money: Literal["none", "authorised", "captured", "released", "refunded", "failed"]
     money_note: str
     settled: bool
     order_id: Uuid | None
-    entered_at: datetime
+    entered_at: datetime | None
     settled_at: datetime | None
+    # While 'confirming': the PaymentIntent's status and the secret Stripe.js confirms it with.
+    payment_status: str | None = None
+    client_secret: str | None = None
+    payment_error: str | None = None
 
 
 class EntryList(ResponseBody):

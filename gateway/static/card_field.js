@@ -12,9 +12,9 @@
 //   both support), the token's card id goes to checkout({payment_method}), the server
 //   confirms, and a requires_action answer is completed with confirmCardPayment(secret).
 //
-// paymentMethod() answers {id, error}: the card as an id the server confirms with itself
-// (the lottery entry, which authorises while the fan waits): stripe.createPaymentMethod on
-// real Stripe (a no-op in the mock), the token's card id offline.
+// Both pages use pay() (the lottery entry too, docs/lottery.md). paymentMethod() answers
+// {id, error}: the card as an id for a server that confirms by itself:
+// stripe.createPaymentMethod on real Stripe (a no-op in the mock), the token's card id offline.
 (function () {
   "use strict";
 

@@ -71,6 +71,17 @@
     renderFan();
   }
 
+  // The entry becomes 'entered' when Stripe says the card is authorised; our poll asks.
+  async function untilEntered(result) {
+    let entry = result;
+    for (let tries = 0; tries < 20 && entry.status !== "entered"; tries += 1) {
+      if (tries) await new Promise((resolve) => setTimeout(resolve, 1000));
+      entry = await api("GET", `/api/drops/${dropId}/entries/mine`);
+      if (entry.status === "confirming" && entry.payment_status === "requires_payment_method") break;
+    }
+    return entry;
+  }
+
   function startFan() {
     const form = document.getElementById("entry-form");
     const cardRoot = document.getElementById("card-field");
@@ -82,14 +93,24 @@
       setText("entry-error", "");
       const data = new FormData(form);
       try {
-        // The card goes to Stripe from card_field.js; we send only the id it becomes.
+        // The card goes to Stripe from card_field.js; we send only ids. The server makes the
+        // intent (it decides the amount); the browser confirms it, 3-D Secure included.
         if (!cardField) throw new Error("Card payments are not set up on this server.");
-        const card = await cardField.paymentMethod();
-        if (card.error) throw new Error(card.error);
-        myEntry = await api("POST", `/api/drops/${dropId}/entries`, {
-          tier_id: Number(data.get("tier_id")), quantity: Number(data.get("quantity")),
-          payment_method: card.id,
-        });
+        const enter = async (extra) => {
+          const answer = await api("POST", `/api/drops/${dropId}/entries`, {
+            tier_id: Number(data.get("tier_id")), quantity: Number(data.get("quantity")),
+            confirm_in_browser: true, ...extra,
+          });
+          // card_field.js reads the intent's status while the entry is being confirmed.
+          return { ...answer, status: answer.payment_status || answer.status };
+        };
+        const paid = await cardField.pay(enter);
+        if (paid.error) throw new Error(paid.error);
+        const entry = await untilEntered(paid.result);
+        if (entry.status !== "entered") {
+          throw new Error(entry.payment_error || "Your card was not authorised; try another card.");
+        }
+        myEntry = entry;
         renderFan();
       } catch (e) {
         setText("entry-error", e.message);

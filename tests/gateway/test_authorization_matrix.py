@@ -128,6 +128,8 @@ RULES: dict[str, Rule] = {
     "DELETE /api/holds/{hold_id}": owner(PASS),
     "POST /api/drops/{drop_id}/entries": signed_in(
         PASS, body={"tier_id": 0, "quantity": 1, "payment_method": "pm_card_visa"}),
+    # the fan's own entry; the sale's drop is no lottery, so nobody has one there
+    "GET /api/drops/{drop_id}/entries/mine": signed_in(404),
     # the door: the venue's scanners and admins
     "GET /api/scanner/events": signed_in(),
     "POST /api/scan": venue_staff(PASS, body=SCAN),

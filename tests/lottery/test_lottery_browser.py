@@ -6,12 +6,17 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+import stripe
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from lottery.models import LotteryEntry
+from mail.models import OutboxMessage
 from tests.browser.conftest import chromium_browser  # noqa: F401 (fixture)
 from tests.lottery.conftest import STRIPE_KEY, make_lottery
 from tests.support import services as test_services
 from tests.support.api import sign_up
-from tests.support.card_field import DECLINED_CARD, GOOD_CARD, type_card
+from tests.support.card_field import DECLINED_CARD, GOOD_CARD, THREE_D_SECURE_CARD, type_card
 from tests.support.processes import RunningProcess, gateway_process, service_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -78,3 +83,47 @@ async def test_a_fan_enters_from_the_page_and_the_venue_sees_it(
             lottery.config["commitment"])
     finally:
         await venue.close()
+
+
+async def test_a_three_d_secure_card_enters_from_the_page_and_is_authorised_once(
+    stripe_gateway: RunningProcess, chromium_browser,  # noqa: F811
+    db: async_sessionmaker[AsyncSession], stripe_client: stripe.StripeClient,
+) -> None:
+    from playwright.async_api import expect
+
+    async with httpx.AsyncClient(base_url=stripe_gateway.url, timeout=30) as http:
+        lottery = await make_lottery(http)
+        fan = await sign_up(http, "browser3ds")
+    context = await chromium_browser.new_context(base_url=stripe_gateway.url)
+    try:
+        signed_in = await context.request.post("/api/auth/login", data={
+            "email": fan.email, "password": fan.password})
+        assert signed_in.ok
+        page = await context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        await page.goto(f"/drops/{lottery.drop_id}/lottery")
+        await expect(page.locator("#entry-form-card")).to_be_visible()
+        await type_card(page, THREE_D_SECURE_CARD)
+        await page.click("#entry-form button")
+        # localstripe's mock draws its 3-D Secure challenge into the page.
+        await page.get_by_role("button", name="Complete authentication").click()
+        await expect(page.locator("#my-entry")).to_be_visible()
+        await expect(page.locator("[data-field=money]")).to_contain_text("held on your card")
+        await page.reload()
+        await expect(page.locator("#my-entry")).to_be_visible()
+        await expect(page.locator("#entry-form-card")).to_be_hidden()
+        assert errors == []
+    finally:
+        await context.close()
+    async with db() as session:
+        [entry] = list(await session.scalars(
+            select(LotteryEntry).where(LotteryEntry.drop_id == lottery.drop_id)))
+        mails = list(await session.scalars(select(OutboxMessage).where(
+            OutboxMessage.dedupe_key == f"lottery_entry_received:{entry.id}")))
+    assert entry.status == "entered" and entry.money == "authorised"
+    assert len(mails) == 1
+    assert entry.payment_intent_id is not None
+    intent = await stripe_client.v1.payment_intents.retrieve_async(entry.payment_intent_id)
+    assert intent.status == "requires_capture" and intent.capture_method == "manual"
+    assert intent.metadata["lottery_entry_id"] == entry.id
