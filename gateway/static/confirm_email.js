@@ -1,30 +1,7 @@
-// The email-change link's page: the token is in the fragment (#token=...), which the
-// browser never sends to the server. Loading the page changes nothing (mail scanners
-// pre-fetch links); pressing the button POSTs the token (gateway/account_api.py).
+// The email-change link's page (gateway/account_api.py); see emailed_link.js.
 "use strict";
-(function () {
-  const token = new URLSearchParams(location.hash.slice(1)).get("token") || "";
-  const button = document.getElementById("confirm-button");
-  const result = document.getElementById("confirm-result");
-  const error = document.getElementById("confirm-error");
-  history.replaceState(null, "", location.pathname);  // the token out of the address bar
-  if (!token) {
-    button.disabled = true;
-    error.textContent = "This link has no token; open the link from the email again.";
-    return;
-  }
-  button.addEventListener("click", async () => {
-    button.disabled = true;
-    error.textContent = "";
-    const response = await fetch("/api/auth/email-change/confirm", {method: "POST",
-      credentials: "same-origin", headers: {"Content-Type": "application/json"},
-      body: JSON.stringify({token})});
-    const body = await response.json();
-    if (response.ok) {
-      result.textContent = "Done: your account's email is now " + body.email + ".";
-    } else {
-      error.textContent = body.detail || response.statusText;
-      button.disabled = false;
-    }
-  });
-})();
+window.TicketQEmailedLink({
+  prefix: "confirm",
+  endpoint: "/api/auth/email-change/confirm",
+  done: (body) => "Done: your account's email is now " + body.email + ".",
+});
