@@ -29,7 +29,9 @@ def test_tampered_and_other_kinds_of_token_are_invalid() -> None:
     tokens = ChangeTokens(SECRET, 3600)
     token = tokens.issue(_user(), "new@example.test")
     with pytest.raises(CredentialInvalid):
-        tokens.read(token[:-1] + ("A" if token[-1] != "A" else "B"))
+        # Inside the signature, not its last character, whose low bits can be padding.
+        spot = len(token) - 10
+        tokens.read(token[:spot] + ("A" if token[spot] != "A" else "B") + token[spot + 1:])
     with pytest.raises(CredentialInvalid):  # a sign-up verification link is another kind
         tokens.read(VerifyTokens(SECRET, 3600).issue(_user()))
     with pytest.raises(CredentialInvalid):
