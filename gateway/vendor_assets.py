@@ -31,6 +31,9 @@ VENDOR_FILES: Mapping[str, str] = {
     "jsqr/jsQR.js": "jsqr/dist/jsQR.js",
     # altcha's solver (an ES module, no imports of its own): static/challenge.js.
     "altcha/lib.js": "altcha/dist/lib/index.js",
+    # Bootstrap 5: the one layout and component set of every page (docs/frontend.md).
+    "bootstrap/bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
+    "bootstrap/bootstrap.bundle.min.js": "bootstrap/dist/js/bootstrap.bundle.min.js",
 }
 
 
