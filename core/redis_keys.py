@@ -158,6 +158,12 @@ def account_revocations(user_id: int) -> str:
     return f"{PREFIX}:{{acct:{user_id}}}:revoked"
 
 
+def revocations_restored_marker() -> str:
+    """STRING, no expiry: set once the accounts' revocations have been written back from
+    Postgres (accounts/revocation_restore.py). Missing means this Redis lost its data."""
+    return f"{PREFIX}:accounts:revocations-restored"
+
+
 def email_change_pending(user_id: int) -> str:
     """STRING: the address one account asked to move to (accounts/email_change.py), until
     its link is confirmed (GETDEL) or expires. A newer request replaces it."""

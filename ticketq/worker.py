@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from accounts.revocation_restore import revocation_restorer
 from bootstrap.queue_configs import live_configs
 from bootstrap.services import Services, open_services
 from core.settings import Settings
@@ -66,8 +67,14 @@ def _mail_sender(services: Services, worker_id: str) -> Awaitable[None]:
                        services.clock, worker_id, renderers)
 
 
+def _revocation_restorer(services: Services, _: str) -> Awaitable[None]:
+    return revocation_restorer(services.sessionmaker, services.redis, services.clock,
+                               ttl_s=services.settings.token_ttl_seconds)
+
+
 # Every background job, in start order.
 JOBS: list[Job] = [
+    Job("accounts.revocation_restorer", _revocation_restorer),
     Job("queue_engine.admission", _admission),
     Job("purchase.hold_sweeper", lambda services, _: purchase_jobs.hold_sweeper(services.purchase)),
     Job("purchase.payment_reconciler",
