@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from core.db import libpq_url
 from core.redis_client import RedisClient
-from core.redis_keys import DropKeys
+from core.redis_keys import PREFIX, DropKeys
 
 BATCH = 500
 # Patterns derive from core/redis_keys.py (the one owner of key formats) by building
@@ -66,13 +66,56 @@ def forget_drops_sync(redis_url: str, drop_ids: Iterable[int]) -> int:
     return removed
 
 
+# Accounts' keys: everything under an account's hash tag (core.redis_keys.account_*),
+# and the rate limits whose subject is an account id (core.redis_keys.RateKey).
+ACCOUNT_ID_RATE_SCOPES = ("email-change", "verify-resend")
+ANY_ACCOUNT_PATTERN = f"{PREFIX}:{{acct:*}}:*"
+ANY_RATE_PATTERN = f"{PREFIX}:{{rl:*}}:*"
+_ACCOUNT_ID_IN_KEY = re.compile(rb"^" + re.escape(PREFIX.encode()) + rb":\{acct:([0-9]+)\}:")
+_RATE_SUBJECT_IN_KEY = re.compile(
+    rb"^" + re.escape(PREFIX.encode()) + rb":\{rl:(?:"
+    + "|".join(ACCOUNT_ID_RATE_SCOPES).encode() + rb"):([0-9]+)\}:")
+
+
+def forget_accounts_sync(redis_url: str, user_ids: Iterable[int]) -> int:
+    """Unlink the keys of these accounts (revocations, pending email changes, their
+    per-account rate counters): ids restart in a fresh database, so an earlier run's
+    counters would otherwise limit this run's new accounts."""
+    import redis
+
+    wanted = {str(user_id).encode() for user_id in user_ids}
+    if not wanted:
+        return 0
+    client = redis.Redis.from_url(redis_url)
+    removed = 0
+    try:
+        doomed = [key for key in client.scan_iter(match=ANY_ACCOUNT_PATTERN, count=BATCH)
+                  if (found := _ACCOUNT_ID_IN_KEY.match(key)) and found.group(1) in wanted]
+        doomed += [key for key in client.scan_iter(match=ANY_RATE_PATTERN, count=BATCH)
+                   if (found := _RATE_SUBJECT_IN_KEY.match(key)) and found.group(1) in wanted]
+        for start in range(0, len(doomed), BATCH):
+            removed += int(client.unlink(*doomed[start:start + BATCH]))  # type: ignore[arg-type]
+    finally:
+        client.close()
+    return removed
+
+
+def account_ids_in(database_url: str) -> list[int]:
+    """Ids of every account in a test database; none if it does not exist (yet)."""
+    return _ids_in(database_url, "users")
+
+
 def drop_ids_in(database_url: str) -> list[int]:
     """Ids of every drop in a test database; none if it does not exist (yet)."""
+    return _ids_in(database_url, "drops")
+
+
+def _ids_in(database_url: str, table: str) -> list[int]:
     import psycopg
 
     try:
         with psycopg.connect(libpq_url(database_url), connect_timeout=10) as conn:
-            rows = conn.execute("SELECT id FROM drops").fetchall()
+            rows = conn.execute(f"SELECT id FROM {table}").fetchall()  # table: one of two constants
     except (psycopg.OperationalError, psycopg.errors.UndefinedTable):
         return []
     return [int(row[0]) for row in rows]

@@ -10,7 +10,12 @@ from pathlib import Path
 from bootstrap.migrate import upgrade
 from core.db import database_on_server, recreate_database
 from core.embedded import EmbeddedServices, start_redis_cluster, stop_redis_cluster
-from tests.support.owned_keys import drop_ids_in, forget_drops_sync
+from tests.support.owned_keys import (
+    account_ids_in,
+    drop_ids_in,
+    forget_accounts_sync,
+    forget_drops_sync,
+)
 
 
 @dataclass
@@ -33,6 +38,7 @@ class TestServices:
     def stop(self) -> None:
         # Leave a borrowed Redis as found: the keys of every drop this run created go.
         forget_drops_sync(self.redis_url, drop_ids_in(self.database_url))
+        forget_accounts_sync(self.redis_url, account_ids_in(self.database_url))
         if self._cluster_ports:
             stop_redis_cluster(self.folder / "cluster")
         if self.embedded is not None:
@@ -58,7 +64,10 @@ def start_test_services(folder: Path, database: str) -> TestServices:
     # Drop ids restart at 1 in the fresh database, so keys left by an earlier run of the
     # same name (one that died before its clean-up) would collide: the old database
     # still lists that run's drops, and only their keys go, never the rest of Redis.
-    forget_drops_sync(redis_url, drop_ids_in(database_on_server(database_url, database)))
+    earlier_run = database_on_server(database_url, database)
+    forget_drops_sync(redis_url, drop_ids_in(earlier_run))
+    # Account ids restart too; an earlier run's per-account counters would limit new ones.
+    forget_accounts_sync(redis_url, account_ids_in(earlier_run))
     return TestServices(
         folder=folder,
         redis_url=redis_url,
