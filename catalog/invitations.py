@@ -43,6 +43,16 @@ class Invitee(Actor, Protocol):
     @property
     def email(self) -> str: ...
 
+    @property
+    def email_verified(self) -> bool: ...
+
+
+# Anyone can sign up with any address; until it is verified, the account has not shown
+# it reads that mailbox, so it sees no invitation to it and declines none without the
+# emailed token (accepting always needs the token).
+UNVERIFIED_DECLINE = ("confirm your email address first, or decline from the link in the "
+                      "invitation email")
+
 
 @dataclass(frozen=True)
 class InvitationNotice:
@@ -153,6 +163,8 @@ class MyInvitation:
 
 async def my_invitations(session: AsyncSession, actor: Invitee, *, now: datetime
                          ) -> list[MyInvitation]:
+    if not actor.email_verified:
+        return []
     rows = await session.execute(
         select(VenueInvitation, Venue)
         .join(Venue, Venue.id == VenueInvitation.venue_id)
@@ -166,7 +178,9 @@ async def accept_invitation(
     session: AsyncSession, actor: Invitee, *, invitation_id: int, token: str, now: datetime
 ) -> VenueStaff:
     """Make the actor staff of the invitation's venue, with its role (a venue_staff row;
-    the account's own role is untouched)."""
+    the account's own role is untouched). An invitation only ever raises a role: a venue
+    admin who accepts a scanner invitation stays admin (lowering someone is an explicit
+    staff change, where the last-admin rule applies)."""
     invitation = await _own_invitation(session, actor, invitation_id)
     if not hmac.compare_digest(invitation.token_hash, token_hash(token)):
         raise Forbidden("this is not the link from the invitation email; open that link")
@@ -175,21 +189,25 @@ async def accept_invitation(
     if staff is None:
         staff = VenueStaff(venue_id=invitation.venue_id, user_id=actor.id, role=invitation.role)
         session.add(staff)
-    else:
+    elif staff.role != Role.VENUE_ADMIN:
         staff.role = invitation.role
     invitation.accepted_at = now
     invitation.accepted_by = actor.id
     await commit_with_audit(
         session, actor, "venue.staff.accept", ("venue", invitation.venue_id),
-        invitation_id=invitation.id, role=invitation.role,
+        invitation_id=invitation.id, role=staff.role,
     )
     return staff
 
 
 async def decline_invitation(
-    session: AsyncSession, actor: Invitee, *, invitation_id: int, now: datetime
+    session: AsyncSession, actor: Invitee, *, invitation_id: int, now: datetime,
+    token: str | None = None,
 ) -> VenueInvitation:
     invitation = await _own_invitation(session, actor, invitation_id)
+    if not actor.email_verified and not (
+            token is not None and hmac.compare_digest(invitation.token_hash, token_hash(token))):
+        raise Forbidden(UNVERIFIED_DECLINE)
     _check_open(invitation, now)
     invitation.declined_at = now
     await commit_with_audit(

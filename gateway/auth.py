@@ -109,7 +109,7 @@ async def optional_user(conn: HTTPConnection) -> CurrentUser | None:
     if user is None:
         raise Problem(401, "this account no longer exists; sign in again")
     return CurrentUser(id=user.id, email=user.email, name=user.name, role=user.role,
-                       email_verified=user.email_verified_at is not None)
+                       email_verified=user.email_verified)
 
 
 async def require_user(conn: HTTPConnection) -> CurrentUser:

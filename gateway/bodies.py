@@ -100,6 +100,14 @@ def _field_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
+async def read_optional_json(request: Request, model: type[Body]) -> Body | None:
+    """read_json, or None for a request with no body at all (no type, nothing sent)."""
+    if "content-type" not in request.headers and request.headers.get(
+            "content-length", "0") == "0" and "transfer-encoding" not in request.headers:
+        return None
+    return await read_json(request, model)
+
+
 async def read_json(request: Request, model: type[Body]) -> Body:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type != "application/json":

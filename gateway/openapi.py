@@ -41,6 +41,7 @@ class Facts:
     status: int = 200
     also: tuple[int, ...] = ()
     media_type: str = JSON
+    body_optional: bool = False
 
 
 def documented(
@@ -51,15 +52,17 @@ def documented(
     status: int = 200,
     also: Sequence[int] = (),
     media_type: str = JSON,
+    body_optional: bool = False,
 ) -> Callable[[Endpoint], Endpoint]:
     """Attach OpenAPI facts to an endpoint; the summary is its docstring's first line.
 
     `response` is the model of the body sent with `status` (and with each status in
     `also`, e.g. a join's 200 beside its 201); `media_type` names a non-JSON answer
     (a page, the metrics text). For a WebSocket, `response` is the model of its messages.
+    `body_optional`: the request may come with no body at all (read_optional_json).
     """
     facts = Facts(body=body, response=response, auth=auth, status=status, also=tuple(also),
-                  media_type=media_type)
+                  media_type=media_type, body_optional=body_optional)
 
     def attach(endpoint: Endpoint) -> Endpoint:
         endpoint.__openapi__ = facts  # type: ignore[attr-defined]
@@ -130,7 +133,7 @@ def _operation(route: Route | WebSocketRoute, method: str,
     if params:
         operation["parameters"] = params
     if facts.body is not None:
-        operation["requestBody"] = {"required": True,
+        operation["requestBody"] = {"required": not facts.body_optional,
                                     **_json_content(refs[(facts.body, "validation")])}
     if facts.auth != "none":
         operation["security"] = [{"bearer": []}, {"session": []}]

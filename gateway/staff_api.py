@@ -15,7 +15,7 @@ from starlette.routing import Route
 import catalog
 from catalog.models import VenueInvitation
 from gateway.auth import require_user
-from gateway.bodies import StrictBody, read_json
+from gateway.bodies import StrictBody, read_json, read_optional_json
 from gateway.context import services_of
 from gateway.openapi import documented
 from gateway.schemas import catalog as schemas
@@ -31,6 +31,11 @@ class StaffBody(StrictBody):
 class AcceptBody(StrictBody):
     # The token from the invitation email's link (its #token= part).
     token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class DeclineBody(StrictBody):
+    # Optional: the invitation email's token, for an account whose address is unverified.
+    token: Annotated[str | None, Field(min_length=1, max_length=200)] = None
 
 
 def _now(request: Request) -> datetime:
@@ -150,14 +155,19 @@ async def accept_invitation(request: Request) -> Response:
                          "role": staff.role})
 
 
-@documented(response=schemas.Invitation, auth="user")
+@documented(body=DeclineBody, body_optional=True, response=schemas.Invitation, auth="user")
 async def decline_invitation(request: Request) -> Response:
-    """Decline an invitation to your email address."""
+    """Decline an invitation to your email address.
+
+    An account whose address is not verified yet sends the invitation email's token.
+    """
     user = await require_user(request)
+    body = await read_optional_json(request, DeclineBody)
     now = _now(request)
     async with services_of(request).sessionmaker() as session:
         invitation = await catalog.decline_invitation(
-            session, user, invitation_id=request.path_params["invitation_id"], now=now)
+            session, user, invitation_id=request.path_params["invitation_id"], now=now,
+            token=body.token if body else None)
     return JSONResponse(invitation_json(invitation, now))
 
 

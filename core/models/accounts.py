@@ -37,6 +37,10 @@ class User(CreatedAt, Base):
     # until then. Drops with requires_verified_email refuse unverified accounts.
     email_verified_at: Mapped[datetime | None]
 
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
+
 
 class SignInSession(Base):
     """One sign-in: the id its bearer token and session cookie carry (accounts/sessions.py).

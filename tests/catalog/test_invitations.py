@@ -39,9 +39,10 @@ class Mailbox:
             expires_at=notice.expires_at)
 
 
-async def person(session: AsyncSession, prefix: str = "fan") -> User:
+async def person(session: AsyncSession, prefix: str = "fan", *, verified: bool = True) -> User:
     user = User(email=f"{prefix}-{secrets.token_hex(6)}@example.test", name=prefix.title(),
-                password_hash="unusable", role=Role.FAN)
+                password_hash="unusable", role=Role.FAN,
+                email_verified_at=NOW if verified else None)
     session.add(user)
     await session.commit()
     return user
@@ -165,3 +166,47 @@ async def test_a_venue_cannot_mail_without_a_bound(sessionmaker: Maker) -> None:
         await catalog.invite_staff(session, owner, venue_id=venue.id,
                                    email="next-week@example.test", role=Role.SCANNER,
                                    now=NOW + INVITATION_TTL, notify=mailbox)
+
+
+async def test_an_unverified_address_sees_and_declines_nothing_without_the_token(
+    sessionmaker: Maker,
+) -> None:
+    """Anyone may sign up with someone's address; until verified it has not shown it reads
+    that mailbox, so the venue's offer stays hidden and cannot be declined on their behalf."""
+    mailbox = Mailbox()
+    async with sessionmaker() as session:
+        owner = await person(session, "owner")
+        squatter = await person(session, "squatter", verified=False)
+        venue = await venue_of(session, owner)
+        invitation = await catalog.invite_staff(session, owner, venue_id=venue.id,
+                                                email=squatter.email, role=Role.SCANNER,
+                                                now=NOW, notify=mailbox)
+        assert await catalog.my_invitations(session, squatter, now=NOW) == []
+        with pytest.raises(Forbidden, match="confirm your email"):
+            await catalog.decline_invitation(session, squatter, invitation_id=invitation.id,
+                                             now=NOW)
+        with pytest.raises(Forbidden):
+            await catalog.decline_invitation(session, squatter, invitation_id=invitation.id,
+                                             now=NOW, token="guess")
+        await session.refresh(invitation)
+        assert invitation.declined_at is None
+        # The mailbox's owner holds the token: the link declines, verified or not.
+        declined = await catalog.decline_invitation(
+            session, squatter, invitation_id=invitation.id, now=NOW,
+            token=mailbox.tokens[invitation.id])
+        assert declined.declined_at == NOW
+
+
+async def test_a_lower_invitation_never_lowers_a_venue_admin(sessionmaker: Maker) -> None:
+    """The venue's only admin accepting a scanner invitation would have left it with none."""
+    mailbox = Mailbox()
+    async with sessionmaker() as session:
+        owner = await person(session, "owner")
+        venue = await venue_of(session, owner)
+        invitation = await catalog.invite_staff(session, owner, venue_id=venue.id,
+                                                email=owner.email, role=Role.SCANNER,
+                                                now=NOW, notify=mailbox)
+        staff = await catalog.accept_invitation(session, owner, invitation_id=invitation.id,
+                                                token=mailbox.tokens[invitation.id], now=NOW)
+        assert staff.role == Role.VENUE_ADMIN
+        assert await can_manage_venue(session, owner, venue.id)

@@ -66,6 +66,14 @@ async def staff_count(sessionmaker: Maker) -> int:
         return int(await session.scalar(select(func.count()).select_from(VenueStaff)) or 0)
 
 
+async def verify_address(sessionmaker: Maker, account: Account) -> None:
+    """What following the verification link does (tests/gateway/test_verify_email_api.py)."""
+    async with sessionmaker() as session:
+        await session.execute(update(User).where(User.id == account.id)
+                              .values(email_verified_at=datetime.now(UTC)))
+        await session.commit()
+
+
 async def draft_venue(live: httpx.AsyncClient) -> DropSetup:
     # A pending venue may set up drafts, tiers and drops (it just cannot publish).
     return await create_drop_setup(live, published=False)
@@ -91,6 +99,10 @@ async def test_inviting_changes_no_account_and_grants_nothing_until_accepted(
                             json=TIER)
     assert early.status_code == 404, early.text
     assert (await live.get("/api/me/venues", headers=victim.headers)).json() == {"venues": []}
+    # An unverified address sees no offer (anyone could have signed up with it).
+    assert (await live.get("/api/me/invitations", headers=victim.headers)).json() == {
+        "invitations": []}
+    await verify_address(sessionmaker, victim)
     mine = (await live.get("/api/me/invitations", headers=victim.headers)).json()
     [offer] = mine["invitations"]
     assert (offer["venue"]["id"], offer["role"]) == (setup.venue_id, "venue_admin")
@@ -154,8 +166,12 @@ async def test_an_ended_invitation_cannot_be_accepted(
     invitation_id, token = await invitation_link(sessionmaker, invitee.email)
     accept = f"/api/invitations/{invitation_id}/accept"
     if ending == "declined":
+        unverified = await live.post(f"/api/invitations/{invitation_id}/decline",
+                                     headers=invitee.headers)
+        assert unverified.status_code == 403, unverified.text
+        assert "confirm your email" in unverified.json()["detail"]
         answer = await live.post(f"/api/invitations/{invitation_id}/decline",
-                                 headers=invitee.headers)
+                                 headers=invitee.headers, json={"token": token})
         assert answer.status_code == 200 and answer.json()["state"] == "declined"
     elif ending == "revoked":
         answer = await live.delete(f"/api/venues/{setup.venue_id}/invitations/{invitation_id}",
@@ -271,6 +287,9 @@ async def test_removing_staff_ends_their_rights_but_never_the_last_admin(
     ("POST", "/api/invitations/999999999/accept", {"token": "x"}, 404),
     ("POST", "/api/invitations/0/accept", {"token": "x"}, 404),
     ("POST", "/api/invitations/abc/decline", None, 404),
+    ("POST", "/api/invitations/1/decline", {"token": 5}, 422),
+    ("POST", "/api/invitations/1/decline", {"token": ""}, 422),
+    ("POST", "/api/invitations/1/decline", {"token": "x", "extra": 1}, 422),
     ("POST", "/api/invitations/1/accept", {}, 422),
     ("POST", "/api/invitations/1/accept", {"token": "x", "extra": 1}, 422),
     ("DELETE", "/api/venues/{venue}/staff/999999999", None, 404),
