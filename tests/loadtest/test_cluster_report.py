@@ -34,7 +34,7 @@ def test_a_fan_told_a_later_place_after_moving_did_not_keep_it() -> None:
     fans = [fan(1, ["gateway-2", "gateway-0"], position_rose=1)]
     section, invariants = cluster_section(
         fans, gateways=GATEWAYS, killed_gateway="gateway-2", balancer="haproxy",
-        configured_per_minute=60, opens_at_ms=0, fairness={"kendall_tau": 1.0},
+        configured_per_minute=60, opens_at_ms=0, fairness={"discordant_pairs": 0},
     )
     assert section["gateway_loss"]["kept_place"] == 0
     assert invariants["fans_kept_place_after_gateway_loss"] is False
@@ -79,3 +79,11 @@ def test_an_empty_line_is_not_held_against_the_pacer() -> None:
     pace = backlogged_pace(fans, 600, opens_at_ms=0)
     assert pace["admissions_counted"] == 60
     assert abs(pace["ratio"] - 1) < 0.05
+
+
+def test_a_fan_admitted_before_an_earlier_joiner_breaks_consistency() -> None:
+    _, invariants = cluster_section(
+        [fan(1, ["gateway-0"])], gateways=["gateway-0"], killed_gateway=None, balancer="dns",
+        configured_per_minute=60, opens_at_ms=0, fairness={"discordant_pairs": 1},
+    )
+    assert invariants["positions_consistent_across_gateways"] is False

@@ -41,7 +41,9 @@ def test_cluster_rehearsal_survives_a_gateway_and_a_worker_dying(
     env.pop("REDIS_URL", None)
     args = [str(VENV_BIN / "ticketq"), "simulate", "--", "--cluster", "--gateways", "3",
             "--workers", "2", "--drops", "2", "--balancer", "haproxy",
-            "--fans", "150", "--tickets", "300", "--duration", "30", "--bots", "0",
+            "--fans", "75", "--tickets", "300", "--duration", "40", "--bots", "0",
+            # Slower than the crowd arrives: the line stays backlogged, so the pace is measured.
+            "--admit-per-minute", "180",
             "--abandon", "0.05", "--cart-abandon", "0", "--out", str(tmp_path)]
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     summaries = list(tmp_path.glob("*/cluster-report.json"))
@@ -49,8 +51,8 @@ def test_cluster_rehearsal_survives_a_gateway_and_a_worker_dying(
     summary = json.loads(summaries[0].read_text())
     text = json.dumps(summary)[:4000]
     assert len(summary["drops"]) == 2, text
-    # The two drops' keys live on their own slots; both sold, both kept every promise.
-    first, second = summary["drops"]
+    # Two drops at once, each on its own hash slot: both sold, both kept every promise.
+    first = summary["drops"][0]
     for drop in summary["drops"]:
         for name in CLUSTER_INVARIANTS:
             assert drop["invariants"][name], (drop["drop_id"], name, text)
