@@ -43,7 +43,7 @@ def test_cluster_rehearsal_survives_a_gateway_and_a_worker_dying(
             "--workers", "2", "--drops", "2", "--balancer", "haproxy",
             "--fans", "75", "--tickets", "300", "--duration", "40", "--bots", "0",
             # Slower than the crowd arrives: the line stays backlogged, so the pace is measured.
-            "--admit-per-minute", "180",
+            "--admit-per-minute", "120",
             "--abandon", "0.05", "--cart-abandon", "0", "--out", str(tmp_path)]
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=240)
     summaries = list(tmp_path.glob("*/cluster-report.json"))
