@@ -84,6 +84,9 @@ class Plan:
     webhook_secret: str | None = None
     records_path: str = ""
     seed: int = 0
+    # The cluster shape's "dns" mode (loadtest.cluster_shape): each fan picks one of these
+    # gateways itself, as DNS round robin would, and moves to the next when it fails.
+    gateway_urls: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -64,6 +64,29 @@ class FanUser(FastHttpUser):
         self.token = account.token if account else ""
         self.user_id: int | None = None  # known after a sign-in in this run
         self.sent = False
+        self.gateway_index = number
+        self._use_gateway()
+
+    def _use_gateway(self) -> None:
+        """DNS round robin (plan.gateway_urls): this fan's HTTP and sockets go to one
+        gateway, the next one after a failure. Otherwise everything goes to the plan's URL."""
+        urls = self.plan.gateway_urls
+        if urls:
+            self.client.base_url = urls[self.gateway_index % len(urls)]
+
+    def _base_url(self) -> str:
+        urls = self.plan.gateway_urls
+        return urls[self.gateway_index % len(urls)] if urls else self.plan.base_url
+
+    def _note_socket(self, socket: QueueSocket) -> None:
+        """Which gateway each of this fan's sockets reached, and the position it last had
+        before: the cluster shape's report checks a fan kept its place across gateways."""
+        urls = self.plan.gateway_urls
+        name = socket.gateway or (f"gateway-{self.gateway_index % len(urls)}" if urls else "")
+        self.record.setdefault("ws_gateways", []).append(name)
+        self.record.setdefault("ws_positions_at_connect", []).append(
+            self.record.get("last_position")
+        )
 
     def on_stop(self) -> None:
         if not self.sent:
@@ -212,22 +235,29 @@ class FanUser(FastHttpUser):
         if joined.get("state") == "admitted" and isinstance(joined.get("pass"), str):
             return self._admitted(joined)
         # The fan's own bearer token on the upgrade; never a credential in the URL.
-        url = f"{self.plan.ws_base_url}/ws/drops/{self.plan.drop_id}/queue"
+        path = f"/ws/drops/{self.plan.drop_id}/queue"
         reconnects = 0
         while True:
+            url = "ws" + self._base_url().removeprefix("http") + path
             try:
                 socket = QueueSocket(self.environment, url, bearer_token=self.token)
             except Exception as exc:
                 self._error(f"ws_connect:{type(exc).__name__}")
+                self.gateway_index += 1  # DNS round robin: try the next address
+                self._use_gateway()
                 reconnects += 1
                 if reconnects > 5:
                     return self._poll_for_turn(joined, abandon_at)
                 gevent.sleep(min(5.0, 0.5 * 2**reconnects))
                 continue
+            self._note_socket(socket)
             try:
                 outcome = self._watch(socket, abandon_at)
             except SocketClosed as closed:
                 self._error(f"ws_closed:{closed.code}")
+                if closed.code is None:  # the gateway went away: the next address
+                    self.gateway_index += 1
+                    self._use_gateway()
                 reconnects += 1
                 outcome = None
                 if reconnects > 5:
@@ -257,7 +287,14 @@ class FanUser(FastHttpUser):
         state = str(message.get("state"))
         self.record["state"] = state
         if "position" in message:
-            self.record["last_position"] = message.get("position")
+            position = message.get("position")
+            previous = self.record.get("last_position")
+            # A place in line only ever moves forward, whichever gateway tells it.
+            # (Pre-queue fans are shuffled at opening, so only FIFO fans are held to it.)
+            rises = isinstance(position, int) and isinstance(previous, int) and position > previous
+            if rises and self.record.get("phase") == "fifo":
+                self.record["position_rose"] = self.record.get("position_rose", 0) + 1
+            self.record["last_position"] = position
         if state == "admitted" and isinstance(message.get("pass"), str):
             return self._admitted(message)
         if state in TERMINAL_QUEUE_STATES:

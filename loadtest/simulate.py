@@ -31,7 +31,7 @@ from typing import Any
 from core.embedded import free_port
 from core.settings import Settings
 from core.supervisor import Supervisor
-from loadtest import email_check, ledger_check, report, report_html, stack
+from loadtest import cluster_shape, email_check, ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
 
@@ -62,7 +62,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--plan-only", action="store_true", help="seed and write plan.json only")
     parser.add_argument("--base-url", help="gateway URL written into the plan (--plan-only)")
     parser.add_argument("--report-only", metavar="DIR", help="build the report of a finished run")
+    cluster_shape.add_options(parser)
     options = parser.parse_args(argv)
+    cluster_shape.check_options(parser, options)
     for share in ("abandon", "cart_abandon", "login_share", "signup_share"):
         if not 0 <= getattr(options, share) <= 1:
             parser.error(f"--{share.replace('_', '-')} must be between 0 and 1")
@@ -247,6 +249,8 @@ def simulate_command(settings: Settings, args: argparse.Namespace) -> int:
     # own embedded ones under TICKETQ_HOME/simulate, away from the demo's data.
     redis_url = os.environ.get("REDIS_URL") or None
     database_url = os.environ.get("DATABASE_URL") or None
+    if options.cluster:  # production's shape: Redis Cluster, gateways, workers (own servers)
+        return cluster_shape.run(options, settings)
     if options.plan_only and not database_url:
         print(
             "--plan-only seeds the stack you will load: set DATABASE_URL (and "

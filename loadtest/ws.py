@@ -53,6 +53,9 @@ class QueueSocket:
             self._fire("WS connect", (time.perf_counter() - started) * 1000, 0, exc)
             raise
         self._fire("WS connect", (time.perf_counter() - started) * 1000, 0, None)
+        # Which gateway holds this socket, when a load balancer says so (loadtest.load_balancer).
+        headers = self._ws.getheaders() or {}
+        self.gateway: str = str(headers.get("x-tq-gateway") or "")
 
     def _fire(self, name: str, response_time: float, length: int, exc: Exception | None) -> None:
         self.environment.events.request.fire(  # type: ignore[no-untyped-call]
