@@ -5,6 +5,8 @@ from the venue card; the dashboard's charts and its reason when admission waits.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pytest
 
 from tests.scanner.factory import issue, make_door
@@ -155,5 +157,31 @@ async def test_the_dashboard_charts_the_drop_and_says_why_admission_waits(
         await page.locator("#pause").click()
         await expect(page.locator("#controls-note")).to_have_text("Admission paused.")
         await expect(page.locator("#reason")).to_contain_text("Admission paused")
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_a_lottery_dashboard_shows_its_draw_and_no_waiting_room(
+        client, live_server, chromium_browser, viewport):
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client, mode="lottery", opens_in=timedelta(hours=1))
+    context, page = await _signed_in_page(chromium_browser, live_server, setup.admin, viewport)
+    try:
+        await page.goto(f"/venue/drops/{setup.drop_id}")
+        await expect(page.locator("#draw-state")).to_have_text("not configured")
+        drop = (await client.get(f"/api/drops/{setup.drop_id}")).json()
+        closes_at = datetime.fromisoformat(drop["closes_at"].replace("Z", "+00:00"))
+        configured = await client.put(
+            f"/api/drops/{setup.drop_id}/lottery", headers=setup.admin.headers,
+            json={"draw_at": closes_at.isoformat(), "max_quantity_per_entry": 2})
+        assert configured.status_code == 200, configured.text
+        await expect(page.locator("#draw-state")).to_have_text("open")  # the next poll
+        await expect(page.locator("#entries")).to_have_text("0")
+        await expect(page.locator("#draw-at")).to_contain_text("draw ")
+        for hidden in ("#chart-line", "#chart-rate", "#pause", "#pacing", "#waiting"):
+            await expect(page.locator(hidden)).to_be_hidden()
+        await expect(page.locator("#chart-sales canvas")).to_be_visible()
     finally:
         await context.close()
