@@ -36,7 +36,15 @@ from catalog.invitations import (
     venue_invitations,
 )
 from catalog.seeding import AccountSpec, SaleSpec, SeededSale, seed_sale
-from catalog.venues import VenueOverview, create_venue, get_venue, remove_staff, staff_venues
+from catalog.venues import (
+    StaffEntry,
+    VenueOverview,
+    create_venue,
+    get_venue,
+    list_staff,
+    remove_staff,
+    staff_venues,
+)
 
 __all__ = [
     "DEFAULT_CHALLENGE_DIFFICULTY",
@@ -51,6 +59,7 @@ __all__ = [
     "Notify",
     "SaleSpec",
     "SeededSale",
+    "StaffEntry",
     "TierSpec",
     "VenueOverview",
     "accept_invitation",
@@ -65,6 +74,7 @@ __all__ = [
     "get_venue",
     "invite_staff",
     "list_published_events",
+    "list_staff",
     "managed_drop",
     "managed_event",
     "my_invitations",

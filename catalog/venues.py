@@ -15,7 +15,7 @@ from accounts.totp import is_enrolled
 from catalog.authz import Actor, require_venue_admin
 from catalog.changes import check_timezone, commit_with_audit
 from core.errors import Conflict, NotFound
-from core.models import Approval, Drop, Event, Role, TicketTier, Venue, VenueStaff
+from core.models import Approval, Drop, Event, Role, TicketTier, User, Venue, VenueStaff
 
 
 async def create_venue(
@@ -69,6 +69,27 @@ async def remove_staff(session: AsyncSession, actor: Actor, *, venue_id: int, us
         role=staff.role,
     )
     return staff.role
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    user_id: int
+    email: str
+    name: str
+    role: str
+
+
+async def list_staff(session: AsyncSession, actor: Actor, venue_id: int) -> list[StaffEntry]:
+    """The venue's staff (its admins only may see who they are), admins first."""
+    await get_venue(session, venue_id)
+    await require_venue_admin(session, actor, venue_id)
+    rows = await session.execute(
+        select(VenueStaff.user_id, User.email, User.name, VenueStaff.role)
+        .join(User, User.id == VenueStaff.user_id)
+        .where(VenueStaff.venue_id == venue_id)
+        .order_by(VenueStaff.role.desc(), User.email)
+    )
+    return [StaffEntry(user_id, email, name, role) for user_id, email, name, role in rows]
 
 
 async def set_require_totp(session: AsyncSession, actor: Actor, *, venue_id: int,

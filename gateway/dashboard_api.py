@@ -1,7 +1,9 @@
-"""The venue's live view of a drop: queue numbers from Redis, for its dashboard page.
+"""The venue's live view of a drop: queue numbers from Redis, for its dashboard page,
+and the frames of the venue's management pages (a drop's dashboard, an event's page).
 
 Sales per tier come from the purchase part (`GET /api/events/{id}/sales`); the
-page combines both and offers the operator controls of the queue part.
+page combines both and offers the operator controls of the queue part. The charts
+are sampled by the page from that poll (static/dashboard_charts.js), so no series API.
 """
 
 from __future__ import annotations
@@ -60,7 +62,14 @@ async def dashboard_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "dashboard.html", {"drop_id": drop_id})
 
 
+async def event_page(request: Request) -> Response:
+    """The venue's page of one event: tiers, publish, drops and their settings, cancel."""
+    event_id: int = request.path_params["event_id"]
+    return templates.TemplateResponse(request, "venue_event.html", {"event_id": event_id})
+
+
 routes: list[BaseRoute] = [
+    Route("/venue/events/{event_id:id}", event_page, methods=["GET"], include_in_schema=False),
     Route("/api/drops/{drop_id:id}/stats", drop_stats, methods=["GET"]),
     Route("/venue/drops/{drop_id:id}", dashboard_page, methods=["GET"], include_in_schema=False),
 ]

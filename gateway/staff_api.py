@@ -118,6 +118,16 @@ async def revoke_invitation(request: Request) -> Response:
     return JSONResponse(invitation_json(invitation, now))
 
 
+@documented(response=schemas.StaffList, auth="venue_admin")
+async def list_staff(request: Request) -> Response:
+    """The venue's staff: who they are and their role (for the venue page's Remove)."""
+    user = await require_user(request)
+    async with services_of(request).sessionmaker() as session:
+        rows = await catalog.list_staff(session, user, request.path_params["venue_id"])
+    return JSONResponse({"staff": [{"user_id": row.user_id, "email": row.email, "name": row.name,
+                                    "role": row.role} for row in rows]})
+
+
 @documented(response=schemas.StaffMember, auth="venue_admin")
 async def remove_staff(request: Request) -> Response:
     """End an account's role at this venue (never its last venue_admin)."""
@@ -195,6 +205,7 @@ VENUE = "/api/venues/{venue_id:id}"
 INVITATION = "/api/invitations/{invitation_id:id}"
 routes = [
     Route(f"{VENUE}/staff", invite_staff, methods=["POST"]),
+    Route(f"{VENUE}/staff", list_staff, methods=["GET"]),
     Route(f"{VENUE}/staff/{{user_id:id}}", remove_staff, methods=["DELETE"]),
     Route(f"{VENUE}/invitations", venue_invitations, methods=["GET"]),
     Route(f"{VENUE}/invitations/{{invitation_id:id}}", revoke_invitation, methods=["DELETE"]),

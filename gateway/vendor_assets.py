@@ -34,6 +34,9 @@ VENDOR_FILES: Mapping[str, str] = {
     # Bootstrap 5: the one layout and component set of every page (docs/frontend.md).
     "bootstrap/bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
     "bootstrap/bootstrap.bundle.min.js": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    # uPlot: the venue dashboard's live charts (static/dashboard_charts.js).
+    "uplot/uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js",
+    "uplot/uPlot.min.css": "uplot/dist/uPlot.min.css",
 }
 
 

@@ -82,6 +82,17 @@ class StaffMember(ResponseBody):
     role: StaffRole
 
 
+class StaffListMember(ResponseBody):
+    user_id: Id
+    email: str
+    name: str
+    role: StaffRole
+
+
+class StaffList(ResponseBody):
+    staff: list[StaffListMember]
+
+
 class Event(ResponseBody):
     id: Id
     venue_id: Id

@@ -15,9 +15,9 @@ function render(venues) {
     venueOptions.push(new Option(venue.name, venue.id));
     zoneOfVenue.set(String(venue.id), venue.timezone);
     const card = document.createElement("div");
-    card.className = "card";
+    card.className = "card mb-3";
     card.dataset.venueId = venue.id;
-    card.innerHTML = `<h2></h2><p class="muted"></p><table><thead><tr><th>Event</th><th>Tiers</th><th>Drops</th><th>Door</th></tr></thead><tbody></tbody></table>`;
+    card.innerHTML = `<div class="card-body"><h2 class="h5"></h2><p class="small text-body-secondary"></p><div class="table-responsive" tabindex="0" role="region" aria-label="Events, scrolls sideways"><table class="table table-sm align-middle"><thead><tr><th scope="col">Event</th><th scope="col">Tiers</th><th scope="col">Drops</th><th scope="col">Door</th></tr></thead><tbody></tbody></table></div></div>`;
     card.querySelector("h2").textContent = venue.name;
     card.querySelector("p").textContent = `${venue.city} · ${venue.timezone} · you are ${venue.role} · ${APPROVAL[venue.approval]}`;
     for (const event of venue.events) {
@@ -27,6 +27,16 @@ function render(venues) {
       const tiers = event.tiers.map((t) => `${t.name} ${t.capacity}`).join(", ") || "none";
       row.innerHTML = "<td></td><td></td><td></td><td></td>";
       row.children[0].textContent = `${event.title} [${event.status}]`;
+      if (venue.role !== "scanner") {
+        // A button, not a link: the cell's links are the drops' dashboards.
+        const manage = document.createElement("button");
+        manage.type = "button";
+        manage.className = "btn btn-outline-primary btn-sm d-block mt-1 manage";
+        manage.textContent = "Manage";
+        manage.setAttribute("aria-label", `Manage ${event.title}`);
+        manage.addEventListener("click", () => { location.href = `/venue/events/${event.id}`; });
+        row.children[0].append(manage);
+      }
       row.children[1].textContent = tiers;
       for (const drop of event.drops) {
         const link = document.createElement("a");
@@ -38,11 +48,19 @@ function render(venues) {
       card.querySelector("tbody").append(row);
     }
     root.append(card);
-    if (venue.role !== "scanner") card.append(staffSection(venue));
+    if (venue.role !== "scanner") card.querySelector(".card-body").append(venueStaffSection(venue, act));
   }
   for (const select of document.querySelectorAll("[data-venues]")) select.replaceChildren(...venueOptions.map((o) => o.cloneNode(true)));
-  for (const select of document.querySelectorAll("[data-events]")) select.replaceChildren(...eventOptions.map((o) => o.cloneNode(true)));
+  // Pickers keep their choice across refreshes, and follow the event just created.
+  for (const select of document.querySelectorAll("[data-events]")) {
+    const kept = keptEvent || select.value;
+    select.replaceChildren(...eventOptions.map((o) => o.cloneNode(true)));
+    if (kept && eventOptions.some((option) => option.value === String(kept))) select.value = String(kept);
+  }
+  keptEvent = null;
 }
+
+let keptEvent = null;  // the id of the event the event form just created
 
 // Printed codes (PDF) or only the phone's rotating code: see docs/scanner.md.
 function doorCodes(event, canChange) {
@@ -50,6 +68,7 @@ function doorCodes(event, canChange) {
   if (!canChange) return document.createTextNode(label);
   const button = document.createElement("button");
   button.type = "button";
+  button.className = "btn btn-outline-secondary btn-sm";
   button.textContent = label;
   button.title = event.static_codes_allowed ? "Refuse printed tickets (PDF) at the door"
                                             : "Accept printed tickets (PDF) at the door";
@@ -70,43 +89,6 @@ const APPROVAL = {
   rejected: "not approved: events cannot be published",
 };
 
-// A venue's staff tools: invite by email, see and revoke pending invitations; a platform
-// admin also sees Approve on a pending venue.
-function staffSection(venue) {
-  const section = document.createElement("div");
-  section.className = "staff";
-  section.innerHTML = `<h3>Staff invitations</h3><ul class="pending"></ul>
-    <form class="stack invite"><label>Email <input name="email" type="email" required></label>
-    <label>Role <select name="role"><option value="scanner">Door scanner</option><option value="venue_admin">Venue admin</option></select></label>
-    <button>Invite</button></form>`;
-  if (venue.role === "admin" && venue.approval !== "approved") {
-    const approve = document.createElement("button");
-    approve.className = "approve";
-    approve.textContent = "Approve this venue";
-    approve.addEventListener("click", () => act(`/api/venues/${venue.id}/approve`, "POST"));
-    section.prepend(approve);
-  }
-  section.querySelector("form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const body = Object.fromEntries(new FormData(event.target).entries());
-    await act(`/api/venues/${venue.id}/staff`, "POST", body);
-  });
-  api(`/api/venues/${venue.id}/invitations`).then(({invitations}) => {
-    const list = section.querySelector("ul.pending");
-    if (!invitations.length) list.textContent = "No pending invitations.";
-    for (const invitation of invitations) {
-      const item = document.createElement("li");
-      item.textContent = `${invitation.email} as ${invitation.role} (until ${new Date(invitation.expires_at).toLocaleDateString()}) `;
-      const revoke = document.createElement("button");
-      revoke.textContent = "Revoke";
-      revoke.addEventListener("click", () => act(`/api/venues/${venue.id}/invitations/${invitation.id}`, "DELETE"));
-      item.append(revoke);
-      list.append(item);
-    }
-  }).catch(showError);
-  return section;
-}
-
 // The invitation email links to /venue#invitation=<id>&token=<token>: the token stays in
 // the fragment, which the browser never sends to a server.
 function linkFromEmail() {
@@ -125,7 +107,7 @@ function renderMyInvitations(invitations) {
     item.textContent = `${invitation.venue.name} (${invitation.venue.city}) invites you as ${invitation.role} `;
     if (link.id === invitation.id && link.token) {
       const accept = document.createElement("button");
-      accept.className = "accept";
+      accept.className = "btn btn-primary btn-sm ms-2 accept";
       accept.textContent = "Accept";
       accept.addEventListener("click", async () => {
         await act(`/api/invitations/${invitation.id}/accept`, "POST", {token: link.token});
@@ -134,7 +116,7 @@ function renderMyInvitations(invitations) {
       item.append(accept);
     }
     const decline = document.createElement("button");
-    decline.className = "decline";
+    decline.className = "btn btn-outline-secondary btn-sm ms-2 decline";
     decline.textContent = "Decline";
     decline.addEventListener("click", () => act(`/api/invitations/${invitation.id}/decline`, "POST"));
     item.append(decline);
@@ -165,15 +147,17 @@ function formBody(form, numbers, times, timeZone) {
   return data;
 }
 
-function onSubmit(id, build, path) {
+// A form's outcome is printed in its own note, under it.
+function onSubmit(id, build, done) {
   $(id).addEventListener("submit", async (event) => {
     event.preventDefault();
-    $("#error").textContent = "";
+    const note = event.target.querySelector("[data-note]");
     try {
       const [url, body] = build(event.target);
-      await api(url, {method: "POST", body: JSON.stringify(body)});
+      const created = await api(url, {method: "POST", body: JSON.stringify(body)});
+      venueNote(note, true, done(created));
       await refresh();
-    } catch (error) { $("#error").textContent = error.message; }
+    } catch (error) { venueNote(note, false, error.message); }
   });
 }
 
@@ -182,16 +166,19 @@ onSubmit("#new-event", (form) => {
                        zoneOfVenue.get(form.venue_id.value));
   body.published = form.published.checked;
   return ["/api/events", body];
+}, (event) => {
+  keptEvent = event.id;
+  return `Event "${event.title}" created (${event.status}); add its tiers and drop below.`;
 });
 onSubmit("#new-tier", (form) => {
   const body = formBody(form, ["price_cents", "capacity", "per_fan_limit"], []);
   const eventId = body.event_id; delete body.event_id;
   return [`/api/events/${eventId}/tiers`, body];
-});
+}, (tier) => `Tier "${tier.name}" added.`);
 onSubmit("#new-drop", (form) => [
   "/api/drops",
-  formBody(form, ["event_id", "admit_per_minute", "max_active", "session_seconds"],
+  formBody(form, ["event_id", "admit_per_minute", "max_active", "session_seconds", "hold_seconds"],
            ["prequeue_opens_at", "opens_at", "closes_at"], zoneOfEvent.get(form.event_id.value)),
-]);
+], (drop) => `Drop #${drop.id} scheduled: its dashboard is linked in the event's row.`);
 
 refresh().catch((error) => { $("#error").textContent = error.message; });

@@ -24,5 +24,10 @@ window.venueTime = (function () {
     return new Date(instant).toISOString();
   }
 
-  return { toIso };
+  // An instant (ISO 8601) as the venue's wall clock reads it, e.g. "1 May 2031, 20:00".
+  function format(iso, timeZone) {
+    return new Date(iso).toLocaleString(undefined, {timeZone, dateStyle: "medium", timeStyle: "short"});
+  }
+
+  return { toIso, format };
 })();

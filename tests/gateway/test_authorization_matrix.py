@@ -85,6 +85,7 @@ RULES: dict[str, Rule] = {
     # the sale's drop is direct: its lottery pages answer "not a lottery" once allowed
     "GET /drops/{drop_id}/lottery": page(404),
     "GET /venue/drops/{drop_id}": page(),
+    "GET /venue/events/{event_id}": page(),
     "GET /venue/drops/{drop_id}/lottery": venue_managers(404),
     "GET /me/orders": page(),
     "GET /me/tickets": page(),
@@ -145,6 +146,7 @@ RULES: dict[str, Rule] = {
     "GET /api/events/{event_id}/scan-conflicts": venue_managers(),
     "GET /api/events/{event_id}/orders": venue_managers(),
     "GET /api/venues/{venue_id}/invitations": venue_managers(),
+    "GET /api/venues/{venue_id}/staff": venue_managers(),
     "PUT /api/events/{event_id}/door-codes": venue_managers(body={"static_codes_allowed": True}),
     # the venue admin revokes it; the platform admin, after, is told it is gone
     "DELETE /api/venues/{venue_id}/invitations/{invitation_id}": venue_managers(

@@ -55,3 +55,11 @@ async def test_dashboard_page_renders(client: httpx.AsyncClient) -> None:
     page = await client.get(f"/venue/drops/{setup.drop_id}")
     assert page.status_code == 200 and "/static/dashboard.js" in page.text
     assert f'data-drop-id="{setup.drop_id}"' in page.text
+
+
+async def test_event_page_renders_its_frame(client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client)
+    page = await client.get(f"/venue/events/{setup.event_id}")
+    assert page.status_code == 200 and "/static/venue_event.js" in page.text
+    assert f'data-event-id="{setup.event_id}"' in page.text
+    assert (await client.get("/venue/events/0")).status_code == 404

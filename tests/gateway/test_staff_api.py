@@ -283,6 +283,29 @@ async def test_removing_staff_ends_their_rights_but_never_the_last_admin(
     assert last.status_code == 409, last.text
 
 
+async def test_the_staff_list_names_the_venues_people_for_its_admins_only(
+    live: httpx.AsyncClient, sessionmaker: Maker
+) -> None:
+    setup = await draft_venue(live)
+    colleague = await sign_up(live, "colleague")
+    path = f"/api/venues/{setup.venue_id}/staff"
+    [alone] = (await live.get(path, headers=setup.admin.headers)).json()["staff"]
+    assert (alone["user_id"], alone["role"]) == (setup.admin.id, "venue_admin")
+    await invite(live, setup, colleague.email, role="scanner")
+    invitation_id, token = await invitation_link(sessionmaker, colleague.email)
+    await live.post(f"/api/invitations/{invitation_id}/accept", headers=colleague.headers,
+                    json={"token": token})
+    listed = (await live.get(path, headers=setup.admin.headers)).json()["staff"]
+    assert [(row["user_id"], row["email"], row["role"]) for row in listed] == [
+        (setup.admin.id, setup.admin.email, "venue_admin"),
+        (colleague.id, colleague.email, "scanner")]
+    # A scanner, an outsider and nobody signed in do not see the list.
+    assert (await live.get(path, headers=colleague.headers)).status_code in {403, 404}
+    outsider = await sign_up(live, "outsider")
+    assert (await live.get(path, headers=outsider.headers)).status_code in {403, 404}
+    assert (await live.get(path)).status_code == 401
+
+
 @pytest.mark.parametrize(("method", "path", "body", "status"), [
     ("POST", "/api/invitations/999999999/accept", {"token": "x"}, 404),
     ("POST", "/api/invitations/0/accept", {"token": "x"}, 404),
@@ -297,6 +320,7 @@ async def test_removing_staff_ends_their_rights_but_never_the_last_admin(
     ("DELETE", "/api/venues/{venue}/staff/-1", None, 404),
     ("POST", "/api/venues/999999999/approve", None, 404),
     ("GET", "/api/venues/999999999/invitations", None, 404),
+    ("GET", "/api/venues/999999999/staff", None, 404),
 ])
 async def test_bad_ids_and_bodies_are_4xx_and_change_nothing(
     live: httpx.AsyncClient, sessionmaker: Maker, method: str, path: str,
