@@ -22,7 +22,7 @@ from bootstrap.migrate import upgrade
 from core.embedded import EmbeddedServices
 from core.keys import generate_keys
 from core.settings import Settings, SettingsError
-from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS
+from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS, ServerOptions
 from loadtest.simulate import simulate_command
 from lottery.cli import verify_draw_command
 from purchase.cli import reconcile_command
@@ -69,7 +69,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         proxy_headers=True,
-        **UVICORN_OPTIONS,
+        **ServerOptions(**{**UVICORN_OPTIONS, "backlog": settings.backlog}),
     )
     return 0
 
