@@ -248,6 +248,9 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = _env("TICKETQ_DB_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
     redis_max_connections: int = _env("TICKETQ_REDIS_MAX_CONNECTIONS", 200, ge=1, le=100_000)
     redis_pool_timeout_s: float = _env("TICKETQ_REDIS_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
+    # Prometheus /metrics of `ticketq worker` (admission ticks, job restarts), on HOST;
+    # 0: off. The gateway serves its own on its port.
+    worker_metrics_port: int = _env("TICKETQ_WORKER_METRICS_PORT", 0, ge=0, le=65535)
     # The listen() backlog of `ticketq serve`: connections the kernel queues while the
     # process is busy (uvicorn's 2048 is overrun by a spike of fans arriving at once; the
     # kernel caps it at net.core.somaxconn).

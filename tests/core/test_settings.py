@@ -157,6 +157,7 @@ def test_defaults_are_unchanged() -> None:
         "db_pool_timeout_s": 3.0,
         "redis_max_connections": 200,
         "redis_pool_timeout_s": 3.0,
+        "worker_metrics_port": 0,
         "backlog": 8192,
         "oidc_google_issuer": None,
         "oidc_google_client_id": None,
