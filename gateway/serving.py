@@ -20,7 +20,7 @@ the pools' own short waits (TICKETQ_DB_POOL_TIMEOUT_S) shed load with 503 instea
 
 from __future__ import annotations
 
-from typing import TypedDict
+from typing import Literal, TypedDict
 
 from core.settings import Settings
 
@@ -31,12 +31,16 @@ class ServerOptions(TypedDict):  # keyword arguments of `uvicorn.run`, checked b
     ws: str
     ws_per_message_deflate: bool
     backlog: int
+    interface: Literal["asgi3"]
 
 
 UVICORN_OPTIONS = ServerOptions(
     ws="gateway.ws_protocol:LeanWebSocketProtocol",
     ws_per_message_deflate=False,
     backlog=int(Settings.model_fields["backlog"].default),
+    # gateway.disconnects wraps the app in a plain function that returns the inner app's
+    # coroutine for WebSockets (no frame per idle socket); uvicorn would guess ASGI 2.
+    interface="asgi3",
 )
 
 
