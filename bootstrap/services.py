@@ -18,7 +18,7 @@ from redis.asyncio.cluster import RedisCluster
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
-from core.db import create_engine, create_sessionmaker
+from core.db import create_engine, create_sessionmaker, pool_size_for_cores
 from core.keys import ticket_signing_seed
 from core.redis_client import RedisClient, close_redis, create_redis
 from core.scripts import ScriptRegistry
@@ -51,17 +51,25 @@ class Services:
 
 @contextlib.asynccontextmanager
 async def open_services(
-    settings: Settings, *, clock: Clock = utcnow, db_pool_size: int = 10
+    settings: Settings, *, clock: Clock = utcnow, db_pool_size: int | None = None
 ) -> AsyncIterator[Services]:
-    """Connections for one process, closed in reverse order on the way out."""
+    """Connections for one process, closed in reverse order on the way out. The pools
+    follow the settings (TICKETQ_DB_POOL_SIZE & co.); `db_pool_size` overrides the size
+    for a process that needs fewer (the worker)."""
     if not settings.redis_url or not settings.database_url:
         raise ValueError("open_services needs settings with redis_url and database_url")
-    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
+    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster,
+                         max_connections=settings.redis_max_connections,
+                         pool_timeout_s=settings.redis_pool_timeout_s)
     if isinstance(redis, RedisCluster):
         # A fresh cluster client hit by a burst before it has learnt the slots fails some
         # of those calls (redis-py 8.1); learn them before the first request arrives.
         await redis.initialize()
-    engine = create_engine(settings.database_url, pool_size=db_pool_size)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=db_pool_size or pool_size_for_cores(settings.db_pool_size),
+        max_overflow=settings.db_max_overflow, pool_timeout_s=settings.db_pool_timeout_s,
+    )
     sessionmaker = create_sessionmaker(engine)
     scripts = ScriptRegistry(redis)
     stripe = from_settings(settings)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,12 +25,22 @@ def libpq_url(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def create_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> AsyncEngine:
+def pool_size_for_cores(configured: int = 0) -> int:
+    """`configured`, or two connections per core when 0: Postgres does its best work with
+    about two busy backends per core, and a process cannot keep more than that busy."""
+    return configured or 2 * (os.cpu_count() or 1)
+
+
+def create_engine(
+    url: str, *, pool_size: int = 10, max_overflow: int = 20, pool_timeout_s: float = 30.0
+) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and so any log line or traceback that
     # carries it) shows the SQL but not the bound values: password hashes, emails, tokens.
+    # pool_timeout: past it the checkout raises sqlalchemy.exc.TimeoutError, which the
+    # gateway answers with 503 + Retry-After (gateway/errors.py).
     return create_async_engine(
         sqlalchemy_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
-        hide_parameters=True,
+        pool_timeout=pool_timeout_s, hide_parameters=True,
     )
 
 

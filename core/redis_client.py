@@ -12,14 +12,19 @@ RedisClient: TypeAlias = Redis | RedisCluster
 # A herd of coroutines must wait for a connection, not fail: the default pool
 # raises MaxConnectionsError past its size (ARCHITECTURE.md, "Where numbers come from").
 DEFAULT_MAX_CONNECTIONS = 200
+# Past this wait for a free connection, the pool raises redis.ConnectionError("No connection
+# available."), which the gateway answers with 503 + Retry-After (gateway/errors.py).
+DEFAULT_POOL_TIMEOUT_S = 10.0
 
 
 def create_redis(
-    url: str, *, cluster: bool = False, max_connections: int = DEFAULT_MAX_CONNECTIONS
+    url: str, *, cluster: bool = False, max_connections: int = DEFAULT_MAX_CONNECTIONS,
+    pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
 ) -> RedisClient:
     if cluster:
         return RedisCluster.from_url(url, max_connections=max_connections)
-    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10)
+    pool = BlockingConnectionPool.from_url(url, max_connections=max_connections,
+                                           timeout=pool_timeout_s)
     return Redis(connection_pool=pool)
 
 

@@ -239,6 +239,22 @@ class Settings(BaseSettings):
     # Sign in with an OpenID Connect provider (accounts/oidc.py; docs/accounts.md). The
     # provider named `google` is configured by its issuer (discovery), client id and secret;
     # any OIDC provider's issuer works there. Unset issuer: the provider is off.
+    # Pools and queues in front of a herd (docs/scaling.md, "Why 5,000 fans collapsed"):
+    # per process, so a gateway's share of Postgres and Redis is sized to its cores, and a
+    # request that cannot get a connection soon answers 503 + Retry-After instead of
+    # hanging until the fan's client gives up. 0 pool size: two per core of the machine.
+    db_pool_size: int = _env("TICKETQ_DB_POOL_SIZE", 0, ge=0, le=1000)
+    db_max_overflow: int = _env("TICKETQ_DB_MAX_OVERFLOW", 4, ge=0, le=1000)
+    db_pool_timeout_s: float = _env("TICKETQ_DB_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
+    redis_max_connections: int = _env("TICKETQ_REDIS_MAX_CONNECTIONS", 200, ge=1, le=100_000)
+    redis_pool_timeout_s: float = _env("TICKETQ_REDIS_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
+    # Prometheus /metrics of `ticketq worker` (admission ticks, job restarts), on HOST;
+    # 0: off. The gateway serves its own on its port.
+    worker_metrics_port: int = _env("TICKETQ_WORKER_METRICS_PORT", 0, ge=0, le=65535)
+    # The listen() backlog of `ticketq serve`: connections the kernel queues while the
+    # process is busy (uvicorn's 2048 is overrun by a spike of fans arriving at once; the
+    # kernel caps it at net.core.somaxconn).
+    backlog: int = _env("TICKETQ_BACKLOG", 8192, ge=64, le=1_000_000)
     oidc_google_issuer: HttpUrl | None = _env("TICKETQ_OIDC_GOOGLE_ISSUER")
     oidc_google_client_id: str | None = _env("TICKETQ_OIDC_GOOGLE_CLIENT_ID", max_length=500)
     oidc_google_client_secret: str | None = _env(

@@ -5,10 +5,12 @@ from __future__ import annotations
 from core.settings import Settings
 from gateway import log_redaction
 from gateway.app import create_app
+from gateway.disconnects import quiet_disconnects
 
 # uvicorn has configured its loggers by the time it imports this module.
 log_redaction.install()
 
 settings = Settings.from_env()
 settings.check_production()
-app = create_app(settings)
+# Outermost: a client's departure never reaches uvicorn as "Exception in ASGI application".
+app = quiet_disconnects(create_app(settings))

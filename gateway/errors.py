@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -66,6 +68,21 @@ async def on_http_exception(request: Request, exc: Exception) -> Response:
     )
 
 
+async def on_pool_timeout(request: Request, exc: Exception) -> Response:
+    """No Postgres or Redis connection within the pool's wait (TICKETQ_DB_POOL_TIMEOUT_S,
+    TICKETQ_REDIS_POOL_TIMEOUT_S): the process is at its share of the servers. Fans'
+    clients retry on 503 + Retry-After; a long silent wait made them give up instead."""
+    if isinstance(exc, RedisConnectionError) and "No connection available" not in str(exc):
+        return await on_unexpected(request, exc)  # Redis down is a real error
+    log.warning("pool exhausted on %s %s: %s", request.method, request.url.path,
+                type(exc).__name__)
+    return problem_response(
+        Problem(503, "busy; try again in a moment", headers={"Retry-After": "1"},
+                code="Busy"),
+        instance=request.url.path,
+    )
+
+
 async def on_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
@@ -78,5 +95,7 @@ exception_handlers = {
     Problem: on_problem,
     errors.DomainError: on_domain_error,
     HTTPException: on_http_exception,
+    PoolTimeout: on_pool_timeout,
+    RedisConnectionError: on_pool_timeout,
     Exception: on_unexpected,
 }

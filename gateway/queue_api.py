@@ -26,6 +26,7 @@ from gateway import queue_metrics as metrics
 from gateway.auth import client_of, require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
 from gateway.context import QueueRuntime, queue_runtime, services_of
+from gateway.disconnects import count_disconnect
 from gateway.join_guard import GuardConfigs, JoinAttempt, guard_join
 from gateway.metric_children import child
 from gateway.openapi import documented
@@ -203,8 +204,13 @@ def close_code_of(exc: DomainError | Problem) -> int:
 
 async def queue_socket(websocket: WebSocket) -> None:
     """Live position: a JSON message on connect, on every change, and at least every 2 s."""
-    await websocket.accept(subprotocol=accepted_subprotocol(websocket))
-    opened = await _open_subscription(websocket)
+    try:
+        await websocket.accept(subprotocol=accepted_subprotocol(websocket))
+        opened = await _open_subscription(websocket)
+    except WebSocketDisconnect:
+        # Gone during the handshake or before the first message: ordinary at a spike.
+        count_disconnect("websocket", websocket.url.path, "WebSocketDisconnect")
+        return
     if opened is None:
         return
     drop_id, subscriber = opened

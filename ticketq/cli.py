@@ -22,7 +22,8 @@ from bootstrap.migrate import upgrade
 from core.embedded import EmbeddedServices
 from core.keys import generate_keys
 from core.settings import Settings, SettingsError
-from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS
+from gateway.serving import GATEWAY_APP, UVICORN_OPTIONS, ServerOptions
+from loadtest.capacity import capacity_command
 from loadtest.simulate import simulate_command
 from lottery.cli import verify_draw_command
 from purchase.cli import reconcile_command
@@ -69,7 +70,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         proxy_headers=True,
-        **UVICORN_OPTIONS,
+        **ServerOptions(**{**UVICORN_OPTIONS, "backlog": settings.backlog}),
     )
     return 0
 
@@ -186,6 +187,8 @@ PART_COMMANDS: list[tuple[str, PartCommand, str, bool]] = [
      True),
     # simulate starts its own stack under TICKETQ_HOME/simulate.
     ("simulate", simulate_command, "rehearse a drop and print a report", False),
+    ("capacity", capacity_command, "the machines a drop needs, from measured per-fan costs",
+     False),
 ]
 
 

@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from prometheus_client import Counter, Gauge, start_http_server
+
 from accounts.revocation_restore import revocation_restorer
 from bootstrap.queue_configs import live_configs
 from bootstrap.services import Services, open_services
@@ -31,6 +33,10 @@ from queue_engine import jobs as queue_jobs
 from scanner.ticket_pdf import tickets_pdf_renderer
 
 log = logging.getLogger("ticketq.worker")
+
+JOB_RESTARTS = Counter("ticketq_worker_job_restarts_total", "Jobs restarted after a crash",
+                       ["job"])
+JOBS_RUNNING = Gauge("ticketq_worker_jobs_running", "Background jobs running in this worker")
 
 
 @dataclass(frozen=True)
@@ -112,6 +118,7 @@ async def _supervise(job: Job, services: Services, worker: str) -> None:
             raise
         except Exception:
             log.exception("job %s crashed; restarting in 1 s", job.name)
+            JOB_RESTARTS.labels(job.name).inc()
             await asyncio.sleep(1)
 
 
@@ -122,10 +129,14 @@ async def run_worker(settings: Settings, jobs: Sequence[Job] = JOBS) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
     worker = worker_id()
+    if settings.worker_metrics_port:
+        # A thread of prometheus_client's: a scrape never waits on the event loop.
+        start_http_server(settings.worker_metrics_port, addr=settings.host)
     async with open_services(settings, db_pool_size=5) as services:
         log.info("worker %s running jobs: %s", worker, ", ".join(j.name for j in jobs) or "none")
         tasks = [asyncio.create_task(_supervise(job, services, worker), name=job.name)
                  for job in jobs]
+        JOBS_RUNNING.set(len(tasks))
         try:
             await stop.wait()
         finally:

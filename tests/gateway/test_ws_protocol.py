@@ -67,7 +67,8 @@ def test_the_protocol_replaces_attributes_uvicorn_still_has() -> None:
 
 def test_launchers_get_the_options_as_flags() -> None:
     assert uvicorn_args() == ["--ws", "gateway.ws_protocol:LeanWebSocketProtocol",
-                              "--ws-per-message-deflate", "False"]
+                              "--ws-per-message-deflate", "False", "--backlog", "8192",
+                              "--interface", "asgi3"]
     assert uvicorn_args(ws="wsproto")[:2] == ["--ws", "wsproto"]
 
 
