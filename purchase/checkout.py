@@ -1,7 +1,8 @@
 """Checkout: one order and at most one charge per hold, however often the fan clicks Pay.
 
-1. The order row (unique per hold) is created or found, and one request *claims*
-   the checkout (orders.checkout_started_at, a conditional UPDATE). Concurrent
+1. The order row (unique per hold) is created claimed or found, and one request
+   *claims* the checkout (orders.checkout_started_at; for an existing order a
+   conditional UPDATE), all in one transaction with reading the hold. Concurrent
    requests for the same hold see the claim and report the order as it stands.
 2. The claimant creates an unconfirmed PaymentIntent (idempotency key from the
    hold id; metadata: order, hold, drop) and records it before any money moves.
@@ -49,26 +50,42 @@ class CheckoutResult:
     reason: str | None = None
 
 
-async def _order_for(ctx: PurchaseContext, hold: Hold) -> str:
+@dataclass(frozen=True)
+class _Opened:
+    hold: Hold
+    order_id: str
+    claimed: bool
+    payments: list[Payment]  # the order's intents, newest first (none for a fresh order)
+
+
+async def _open(ctx: PurchaseContext, hold_id: str, fan_id: int, now: datetime) -> _Opened:
+    """Find the fan's hold, create or find its order and try to claim the checkout: one
+    transaction. A fresh order is created claimed (one INSERT ... RETURNING); an existing
+    one is claimed by the conditional UPDATE, as a crashed claimant's is after CLAIM_TTL.
+    A concurrent request inserting the same hold's order waits on the unique index until
+    this commits, then finds the order claimed."""
     async with ctx.sessionmaker() as session, session.begin():
-        await session.execute(insert(Order).values(
+        hold = await hold_service.get_hold(session, hold_id, fan_id)
+        created = await session.scalar(insert(Order).values(
             id=str(uuid.uuid4()), user_id=hold.user_id, event_id=hold.event_id,
             drop_id=hold.drop_id, hold_id=hold.id, items=hold.items,
             total_cents=hold.total_cents, currency=hold.currency, state="pending",
-        ).on_conflict_do_nothing(index_elements=["hold_id"]))
-        order_id = await session.scalar(select(Order.id).where(Order.hold_id == hold.id))
-    assert order_id is not None
-    return order_id
-
-
-async def _claim(ctx: PurchaseContext, order_id: str, now: datetime) -> bool:
-    async with ctx.sessionmaker() as session, session.begin():
-        claimed = await session.execute(
+            checkout_started_at=now,
+        ).on_conflict_do_nothing(index_elements=["hold_id"]).returning(Order.id))
+        if created is not None:
+            return _Opened(hold, created, True, [])
+        claimed = await session.scalar(
             update(Order).where(
-                Order.id == order_id, Order.state == "pending",
+                Order.hold_id == hold.id, Order.state == "pending",
                 Order.checkout_started_at.is_(None) | (Order.checkout_started_at < now - CLAIM_TTL))
-            .values(checkout_started_at=now))
-        return bool(claimed.rowcount)  # type: ignore[attr-defined]
+            .values(checkout_started_at=now).returning(Order.id))
+        if claimed is None:
+            order_id = await session.scalar(select(Order.id).where(Order.hold_id == hold.id))
+            assert order_id is not None
+            return _Opened(hold, order_id, False, [])
+        payments = list((await session.scalars(select(Payment).where(
+            Payment.order_id == claimed).order_by(Payment.id.desc()))).all())
+    return _Opened(hold, claimed, True, payments)
 
 
 async def _unclaim(ctx: PurchaseContext, order_id: str) -> None:
@@ -92,14 +109,10 @@ async def current(ctx: PurchaseContext, order_id: str) -> CheckoutResult:
 
 async def checkout(ctx: PurchaseContext, *, hold_id: str, fan_id: int,
                    payment_method: str | None, now: datetime) -> CheckoutResult:
-    async with ctx.sessionmaker() as session:
-        hold = await hold_service.get_hold(session, hold_id, fan_id)
-    order_id = await _order_for(ctx, hold)
-    if not await _claim(ctx, order_id, now):
+    opened = await _open(ctx, hold_id, fan_id, now)
+    hold, order_id, payments = opened.hold, opened.order_id, opened.payments
+    if not opened.claimed:
         return await current(ctx, order_id)  # paid, failed, or another request is paying
-    async with ctx.sessionmaker() as session:
-        payments = list((await session.scalars(select(Payment).where(
-            Payment.order_id == order_id).order_by(Payment.id.desc()))).all())
     if not payments or payment_method is not None:
         if hold.state != "active" or hold.expires_at <= now:
             await _fail_unpaid(ctx, order_id, "the hold expired before checkout", "expired")

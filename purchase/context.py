@@ -6,14 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
 from core.errors import Busy
+from core.models import Hold
 from core.scripts import ScriptRegistry
 from core.settings import Settings
 from payments.stripe_client import StripeClient, from_settings
 from purchase.offers import OfferCache
+from purchase.row_batcher import RowBatcher
 
 
 @dataclass
@@ -24,9 +27,12 @@ class PurchaseContext:
     stripe: StripeClient | None = None
     clock: Callable[[], datetime] = utcnow
     offers: OfferCache = field(init=False)
+    # Hold mirror rows, many per commit (see purchase.row_batcher; one per process).
+    hold_mirror: RowBatcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.offers = OfferCache(self.sessionmaker)
+        self.hold_mirror = RowBatcher(self.sessionmaker, insert(Hold))
 
     @property
     def payments(self) -> StripeClient:

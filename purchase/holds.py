@@ -1,7 +1,8 @@
 """Cart holds: an admitted fan takes seats for a few minutes, then pays or lets go.
 
 Redis decides (reserve_hold / release_hold are atomic scripts); Postgres keeps a
-mirror of every hold, so reconciliation can rebuild live holds after Redis loses
+mirror of every hold (written before the fan hears "held", many holds per commit:
+purchase.row_batcher), so reconciliation can rebuild live holds after Redis loses
 them. Each release path (fan cancel, failed payment, expiry sweep, lazy reclaim)
 goes through `release`, which returns stock exactly once and then updates the mirror.
 """
@@ -113,10 +114,11 @@ async def create_hold(
     currency = offer.tiers[lines[0].tier_id].currency
     total = sum(line.quantity * line.unit_price_cents for line in lines)
     try:
-        async with ctx.sessionmaker() as session, session.begin():
-            session.add(Hold(id=hold_id, drop_id=drop_id, event_id=offer.event_id, user_id=fan_id,
-                             items=[line.as_json() for line in lines], total_cents=total,
-                             currency=currency, expires_at=expires_at, state="active"))
+        # Shares its commit with the other holds granted meanwhile; returns once durable.
+        await ctx.hold_mirror.write({
+            "id": hold_id, "drop_id": drop_id, "event_id": offer.event_id, "user_id": fan_id,
+            "items": [line.as_json() for line in lines], "total_cents": total,
+            "currency": currency, "expires_at": expires_at, "state": "active"})
     except Exception as exc:
         # Without its mirror the hold could not be rebuilt after a Redis loss: give it back.
         await inventory.release_holds(ctx.scripts, keys, [hold_id], now_ms=now_ms)

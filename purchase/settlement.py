@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -197,9 +197,10 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Orde
 async def record_intent(ctx: PurchaseContext, order_id: str, intent: Intent) -> None:
     """Write down a fresh intent before it is confirmed (no decision yet)."""
     async with ctx.sessionmaker() as session, session.begin():
-        session.add(Payment(order_id=order_id, stripe_payment_intent_id=intent.id,
-                            amount_cents=intent.amount, currency=intent.currency,
-                            status=intent.status, client_secret=intent.client_secret))
+        # A Core INSERT: no object, no RETURNING of the id nothing here reads.
+        await session.execute(insert(Payment).values(
+            order_id=order_id, stripe_payment_intent_id=intent.id, amount_cents=intent.amount,
+            currency=intent.currency, status=intent.status, client_secret=intent.client_secret))
 
 
 async def settle(ctx: PurchaseContext, intent: Intent, *, now: datetime,
