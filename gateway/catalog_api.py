@@ -12,8 +12,8 @@ from starlette.routing import Route
 
 import catalog
 from bootstrap.queue_configs import sync_event_drops
-from gateway.auth import optional_user, require_user
 from core.errors import Invalid
+from gateway.auth import optional_user, require_user
 from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
 from gateway.openapi import documented
@@ -130,7 +130,8 @@ def event_search(request: Request, *, upcoming: bool = False) -> catalog.EventSe
     params = request.query_params
     for name in ("city", "q", "date"):
         if len(params.get(name, "")) > catalog.event_search.MAX_TERM_LENGTH:
-            raise Invalid(f"{name} is longer than {catalog.event_search.MAX_TERM_LENGTH} characters")
+            raise Invalid(
+                f"{name} is longer than {catalog.event_search.MAX_TERM_LENGTH} characters")
     day = None
     if raw_day := params.get("date", "").strip():
         try:

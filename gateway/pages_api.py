@@ -18,7 +18,6 @@ from gateway.catalog_api import event_search
 from gateway.context import services_of
 from gateway.templating import templates
 
-
 # Which drop speaks for an event on the home page: the one a fan can act on soonest.
 PHASE_ORDER = ("open", "paused", "prequeue", "scheduled", "sold_out", "closed", "cancelled")
 

@@ -38,8 +38,8 @@ async def test_filters_by_city_words_and_the_venues_calendar_day(client: httpx.A
     # 23:30 in Tokyo on 1 May is 14:30 UTC the same day; 00:30 on 2 May is 15:30 UTC on 1 May.
     late = await _event(client, admin, city=city, timezone="Asia/Tokyo", title=f"Late {tag}",
                         starts_at=datetime(2031, 5, 1, 14, 30, tzinfo=UTC))
-    after = await _event(client, admin, city=city, timezone="Asia/Tokyo",
-                         title=f"Midnight {tag}", starts_at=datetime(2031, 5, 1, 15, 30, tzinfo=UTC))
+    after = await _event(client, admin, city=city, timezone="Asia/Tokyo", title=f"Midnight {tag}",
+                         starts_at=datetime(2031, 5, 1, 15, 30, tzinfo=UTC))
     draft = await _event(client, admin, city=city, timezone="Asia/Tokyo", title=f"Draft {tag}",
                          starts_at=datetime(2031, 5, 1, 14, 0, tzinfo=UTC), published=False)
     assert await _ids(client, city=city.upper()) == {late, after}
