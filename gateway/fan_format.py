@@ -60,7 +60,7 @@ def money(minor_units: int, currency: str) -> str:
 
 
 def price_range(prices: list[tuple[int, str]]) -> str:
-    """"12.50 EUR" or "12.50 to 40.00 EUR" with an en dash (per currency, cheapest first); "" if none."""
+    """"12.50 EUR", or low and high joined by an en dash, per currency; "" if none."""
     by_currency: dict[str, list[int]] = {}
     for minor_units, currency in prices:
         by_currency.setdefault(currency.upper(), []).append(minor_units)
