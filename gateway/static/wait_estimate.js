@@ -13,13 +13,14 @@
 (function (root) {
   const EASE = 0.25;  // share of the gap to the server's figure closed per message
 
-  // previous: what the last call returned (or null); sample: {rawS, nowMs, stalled}.
+  // previous: what the last call returned (or null); sample: {rawS, nowMs, stalled},
+  // stalled being false, "carts" (every seat in someone's cart) or "paused" (the venue).
   // Returns {shownS, atMs, stalled}; shownS is null until the server gives a figure.
   function nextEstimate(previous, sample) {
     const { rawS, nowMs, stalled } = sample;
     if (stalled) {
       // Nothing moves, so the clock must not count it down either; resume from here.
-      return { shownS: previous ? previous.shownS : null, atMs: nowMs, stalled: true };
+      return { shownS: previous ? previous.shownS : null, atMs: nowMs, stalled };
     }
     if (rawS === null || rawS === undefined || !Number.isFinite(rawS)) {
       return previous ? { ...previous, stalled: false } : { shownS: null, atMs: nowMs, stalled: false };
@@ -36,8 +37,9 @@
 
   // The figure as a fan reads it: coarse enough not to flicker with every message.
   function describe(estimate) {
-    if (!estimate || estimate.stalled) return estimate && estimate.stalled
-      ? "waiting for seats to come back" : "–";
+    if (!estimate) return "–";
+    if (estimate.stalled === "paused") return "paused by the venue";
+    if (estimate.stalled) return "waiting for seats to come back";
     const seconds = estimate.shownS;
     if (seconds === null) return "–";
     if (seconds < 60) return "less than a minute";

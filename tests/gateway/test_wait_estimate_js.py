@@ -52,13 +52,19 @@ def test_a_lower_figure_is_eased_toward_not_jumped_to():
 
 def test_a_stalled_line_freezes_the_figure_and_says_why():
     shown = run([{"rawS": 600, "nowMs": 0, "stalled": False},
-                 {"rawS": 9000, "nowMs": 60_000, "stalled": True},
-                 {"rawS": None, "nowMs": 600_000, "stalled": True},
+                 {"rawS": 9000, "nowMs": 60_000, "stalled": "carts"},
+                 {"rawS": None, "nowMs": 600_000, "stalled": "carts"},
                  {"rawS": 600, "nowMs": 610_000, "stalled": False}])
     assert [item["text"] for item in shown[1:3]] == ["waiting for seats to come back"] * 2
     assert shown[1]["shownS"] == 600 and shown[2]["shownS"] == 600
     # Resumed: counted down only by the ten seconds since the stall ended.
     assert shown[3]["shownS"] == 590 and not shown[3]["stalled"]
+
+
+def test_a_pause_by_the_venue_says_so_and_freezes_too():
+    _, paused = run([{"rawS": 600, "nowMs": 0, "stalled": False},
+                     {"rawS": 900, "nowMs": 60_000, "stalled": "paused"}])
+    assert paused["text"] == "paused by the venue" and paused["shownS"] == 600
 
 
 def test_no_figure_yet_reads_as_a_dash_and_long_waits_round_to_five_minutes():
