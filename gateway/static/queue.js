@@ -12,7 +12,8 @@
   const estimator = window.ticketqWaitEstimate;  // static/wait_estimate.js
   const opensAtMs = Date.parse(room.dataset.opensAt);
   const venueClock = new Intl.DateTimeFormat(undefined, { timeZone: room.dataset.timezone,
-                                                          hour: "2-digit", minute: "2-digit" });
+                                                          hour: "2-digit", minute: "2-digit",
+                                                          hourCycle: "h23" });
   window.ticketqQueue = state; // for debugging and the browser test
 
   function show(name) { room.dataset.state = name; }
