@@ -73,7 +73,8 @@ async def _own_event(client: httpx.AsyncClient, *, city: str, timezone: str,
         assert tier.status_code == 201, tier.text
     now = datetime.now(UTC)
     drop = await client.post("/api/drops", headers=admin.headers, json={
-        "event_id": event_id, "mode": "direct", "prequeue_opens_at": (now - timedelta(hours=1)).isoformat(),
+        "event_id": event_id, "mode": "direct",
+        "prequeue_opens_at": (now - timedelta(hours=1)).isoformat(),
         "opens_at": (now - timedelta(seconds=1)).isoformat(),
         "closes_at": (now + timedelta(hours=2)).isoformat(), "admit_per_minute": 600,
         "max_active": 100, "session_seconds": 600, "challenge_difficulty": 0})
@@ -125,7 +126,8 @@ async def test_the_pre_queue_counts_down_to_the_draw_in_the_venues_time(
     setup = await create_drop_setup(client, opens_in=timedelta(minutes=30),
                                  prequeue_for=timedelta(hours=1))  # Europe/Paris
     opens = (await client.get(f"/api/drops/{setup.drop_id}")).json()["opens_at"]
-    local = datetime.fromisoformat(opens.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Paris"))
+    paris = ZoneInfo("Europe/Paris")
+    local = datetime.fromisoformat(opens.replace("Z", "+00:00")).astimezone(paris)
     fan = await sign_up(client)
     context, page = await _signed_in(chromium_browser, live_server, fan, viewport)
     try:
