@@ -14,6 +14,7 @@ from catalog.drops import (
     managed_drop,
     visible_drop,
 )
+from catalog.event_search import EventSearch, published_cities, search_published_events
 from catalog.events import (
     TierSpec,
     create_event,
@@ -54,6 +55,7 @@ __all__ = [
     "AccountSpec",
     "DropSchedule",
     "DropView",
+    "EventSearch",
     "InvitationNotice",
     "MyInvitation",
     "Notify",
@@ -79,8 +81,10 @@ __all__ = [
     "managed_event",
     "my_invitations",
     "publish_event",
+    "published_cities",
     "remove_staff",
     "revoke_invitation",
+    "search_published_events",
     "seed_sale",
     "staff_venues",
     "venue_invitations",

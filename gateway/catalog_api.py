@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 import catalog
 from bootstrap.queue_configs import sync_event_drops
+from core.errors import Invalid
 from gateway.auth import optional_user, require_user
 from gateway.bodies import Id, StrictBody, read_json
 from gateway.context import services_of
@@ -123,12 +124,37 @@ async def publish_event(request: Request) -> Response:
     return JSONResponse(event_json(event))
 
 
+def event_search(request: Request, *, upcoming: bool = False) -> catalog.EventSearch:
+    """The fans' filters from the query: `city`, `date` (YYYY-MM-DD, the venue's calendar
+    day), `q` (words). Shared by GET /api/events and the home page; a bad value is a 422."""
+    params = request.query_params
+    for name in ("city", "q", "date"):
+        if len(params.get(name, "")) > catalog.event_search.MAX_TERM_LENGTH:
+            raise Invalid(
+                f"{name} is longer than {catalog.event_search.MAX_TERM_LENGTH} characters")
+    day = None
+    if raw_day := params.get("date", "").strip():
+        try:
+            day = date.fromisoformat(raw_day)
+        except ValueError as exc:
+            raise Invalid("date must be a day as YYYY-MM-DD, e.g. 2031-05-01") from exc
+    return catalog.EventSearch(
+        city=params.get("city", "").strip() or None, day=day,
+        text=params.get("q", "").strip() or None,
+        ending_after=_now(request) if upcoming or params.get("upcoming") == "true" else None,
+    )
+
+
 @documented(response=schemas.EventList)
 async def list_events(request: Request) -> Response:
-    """Published events, soonest first."""
+    """Published events, soonest first; filter with ?city=, ?date=YYYY-MM-DD, ?q=, ?upcoming=true.
+
+    `date` is the event's start day on the venue's own calendar; `q` matches every word in
+    the title, description or venue name; `upcoming=true` leaves out events already over."""
+    search = event_search(request)
     async with services_of(request).sessionmaker() as session:
-        events = await catalog.list_published_events(session)
-    return JSONResponse({"events": [event_json(event) for event in events]})
+        found = await catalog.search_published_events(session, search)
+    return JSONResponse({"events": [event_json(event) for event, _venue in found]})
 
 
 @documented(response=schemas.EventWithTiers)

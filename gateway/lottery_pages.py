@@ -6,25 +6,22 @@ keeps it live from the JSON API (countdown, entry form, result, settlement progr
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from starlette.templating import Jinja2Templates
 
 from catalog import visible_drop
 from catalog.authz import can_manage_venue
 from core.errors import DomainError
 from gateway.auth import optional_user
 from gateway.context import services_of
+from gateway.templating import templates
 from lottery.config import CAPTURE_NOTES
 from lottery.models import LotteryDrop
 from lottery.published import lottery_json
 from payments.stripe_js import stripe_js
-
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 
 
 def _message(request: Request, status: int, title: str, message: str) -> Response:

@@ -13,29 +13,45 @@ from starlette.routing import BaseRoute, Route
 import catalog
 from accounts import oidc
 from core.drop_phase import drop_phase
-from core.models import Drop, Venue
+from core.models import Drop
+from gateway.catalog_api import event_search
 from gateway.context import services_of
 from gateway.templating import templates
 
+# Which drop speaks for an event on the home page: the one a fan can act on soonest.
+PHASE_ORDER = ("open", "paused", "prequeue", "scheduled", "sold_out", "closed", "cancelled")
+
 
 async def home(request: Request) -> Response:
-    """Upcoming published events and their drops."""
+    """Upcoming published events: venue-local date, price range, sale state; filters
+    ?city=, ?date=, ?q= as on GET /api/events."""
+    search = event_search(request, upcoming=True)
     now = services_of(request).clock()
     async with services_of(request).sessionmaker() as session:
-        events = await catalog.list_published_events(session, limit=50)
+        found = await catalog.search_published_events(session, search, limit=50)
+        cities = await catalog.published_cities(session)
         items: list[dict[str, Any]] = []
-        for event in events:
-            venue = await session.get(Venue, event.venue_id)
+        for event, venue in found:
             drops = await session.scalars(
                 select(Drop).where(Drop.event_id == event.id).order_by(Drop.opens_at)
             )
+            tiers = await catalog.event_tiers(session, event.id)
             visible = [
-                {"id": drop.id, "mode": drop.mode, "phase": drop_phase(drop, now).value}
+                {"id": drop.id, "mode": drop.mode, "phase": drop_phase(drop, now).value,
+                 "opens_at": drop.opens_at}
                 for drop in drops
-                if drop_phase(drop, now).value not in {"closed", "cancelled"}
+                if drop_phase(drop, now).value != "cancelled"
             ]
-            items.append({"event": event, "venue": venue, "drops": visible})
-    return templates.TemplateResponse(request, "home.html", {"events": items})
+            visible.sort(key=lambda drop: PHASE_ORDER.index(drop["phase"]))
+            items.append({
+                "event": event, "venue": venue, "drops": visible,
+                "lead": visible[0] if visible else None,
+                "prices": [(tier.price_cents, tier.currency) for tier in tiers],
+            })
+    return templates.TemplateResponse(request, "home.html", {
+        "events": items, "cities": cities, "search": search,
+        "query": request.query_params.get("q", ""),
+    })
 
 
 MAX_NEXT_LENGTH = 2000

@@ -33,5 +33,5 @@ async def drop_page(request: Request) -> Response:
         return RedirectResponse(f"/drops/{drop_id}/lottery", status_code=303)
     return templates.TemplateResponse(request, "drop.html", {
         "view": view, "phase": drop_phase(view.drop, services_of(request).clock()).value,
-        "signed_in": viewer is not None,
+        "signed_in": viewer is not None, "now": services_of(request).clock(),
     })

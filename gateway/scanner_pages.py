@@ -13,6 +13,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from gateway.templating import templates
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_SCAN = Path(__file__).parent / "static" / "scan"
 ASSET_VERSION = "2"
@@ -40,8 +42,9 @@ async def scan_page(request: Request) -> Response:
 
 
 async def my_tickets_page(request: Request) -> Response:
-    """The fan's tickets with their rotating QR codes."""
-    return _page("my_tickets.html")
+    """The fan's tickets with their rotating QR codes, in the site's layout (base.html)."""
+    return templates.TemplateResponse(request, "my_tickets.html",
+                                      {"asset_version": ASSET_VERSION}, headers=PAGE_HEADERS)
 
 
 async def service_worker(request: Request) -> Response:

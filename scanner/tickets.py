@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.authz import Actor, require_venue_admin
 from core import audit
 from core.errors import Conflict, Gone, NotFound
-from core.models import Event, Ticket, TicketTier, Venue
+from core.models import Event, Ticket, TicketTier, User, Venue
 from scanner.codes import current_code, seconds_left, time_step
 from scanner.keyring import KeyRing, active_key_id
 from scanner.models import CheckIn
@@ -33,8 +33,9 @@ def is_ticket_id(text: str) -> bool:
 
 async def fan_tickets(session: AsyncSession, user_id: int) -> list[dict[str, Any]]:
     rows = await session.execute(
-        select(Ticket, Event, TicketTier, Venue, CheckIn.scanned_at)
+        select(Ticket, Event, TicketTier, Venue, CheckIn.scanned_at, User.name)
         .join(Event, Event.id == Ticket.event_id)
+        .join(User, User.id == Ticket.user_id)
         .join(TicketTier, TicketTier.id == Ticket.tier_id)
         .join(Venue, Venue.id == Event.venue_id)
         .outerjoin(CheckIn, CheckIn.ticket_id == Ticket.id)
@@ -42,10 +43,11 @@ async def fan_tickets(session: AsyncSession, user_id: int) -> list[dict[str, Any
         .order_by(Event.starts_at, Ticket.created_at, Ticket.id))
     return [
         {"id": ticket.id, "status": ticket.status, "order_id": ticket.order_id,
+         "holder": holder,
          "event": {"id": event.id, "title": event.title, "starts_at": _iso(event.starts_at),
-                   "venue": venue.name, "city": venue.city},
+                   "venue": venue.name, "city": venue.city, "timezone": venue.timezone},
          "tier": {"id": tier.id, "name": tier.name}, "checked_in_at": _iso(scanned_at)}
-        for ticket, event, tier, venue, scanned_at in rows
+        for ticket, event, tier, venue, scanned_at, holder in rows
     ]
 
 

@@ -97,6 +97,7 @@ class TicketEvent(ResponseBody):
     starts_at: datetime
     venue: str
     city: str
+    timezone: str  # the venue's IANA zone: the page prints the date on its clock
 
 
 class TicketTier(ResponseBody):
@@ -108,6 +109,7 @@ class FanTicket(ResponseBody):
     id: Uuid
     status: Literal["valid", "refunded", "cancelled"]
     order_id: Uuid
+    holder: str  # the account's name, printed on the ticket
     event: TicketEvent
     tier: TicketTier
     checked_in_at: datetime | None

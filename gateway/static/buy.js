@@ -5,7 +5,8 @@
 (function () {
   "use strict";
   const $ = (id) => document.getElementById(id);
-  const money = (cents, currency) => (cents / 100).toFixed(2) + " " + currency;
+  // Minor units in the currency's own decimals (JPY none), by Intl.NumberFormat (money.js).
+  const money = (minorUnits, currency) => window.ticketqMoney.format(minorUnits, currency);
 
   async function api(method, url, body, extraHeaders) {
     const headers = Object.assign({ "Accept": "application/json" }, extraHeaders || {});
@@ -17,26 +18,6 @@
     const data = response.status === 204 ? {} : await response.json();
     if (!response.ok) throw Object.assign(new Error(data.detail || response.statusText), { data });
     return data;
-  }
-
-  function ordersPage() {
-    const table = $("orders");
-    api("GET", "/api/me/orders").then((data) => {
-      for (const order of data.orders) {
-        const row = table.insertRow();
-        row.insertCell().textContent = order.id.slice(0, 8);
-        row.insertCell().textContent = order.state + (order.reason ? " (" + order.reason + ")" : "");
-        row.insertCell().textContent = String(order.tickets.length);
-        row.insertCell().textContent = money(order.total_cents, order.currency);
-        const print = row.insertCell();
-        if (order.state === "paid") {
-          const link = document.createElement("a");
-          link.href = "/api/orders/" + order.id + "/tickets.pdf";
-          link.textContent = "PDF";
-          print.appendChild(link);
-        }
-      }
-    }).catch((error) => { $("message").textContent = error.message; });
   }
 
   // The signed-in fan's admission pass for this drop, or "" when they hold none.
@@ -89,6 +70,7 @@
       const list = $("held-items");
       list.replaceChildren(...hold.items.map((item) => {
         const li = document.createElement("li");
+        li.className = "list-group-item";
         li.textContent = item.quantity + " × " + item.name + " at " +
           money(item.unit_price_cents, hold.currency);
         return li;
@@ -113,7 +95,8 @@
     function holdRefusal(error) {
       const data = error.data || {};
       const input = root.querySelector('input[data-tier-id="' + data.tier_id + '"]');
-      const tier = input ? input.closest("tr").cells[0].textContent.trim() : "these";
+      const tier = input ? input.closest("tr").querySelector(".tier-name").textContent.trim()
+                        : "these";
       if (data.code === "OverLimit") {
         const left = Math.max(0, data.limit - data.already);
         return "You can have at most " + data.limit + " " + tier + " tickets and you already have " +
@@ -184,6 +167,6 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     const root = $("buy");
-    if (root) buyPage(root); else if ($("orders")) ordersPage();
+    if (root) buyPage(root);
   });
 })();

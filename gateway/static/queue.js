@@ -7,17 +7,28 @@
   const api = `/api/drops/${dropId}/queue`;
   const $ = (id) => document.getElementById(id);
   const state = { ticket: null, socket: null, backoff: 500, firstPosition: null,
-                  expiresAt: null, pollTimer: null, reconnectTimer: null, stopped: false };
+                  expiresAt: null, pollTimer: null, reconnectTimer: null, stopped: false,
+                  estimate: null };
+  const estimator = window.ticketqWaitEstimate;  // static/wait_estimate.js
+  const opensAtMs = Date.parse(room.dataset.opensAt);
+  const venueClock = new Intl.DateTimeFormat(undefined, { timeZone: room.dataset.timezone,
+                                                          hour: "2-digit", minute: "2-digit",
+                                                          hourCycle: "h23" });
   window.ticketqQueue = state; // for debugging and the browser test
 
   function show(name) { room.dataset.state = name; }
   function connection(text) { $("connection").textContent = text; }
-  function duration(seconds) {
-    if (seconds === null || seconds === undefined) return "–";
-    if (seconds < 60) return `${Math.max(0, Math.round(seconds))} s`;
-    const minutes = Math.round(seconds / 60);
-    return minutes < 90 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  // The venue's wall clock, and the countdown to the draw while in the pre-queue.
+  function tickClocks() {
+    $("venue-clock").textContent = venueClock.format(new Date());
+    const left = Math.max(0, Math.floor((opensAtMs - Date.now()) / 1000));
+    const hours = Math.floor(left / 3600), minutes = Math.floor((left % 3600) / 60);
+    const seconds = String(left % 60).padStart(2, "0");
+    $("countdown").textContent = hours ? `${hours} h ${String(minutes).padStart(2, "0")} min`
+      : `${minutes}:${seconds}`;
   }
+  tickClocks();
+  setInterval(tickClocks, 1000);
 
   function render(message) {
     show(message.state);
@@ -25,8 +36,11 @@
     if (message.state === "waiting") {
       $("position").textContent = message.position.toLocaleString();
       $("ahead").textContent = message.ahead.toLocaleString();
-      $("wait").textContent = message.paused ? "paused"
-        : message.tickets_in_carts ? "until carts free up" : duration(message.estimated_wait_s);
+      // Smoothed and never counting up; frozen while nothing moves (wait_estimate.js).
+      state.estimate = estimator.nextEstimate(state.estimate, {
+        rawS: message.estimated_wait_s, nowMs: Date.now(),
+        stalled: message.paused ? "paused" : message.tickets_in_carts ? "carts" : false });
+      $("wait").textContent = estimator.describe(state.estimate);
       $("paused").hidden = !message.paused;
       $("in-carts").hidden = !message.tickets_in_carts;
       if (state.firstPosition === null || message.position > state.firstPosition) {
@@ -178,7 +192,11 @@
     $("resend").disabled = false;
   });
   $("verified-rejoin").addEventListener("click", () => join());
-  $("rejoin").addEventListener("click", () => { state.firstPosition = null; join(); });
+  $("rejoin").addEventListener("click", () => {
+    state.firstPosition = null;
+    state.estimate = null;
+    join();
+  });
   $("leave").addEventListener("click", async () => {
     stop();
     await fetch(api, { method: "DELETE", credentials: "same-origin" });

@@ -69,7 +69,7 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
         meta = DropKeys(setup.drop_id).meta
         await app_services(app).scripts.client.hset(meta, "sold_out", "held")
         await expect(page.locator("#in-carts")).to_be_visible()
-        await expect(page.locator("#wait")).to_have_text("until carts free up")
+        await expect(page.locator("#wait")).to_have_text("waiting for seats to come back")
         await app_services(app).scripts.client.hdel(meta, "sold_out")
         await expect(page.locator("#in-carts")).to_be_hidden()
 

@@ -38,21 +38,35 @@
       const item = $('ticket-template').content.firstElementChild.cloneNode(true);
       item.dataset.ticketId = ticket.id;
       item.querySelector('.title').textContent = ticket.event.title;
-      const when = ticket.event.starts_at ? new Date(ticket.event.starts_at).toLocaleString() : '';
-      item.querySelector('.meta').textContent =
-        `${ticket.tier.name} · ${ticket.event.venue}, ${ticket.event.city} · ${when}`;
+      // The event's date on the venue's clock (a 20:00 show reads 20:00 from anywhere).
+      const when = ticket.event.starts_at ? new Intl.DateTimeFormat(undefined, {
+        timeZone: ticket.event.timezone || undefined, weekday: 'short', day: 'numeric',
+        month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit',
+      }).format(new Date(ticket.event.starts_at)) : '';
+      item.querySelector('.meta').textContent = `${when} · ${ticket.event.venue}, ${ticket.event.city}`;
+      item.querySelector('.holder').textContent = ticket.holder || '';
+      item.querySelector('.tier').textContent = ticket.tier.name;
+      item.querySelector('.order').textContent = ticket.order_id ? ticket.order_id.slice(0, 8).toUpperCase() : '';
+      const badge = item.querySelector('.status');
       list.appendChild(item);
       if (ticket.status === 'valid' && ticket.order_id) {
         item.querySelector('.pdf').href = `/api/orders/${ticket.order_id}/tickets.pdf`;
         item.querySelector('.print').hidden = false;
       }
       if (ticket.status !== 'valid') {
+        badge.textContent = ticket.status.charAt(0).toUpperCase() + ticket.status.slice(1);
+        badge.classList.add('text-bg-danger');
+        item.classList.add('pass-void');
         item.querySelector('.state').textContent = `This ticket was ${ticket.status}.`;
       } else if (ticket.checked_in_at) {
         // Used: no live code any more (it would only earn a Duplicate at the door).
+        badge.textContent = 'Checked in';
+        badge.classList.add('text-bg-secondary');
         item.querySelector('.state').textContent =
           `Checked in at ${new Date(ticket.checked_in_at).toLocaleTimeString()}`;
       } else {
+        badge.textContent = 'Valid';
+        badge.classList.add('text-bg-success');
         refreshCode(ticket.id, item);
       }
     }
