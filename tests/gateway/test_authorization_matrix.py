@@ -144,6 +144,9 @@ RULES: dict[str, Rule] = {
     "GET /api/events/{event_id}/sales": venue_managers(),
     "GET /api/events/{event_id}/scan-conflicts": venue_managers(),
     "GET /api/events/{event_id}/orders": venue_managers(),
+    "GET /api/events/{event_id}/orders.csv": venue_managers(),
+    "GET /api/events/{event_id}/attendees.csv": venue_managers(),
+    "GET /api/events/{event_id}/audit": venue_managers(),
     "GET /api/venues/{venue_id}/invitations": venue_managers(),
     "PUT /api/events/{event_id}/door-codes": venue_managers(body={"static_codes_allowed": True}),
     # the venue admin revokes it; the platform admin, after, is told it is gone
