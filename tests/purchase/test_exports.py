@@ -126,3 +126,29 @@ async def test_others_and_bad_input_are_refused(shop: Shop) -> None:
                                  headers=shop.setup.admin.headers)
         assert bad.status_code == 422, (params, bad.text)
         assert bad.headers["content-type"] == "application/problem+json"
+
+
+async def test_every_operator_action_is_in_the_audit_log(shop: Shop) -> None:
+    admin, event, drop = shop.setup.admin.headers, shop.setup.event_id, shop.drop_id
+    refunded = await _paid(shop, await shop.fan(), GA=1)
+    staff = f"/api/venues/{shop.setup.venue_id}/staff"
+    scanner = await add_scanner(shop.api, shop.setup)  # an invitation, accepted
+    calls = [
+        ("POST", f"/api/drops/{drop}/pause", None),
+        ("POST", f"/api/drops/{drop}/resume", None),
+        ("PATCH", f"/api/drops/{drop}", {"admit_per_minute": 77}),
+        ("PUT", f"/api/events/{event}/door-codes", {"static_codes_allowed": False}),
+        ("POST", f"/api/events/{event}/scanner-keys/rotate", {}),
+        ("POST", f"/api/orders/{refunded['id']}/refund", {"reason": "asked"}),
+        ("DELETE", f"{staff}/{scanner.id}", None),
+        ("POST", f"/api/events/{event}/cancel", {"reason": "storm"}),
+    ]
+    for method, url, body in calls:
+        answer = await shop.api.request(method, url, headers=admin, json=body)
+        assert answer.status_code < 300, (url, answer.text)
+    page = await shop.api.get(f"/api/events/{event}/audit", params={"limit": 200},
+                              headers=admin)
+    actions = {entry["action"] for entry in page.json()["entries"]}
+    assert {"drop.create", "drop.pause", "drop.resume", "drop.pacing", "event.door_codes",
+            "event.key_rotate", "order.refund", "venue.staff.invite", "venue.staff.accept",
+            "venue.staff.remove", "event.cancel"} <= actions, actions
