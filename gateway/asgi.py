@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from core import logs
 from core.settings import Settings
 from gateway import log_redaction
 from gateway.app import create_app
 
+settings = Settings.from_env()
 # uvicorn has configured its loggers by the time it imports this module.
 log_redaction.install()
-
-settings = Settings.from_env()
+logs.configure(settings.log_format)
 settings.check_production()
 app = create_app(settings)
