@@ -11,6 +11,7 @@ import pytest
 
 from tests.scanner.factory import Door, issue, make_door
 from tests.support.api import create_drop_setup, sign_up
+from tests.support.axe import VIEWPORTS, blocking_violations
 
 pytestmark = pytest.mark.browser
 
@@ -75,5 +76,29 @@ async def test_the_csv_links_download_the_events_files(client, sessionmaker, liv
         name, audit = await _download(page, "audit-csv", tmp_path)
         assert name == f"event-{event}-audit.csv"
         assert "drop.create" in {row["action"] for row in audit}
+    finally:
+        await context.close()
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_the_section_has_no_serious_violation(client, live_server, chromium_browser,
+                                                    viewport):
+    """axe over the page; only this section's elements are this test's business (the
+    rest of the dashboard has its own tests)."""
+    from playwright.async_api import expect
+
+    setup = await create_drop_setup(client)
+    context = await chromium_browser.new_context(base_url=live_server.url,
+                                                 viewport=VIEWPORTS[viewport])
+    signed_in = await context.request.post("/api/auth/login", data={
+        "email": setup.admin.email, "password": setup.admin.password})
+    assert signed_in.ok
+    try:
+        page = await context.new_page()
+        await page.goto(f"/venue/drops/{setup.drop_id}")
+        await expect(page.locator("#audit-entries tr[data-action]").first).to_be_visible()
+        ours = [line for line in await blocking_violations(page)
+                if any(mark in line for mark in ("#records", "#audit", "-csv"))]
+        assert ours == []
     finally:
         await context.close()
