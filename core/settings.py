@@ -145,6 +145,8 @@ class Settings(BaseSettings):
     )
 
     env: Literal["development", "test", "production"] = _env("TICKETQ_ENV", "development")
+    # text: one readable line per record (a terminal); json: one object per line (a collector).
+    log_format: Literal["text", "json"] = _env("TICKETQ_LOG_FORMAT", "text")
     home: Folder = Field(
         default_factory=lambda: Path(".ticketq").resolve(), validation_alias="TICKETQ_HOME"
     )

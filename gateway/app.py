@@ -28,6 +28,7 @@ from gateway import (
     pages_api,
     password_reset_api,
     purchase_api,
+    purchase_exports,
     queue_api,
     scanner_api,
     staff_api,
@@ -39,6 +40,7 @@ from gateway import (
 from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
 from gateway.middleware import BodyLimit, RequestMetrics
+from gateway.request_id import RequestId
 from gateway.security_headers import SecurityHeaders
 from gateway.vendor_assets import vendor_mount
 from payments.stripe_js import stripe_js
@@ -61,6 +63,7 @@ PARTS = (
     catalog_api,
     staff_api,
     dashboard_api,
+    purchase_exports,
     lottery_api,
     scanner_api,
     ticket_pdf_api,
@@ -110,4 +113,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
         lifespan=lifespan,
     )
     app.add_middleware(RequestMetrics, router=app.router)
+    # Outermost of all: the metrics' and every refusal's log lines carry the id too.
+    app.add_middleware(RequestId)
     return app

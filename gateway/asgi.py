@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from core import logs
 from core.settings import Settings
 from gateway import log_redaction
 from gateway.app import create_app
 from gateway.disconnects import quiet_disconnects
 
+settings = Settings.from_env()
 # uvicorn has configured its loggers by the time it imports this module.
 log_redaction.install()
-
-settings = Settings.from_env()
+logs.configure(settings.log_format)
 settings.check_production()
 # Outermost: a client's departure never reaches uvicorn as "Exception in ASGI application".
 app = quiet_disconnects(create_app(settings))

@@ -8,6 +8,7 @@ reserve_hold checks it is live inside the same atomic script as the stock).
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 
 from bootstrap.queue_configs import sync_event_drops
 from catalog import managed_event
+from core import logs
 from gateway import purchase_pages, purchase_venue_orders, purchase_webhooks
 from gateway.auth import require_user, require_user_id
 from gateway.bodies import Id, StrictBody, read_json
@@ -31,6 +33,7 @@ from purchase import cancellation, checkout, holds, orders
 from purchase.context import PurchaseContext
 
 PASS_HEADER = "x-admission-pass"
+log = logging.getLogger("ticketq.purchase")
 
 
 class HoldItemBody(StrictBody):
@@ -71,10 +74,14 @@ async def create_hold(request: Request) -> Response:
     admission_pass = request.headers.get(PASS_HEADER, "").strip()
     if not admission_pass:
         raise Problem(401, "send your admission pass in the X-Admission-Pass header")
+    logs.bind(fan_id=fan_id, drop_id=drop_id)
     body = await read_json(request, HoldBody)
     receipt = await holds.create_hold(
         purchase_context(request), drop_id=drop_id, fan_id=fan_id, admission_pass=admission_pass,
         items=[(item.tier_id, item.quantity) for item in body.items], now=_now(request))
+    logs.bind(hold_id=receipt.hold_id)
+    log.info("hold created: %d tickets until %s", sum(line.quantity for line in receipt.items),
+             receipt.expires_at.isoformat())
     return JSONResponse(hold_json(receipt), status_code=201)
 
 
@@ -93,9 +100,12 @@ async def checkout_hold(request: Request) -> Response:
     """Pay for a hold: one order and at most one charge per hold, however often it is sent."""
     fan_id = await require_user_id(request)
     hold_id = str(request.path_params["hold_id"])
+    logs.bind(fan_id=fan_id, hold_id=hold_id)
     body = await read_json(request, CheckoutBody)  # {} is a valid body: the browser confirms
     result = await checkout.checkout(purchase_context(request), hold_id=hold_id, fan_id=fan_id,
                                      payment_method=body.payment_method, now=_now(request))
+    logs.bind(order_id=result.order_id)
+    log.info("checkout: order %s", result.status)
     return JSONResponse(checkout_json(result))
 
 

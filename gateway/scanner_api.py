@@ -169,7 +169,8 @@ async def rotate_key(request: Request) -> Response:
         event = await authorised_event(session, user, event_id)
         await require_venue_admin(session, user, event.venue_id)
         key_id = await keyring.rotate(session, event_id, now=_now(request),
-                                      revoke_previous=body.revoke_previous)
+                                      revoke_previous=body.revoke_previous,
+                                      actor_user_id=user.id)
         await session.commit()
     return JSONResponse({"event_id": event_id, "key_id": key_id})
 

@@ -242,6 +242,10 @@ async def after_commit(ctx: PurchaseContext, settled: Settled, *, now: datetime)
         await inventory.finish_hold(ctx.scripts, keys, hold_id=settled.hold_id,
                                     ticketed=settled.ticketed)
     if settled.ticketed:
+        # Named in full: a webhook's request knew none of these ids until now.
+        log.info("order paid and ticketed", extra={
+            "order_id": settled.order_id, "hold_id": settled.hold_id, "fan_id": settled.fan_id,
+            "drop_id": settled.drop_id})
         await free_active_slot(ctx.scripts, settled.drop_id, settled.fan_id, now_ms=to_ms(now))
     if settled.refund_payment_id is not None:
         await refunds.execute_refund(ctx, settled.refund_payment_id, now=now)

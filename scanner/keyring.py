@@ -27,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core import audit
 from scanner.codes import ticket_code_secret
 from scanner.models import EventSigningKey
 from scanner.payload import TicketClaims
@@ -99,8 +100,11 @@ async def event_keys(session: AsyncSession, event_id: int) -> list[EventSigningK
 
 
 async def rotate(session: AsyncSession, event_id: int, *, now: datetime,
-                 revoke_previous: bool = False) -> int:
-    """Start signing with a new key id; old ones retire (or are revoked). Caller commits."""
+                 revoke_previous: bool = False, actor_user_id: int | None = None) -> int:
+    """Start signing with a new key id; old ones retire (or are revoked). Caller commits.
+
+    The audit row goes into the same transaction: a revoked key turns every code
+    printed under it away at the door, so the venue must see who did it and when."""
     current = await active_key_id(session, event_id)
     latest = await session.scalar(select(EventSigningKey.key_id)
                                   .where(EventSigningKey.event_id == event_id)
@@ -116,5 +120,8 @@ async def rotate(session: AsyncSession, event_id: int, *, now: datetime,
                                                             else ("active",)))
                           .values(status=old_status, retired_at=now))
     session.add(EventSigningKey(event_id=event_id, key_id=new_id, status="active"))
+    audit.record(session, actor_user_id=actor_user_id, action="event.key_rotate",
+                 subject_type="event", subject_id=event_id,
+                 details={"key_id": new_id, "previous": old_status})
     await session.flush()
     return new_id

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -19,6 +18,7 @@ from collections.abc import Callable, Sequence
 import uvicorn
 
 from bootstrap.migrate import upgrade
+from core import logs
 from core.embedded import EmbeddedServices
 from core.keys import generate_keys
 from core.settings import Settings, SettingsError
@@ -78,7 +78,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     settings.check_production()
     settings = resolve_servers(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(settings.log_format)
     try:
         jobs = select_jobs(args.only)
     except ValueError as exc:

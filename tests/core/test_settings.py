@@ -100,6 +100,7 @@ def test_defaults_are_unchanged() -> None:
     settings = Settings.from_env({})
     assert settings.model_dump() == {
         "env": "development",
+        "log_format": "text",
         "home": Path(".ticketq").resolve(),
         "host": "127.0.0.1",
         "port": 8000,

@@ -1,0 +1,50 @@
+"""The request id: taken from `X-Request-ID` when it is safe, made otherwise, sent back.
+
+Plain ASGI middleware, outermost, so every line logged while a request (or a WebSocket)
+is handled carries its id (core/logs.py), and the answer's `X-Request-ID` header names
+it for the fan's support ticket or a load balancer's log. An incoming id is kept only if
+it is short and of safe characters (letters, digits, `.`, `_`, `-`, up to 64), as a
+load balancer or a client's retry sends it; anything else (spaces, quotes, newlines that
+could forge a log line, 1 kB of text) is replaced by a fresh one, never refused.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from core import logs
+
+HEADER = b"x-request-id"
+_SAFE = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id_of(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == HEADER and _SAFE.fullmatch(value):
+            return bytes(value).decode("ascii")
+    return uuid.uuid4().hex
+
+
+class RequestId:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] in ("http.response.start", "websocket.accept"):
+                headers = [(name, value) for name, value in message.get("headers", [])
+                           if name.lower() != HEADER]
+                message = {**message, "headers": [*headers, (HEADER, request_id.encode())]}
+            await send(message)
+
+        with logs.scope(request_id=request_id):
+            await self.app(scope, receive, send_with_id)
