@@ -3,7 +3,7 @@ pause it from its dashboard."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -113,7 +113,7 @@ async def test_an_invitation_is_accepted_from_its_email_link(
     from playwright.async_api import expect
     from sqlalchemy import update
 
-    from core.models import Venue
+    from core.models import User, Venue
 
     setup = await create_drop_setup(client, published=False)
     async with sessionmaker() as session:
@@ -121,6 +121,10 @@ async def test_an_invitation_is_accepted_from_its_email_link(
                               .values(approval="pending"))
         await session.commit()
     door = await sign_up(client, "door")
+    async with sessionmaker() as session:  # what the verification link does: see invitations
+        await session.execute(update(User).where(User.id == door.id)
+                              .values(email_verified_at=datetime.now(UTC)))
+        await session.commit()
     invited = await client.post(f"/api/venues/{setup.venue_id}/staff",
                                 headers=setup.admin.headers,
                                 json={"email": door.email, "role": "scanner"})
