@@ -14,6 +14,7 @@ from catalog.drops import (
     managed_drop,
     visible_drop,
 )
+from catalog.edits import TierEdit, TierUsage, edit_event, edit_tier, managed_tiers
 from catalog.events import (
     TierSpec,
     create_event,
@@ -60,7 +61,9 @@ __all__ = [
     "SaleSpec",
     "SeededSale",
     "StaffEntry",
+    "TierEdit",
     "TierSpec",
+    "TierUsage",
     "VenueOverview",
     "accept_invitation",
     "create_drop",
@@ -70,6 +73,8 @@ __all__ = [
     "decide_venue",
     "decline_invitation",
     "drop_changes",
+    "edit_event",
+    "edit_tier",
     "event_tiers",
     "get_venue",
     "invite_staff",
@@ -77,6 +82,7 @@ __all__ = [
     "list_staff",
     "managed_drop",
     "managed_event",
+    "managed_tiers",
     "my_invitations",
     "publish_event",
     "remove_staff",
