@@ -14,6 +14,7 @@ from catalog.drops import (
     managed_drop,
     visible_drop,
 )
+from catalog.edits import TierEdit, TierUsage, edit_event, edit_tier, managed_tiers
 from catalog.event_search import EventSearch, published_cities, search_published_events
 from catalog.events import (
     TierSpec,
@@ -62,7 +63,9 @@ __all__ = [
     "SaleSpec",
     "SeededSale",
     "StaffEntry",
+    "TierEdit",
     "TierSpec",
+    "TierUsage",
     "VenueOverview",
     "accept_invitation",
     "create_drop",
@@ -72,6 +75,8 @@ __all__ = [
     "decide_venue",
     "decline_invitation",
     "drop_changes",
+    "edit_event",
+    "edit_tier",
     "event_tiers",
     "get_venue",
     "invite_staff",
@@ -79,6 +84,7 @@ __all__ = [
     "list_staff",
     "managed_drop",
     "managed_event",
+    "managed_tiers",
     "my_invitations",
     "publish_event",
     "published_cities",

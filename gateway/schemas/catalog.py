@@ -116,6 +116,19 @@ class Tier(ResponseBody):
     per_fan_limit: int
 
 
+class ManagedTier(Tier):
+    """A tier as its venue's admins edit it: what fans already have of it."""
+
+    sold: int
+    held: int  # seats in live carts
+    # Why the price can no longer change (tickets sold or held), or null while it can.
+    price_locked: str | None
+
+
+class ManagedTierList(ResponseBody):
+    tiers: list[ManagedTier]
+
+
 class EventWithTiers(Event):
     tiers: list[Tier]
 

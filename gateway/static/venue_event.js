@@ -26,6 +26,8 @@ function showEvent(event, venue) {
   $("#event-status").textContent = event.status;
   $("#event-when").textContent = `${venueTime.format(event.starts_at, timeZone)} to ${venueTime.format(event.ends_at, timeZone)} · ${venue.name}, ${venue.city} (${timeZone})`;
   $("#drop-zone").textContent = `(times in ${timeZone})`;
+  $("#event-zone").textContent = `(times in ${timeZone})`;
+  venueEdit.fillEvent($("#event-form"), event, timeZone);
   const draft = event.status === "draft";
   $("#publish").hidden = !draft;
   $("#publish-text").textContent = draft ? "Draft: fans cannot see this event yet."
@@ -61,12 +63,14 @@ function showError(message) {
 }
 
 async function refresh() {
-  const [event, mine] = await Promise.all([api(`/api/events/${eventId}`), api("/api/me/venues")]);
+  const [event, mine, managed] = await Promise.all([api(`/api/events/${eventId}`),
+    api("/api/me/venues"), api(`/api/events/${eventId}/tiers`)]);
   const venue = mine.venues.find((candidate) => candidate.id === event.venue_id);
   if (!venue) throw new Error("only this event's venue admins can manage it");
   const listed = venue.events.find((candidate) => candidate.id === eventId);
   showEvent(event, venue);
   showTiers(event.tiers);
+  venueEdit.tierForms($("#tier-edits"), managed.tiers, saveTier);
   showDrops(listed ? listed.drops : []);
 }
 
@@ -93,6 +97,22 @@ onSubmit($("#drop-form"), $("#drop-note"), (data) => {
   for (const key of ["admit_per_minute", "max_active", "session_seconds", "hold_seconds"]) body[key] = Number(data[key]);
   return api("/api/drops", {method: "POST", body: JSON.stringify(body)});
 }, "Drop scheduled.");
+
+onSubmit($("#event-form"), $("#event-note"), (data) => api(`/api/events/${eventId}`, {
+  method: "PATCH", body: JSON.stringify({title: data.title.trim(), description: data.description,
+    starts_at: venueTime.toIso(data.starts_at, timeZone), ends_at: venueTime.toIso(data.ends_at, timeZone)})}),
+"Details saved.");
+
+// A tier's note is written after the refresh re-draws its form, so the message stays.
+async function saveTier(tierId, changes) {
+  const note = () => document.getElementById(`tier-edit-${tierId}-note`);
+  if (!Object.keys(changes).length) { venueNote(note(), false, "Nothing changed."); return; }
+  try {
+    await api(`/api/events/${eventId}/tiers/${tierId}`, {method: "PATCH", body: JSON.stringify(changes)});
+    await refresh();
+    venueNote(note(), true, "Tier saved.");
+  } catch (error) { venueNote(note(), false, error.message); }
+}
 
 $("#publish").addEventListener("click", async () => {
   try {

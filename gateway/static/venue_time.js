@@ -29,5 +29,12 @@ window.venueTime = (function () {
     return new Date(iso).toLocaleString(undefined, {timeZone, dateStyle: "medium", timeStyle: "short"});
   }
 
-  return { toIso, format };
+  // An instant (ISO 8601) as a datetime-local value on the venue's wall clock, the inverse
+  // of toIso: what an edit form shows for a time that is already set.
+  function toLocal(iso, timeZone) {
+    const instant = new Date(iso).getTime();
+    return new Date(instant + offsetMs(instant, timeZone)).toISOString().slice(0, 16);
+  }
+
+  return { toIso, format, toLocal };
 })();

@@ -151,6 +151,10 @@ RULES: dict[str, Rule] = {
     "GET /api/venues/{venue_id}/invitations": venue_managers(),
     "GET /api/venues/{venue_id}/staff": venue_managers(),
     "PUT /api/events/{event_id}/door-codes": venue_managers(body={"static_codes_allowed": True}),
+    # editing (catalog/edits.py): the tier's own name again changes nothing later calls see
+    "PATCH /api/events/{event_id}": venue_managers(body={"description": "Matrix description"}),
+    "GET /api/events/{event_id}/tiers": venue_managers(),
+    "PATCH /api/events/{event_id}/tiers/{tier_id}": venue_managers(body={"name": "GA"}),
     # the venue admin revokes it; the platform admin, after, is told it is gone
     "DELETE /api/venues/{venue_id}/invitations/{invitation_id}": venue_managers(
         answers={"admin": 410}),
@@ -294,7 +298,8 @@ def path_values(matrix: Matrix, session_id: int, path_format: str) -> dict[str, 
     invitations = matrix.world.invitation_ids  # each route its own pending invitation
     purpose = next((p for p in ("decline", "accept") if path_format.endswith(p)), "revoke")
     return {**matrix.world.path_ids(), "hold_id": matrix.hold_id, "session_id": session_id,
-            "invitation_id": invitations[purpose], "provider": "google"}
+            "invitation_id": invitations[purpose], "provider": "google",
+            "tier_id": matrix.world.tier_ids["GA"]}
 
 
 def body_for(matrix: Matrix, rule: Rule, code: str) -> dict[str, Any] | None:
