@@ -246,10 +246,10 @@ class Settings(BaseSettings):
     # request that cannot get a connection soon answers 503 + Retry-After instead of
     # hanging until the fan's client gives up. 0 pool size: two per core of the machine.
     db_pool_size: int = _env("TICKETQ_DB_POOL_SIZE", 0, ge=0, le=1000)
-    db_max_overflow: int = _env("TICKETQ_DB_MAX_OVERFLOW", 4, ge=0, le=1000)
-    db_pool_timeout_s: float = _env("TICKETQ_DB_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
+    db_max_overflow: int = _env("TICKETQ_DB_MAX_OVERFLOW", 20, ge=0, le=1000)
+    db_pool_timeout_s: float = _env("TICKETQ_DB_POOL_TIMEOUT_S", 30.0, gt=0, le=300)
     redis_max_connections: int = _env("TICKETQ_REDIS_MAX_CONNECTIONS", 200, ge=1, le=100_000)
-    redis_pool_timeout_s: float = _env("TICKETQ_REDIS_POOL_TIMEOUT_S", 3.0, gt=0, le=300)
+    redis_pool_timeout_s: float = _env("TICKETQ_REDIS_POOL_TIMEOUT_S", 10.0, gt=0, le=300)
     # Prometheus /metrics of `ticketq worker` (admission ticks, job restarts), on HOST;
     # 0: off. The gateway serves its own on its port.
     worker_metrics_port: int = _env("TICKETQ_WORKER_METRICS_PORT", 0, ge=0, le=65535)

@@ -84,7 +84,7 @@ async def test_fan_types_a_card_and_buys_from_the_waiting_room(
     context, page, setup = await _holding_fan(paying_gateway, ctx, chromium_browser)
     try:
         await expect(page.locator("#countdown")).to_have_text(re.compile(r"^(9|10):\d\d$"))
-        await expect(page.locator("#total")).to_have_text("100.00 EUR")
+        await expect(page.locator("#total")).to_have_text("€100.00")
         await expect(page.locator("#test-cards")).to_contain_text("4242 4242 4242 4242")
         await type_card(page, GOOD_CARD)
         await page.click("#pay-button")
