@@ -12,6 +12,7 @@ import re
 from prometheus_client import REGISTRY
 
 import gateway.app  # registers every collector of the gateway; all_routes() below
+import ticketq.worker  # noqa: F401 (registers the worker's job metrics)
 
 SUFFIXES = {
     "counter": ("_total", "_created"),
