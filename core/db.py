@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from core.cpus import usable_cores
 
 
 def sqlalchemy_url(url: str) -> str:
@@ -27,8 +27,9 @@ def libpq_url(url: str) -> str:
 
 def pool_size_for_cores(configured: int = 0) -> int:
     """`configured`, or two connections per core when 0: Postgres does its best work with
-    about two busy backends per core, and a process cannot keep more than that busy."""
-    return configured or 2 * (os.cpu_count() or 1)
+    about two busy backends per core, and a process cannot keep more than that busy.
+    Cores are the process's share (a container's CPU limit), not the machine's."""
+    return configured or 2 * usable_cores()
 
 
 def create_engine(
