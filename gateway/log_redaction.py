@@ -6,6 +6,11 @@ WebSocket handshakes on `uvicorn.error`). The gateway refuses credentials in URL
 refusal is logged like any request: this filter blanks the values of those query
 names before a line is written, so logs (often readable by more people than the
 data) never hold a usable ticket, pass or token.
+
+Some credentials belong in a URL by protocol: an OpenID Connect provider redirects the
+browser to the callback with `?code=…&state=…`. The gateway must accept those, so they
+are not refused, but an authorization code is still a credential (anyone who reads the
+log line before the callback redeems it could try), so the log never keeps it either.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from gateway.url_credentials import CREDENTIAL_QUERY_NAMES
 
 REDACTED = "[redacted]"
 UVICORN_LOGGERS = ("uvicorn.access", "uvicorn.error")
+# Credentials a protocol puts in the URL (the OIDC callback): accepted, but never logged.
+PROTOCOL_QUERY_CREDENTIALS = ("code", "state")
 
-_NAMES = "|".join(map(re.escape, CREDENTIAL_QUERY_NAMES))
+_NAMES = "|".join(map(re.escape, CREDENTIAL_QUERY_NAMES + PROTOCOL_QUERY_CREDENTIALS))
 _CREDENTIAL_IN_QUERY = re.compile(rf"([?&](?:{_NAMES})=)[^&\s\"#]*", re.IGNORECASE)
 
 

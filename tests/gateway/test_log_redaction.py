@@ -22,6 +22,13 @@ def test_redact_blanks_credential_values_only() -> None:
     assert redact("/me/orders?tickets=3") == "/me/orders?tickets=3"
 
 
+def test_redact_blanks_the_oidc_callbacks_code_and_state() -> None:
+    line = "GET /api/auth/oidc/google/callback?state=s1.sig&code=4/0Ab-secret HTTP/1.1"
+    assert redact(line) == (f"GET /api/auth/oidc/google/callback?state={REDACTED}"
+                            f"&code={REDACTED} HTTP/1.1")
+    assert redact("/api/events?country_code=SE") == "/api/events?country_code=SE"
+
+
 def test_filter_rewrites_arguments_and_install_is_idempotent() -> None:
     record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1,
                                '%s - "%s %s HTTP/%s" %d',
