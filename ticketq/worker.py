@@ -20,6 +20,7 @@ from datetime import timedelta
 from prometheus_client import Counter, Gauge, start_http_server
 
 from accounts.revocation_restore import revocation_restorer
+from accounts.session_pruning import session_pruner
 from bootstrap.queue_configs import live_configs
 from bootstrap.services import Services, open_services
 from core.settings import Settings
@@ -78,9 +79,15 @@ def _revocation_restorer(services: Services, _: str) -> Awaitable[None]:
                                ttl_s=services.settings.token_ttl_seconds)
 
 
+def _session_pruner(services: Services, _: str) -> Awaitable[None]:
+    return session_pruner(services.sessionmaker, services.clock,
+                          ttl_s=services.settings.token_ttl_seconds)
+
+
 # Every background job, in start order.
 JOBS: list[Job] = [
     Job("accounts.revocation_restorer", _revocation_restorer),
+    Job("accounts.session_pruner", _session_pruner),
     Job("queue_engine.admission", _admission),
     Job("purchase.hold_sweeper", lambda services, _: purchase_jobs.hold_sweeper(services.purchase)),
     Job("purchase.payment_reconciler",
