@@ -10,6 +10,8 @@ Join is the hot path (issue 15), so the guards stay small:
   already holds a place re-joins with no challenge and no hit; anyone else is refused
   (challenge on) or counted (challenge off, limits on).
 Drops without a challenge whose client is exempt, or whose limits are off, pay nothing.
+A drop for verified emails only vouches for the fan (`vouch`, the caller's account read)
+before a challenge is spent or a place counted: an unverified fan's 403 costs them neither.
 Each drop's guards come from its Redis meta (synced from Postgres with the rest of its
 config) at most once per FRESH_S per process.
 """
@@ -123,8 +125,15 @@ async def _holds_place(batcher: ScriptBatcher, attempt: JoinAttempt) -> bool:
     return readout.standings[0].state in HOLDING
 
 
+async def _vouch_if_needed(config: JoinGuards,
+                           vouch: Callable[[], Awaitable[None]] | None) -> None:
+    if config.verified_only and vouch is not None:
+        await vouch()
+
+
 async def guard_join(config: JoinGuards, settings: Settings, redis: RedisClient,
-                     batcher: ScriptBatcher, attempt: JoinAttempt) -> None:
+                     batcher: ScriptBatcher, attempt: JoinAttempt,
+                     vouch: Callable[[], Awaitable[None]] | None = None) -> None:
     """Refuse (a DomainError) a join the guards do not let through; return otherwise."""
     limits = JoinLimits.of(config, settings, attempt.client)
     wants_challenge = config.challenge_difficulty > 0
@@ -136,12 +145,15 @@ async def guard_join(config: JoinGuards, settings: Settings, redis: RedisClient,
         solved = challenges.verify(challenges.challenge_keys(settings.secret_key),
                                    attempt.challenge, drop_id=attempt.drop_id,
                                    fan_id=attempt.fan_id, now_ms=attempt.now_ms)
+        await _vouch_if_needed(config, vouch)
         spending.append(challenges.spend(redis, attempt.drop_id, solved, now_ms=attempt.now_ms))
     elif await _holds_place(batcher, attempt):
         return  # a reconnect keeps its place: no challenge, no count
     elif wants_challenge:
         raise ChallengeRequired("solve this drop's challenge (GET /api/drops/{id}/challenge) "
                                 "and send it as `challenge` to join")
+    else:
+        await _vouch_if_needed(config, vouch)
     # The replay record beside the address's hit (one round trip), then the network's.
     results = await asyncio.gather(*spending, _hit_limits(batcher, limits, attempt),
                                    return_exceptions=True)

@@ -95,12 +95,18 @@ def _now_ms(conn: Request | WebSocket) -> int:
 
 
 def _verified_email_check(request: Request, fan_id: int) -> CheckVerified:
-    """For drops that take verified emails only (join_line asks): one account read, a 403
-    naming where the link went if unverified. Other drops never call it."""
+    """For drops that take verified emails only: one account read, a 403 naming where the
+    link went if unverified. Asked by the guards (before a challenge is spent) or by
+    join_line, whichever comes first; the second ask costs nothing. Other drops never call it."""
+    vouched = False
 
     async def check() -> None:
+        nonlocal vouched
+        if vouched:
+            return
         async with services_of(request).sessionmaker() as session:
             await require_verified(session, fan_id, wants="join this drop")
+        vouched = True
 
     return check
 
@@ -122,14 +128,16 @@ async def join_queue(request: Request) -> Response:
     now_ms = _now_ms(request)
     services = services_of(request)
     runtime = queue_runtime(request)
+    check_verified = _verified_email_check(request, fan_id)
     await guard_join(await runtime.guards.get(drop_id), services.settings, services.redis,
                      runtime.batcher, JoinAttempt(drop_id=drop_id, fan_id=fan_id,
                                                   client=client_of(request),
-                                                  challenge=sent.challenge, now_ms=now_ms))
+                                                  challenge=sent.challenge, now_ms=now_ms),
+                     vouch=check_verified)
     place = await waiting_room.join(services.redis, services.scripts,
                                     config_loader(services.sessionmaker), drop_id, fan_id,
                                     now_ms=now_ms, runner=queue_runtime(request).batcher,
-                                    check_verified=_verified_email_check(request, fan_id))
+                                    check_verified=check_verified)
     status = await _hub(request).status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)

@@ -70,7 +70,7 @@ def _limit_of(field: bytes | str | None) -> int | None:
 
 PLATFORM_LIMIT = -1  # in the meta: "the platform's setting" (None in DropConfig)
 GUARD_FIELDS = ("synced", "visible", "challenge_difficulty", "join_limit_per_ip",
-                "join_limit_per_network")
+                "join_limit_per_network", "verified_only")
 
 
 @dataclass(frozen=True)
@@ -81,18 +81,21 @@ class JoinGuards:
     challenge_difficulty: int
     join_limit_per_ip: int | None
     join_limit_per_network: int | None
+    # Only accounts with a verified email may join: checked before a guard spends anything.
+    verified_only: bool = False
 
 
 async def read_guards(redis: RedisClient, drop_id: int) -> JoinGuards | None:
     """The guards from the drop's meta; None while the drop is not synced."""
-    synced, visible, difficulty, per_ip, per_network = await redis.hmget(  # type: ignore[misc]
+    synced, visible, difficulty, per_ip, per_network, verified = await redis.hmget(  # type: ignore[misc]
         DropKeys(drop_id).meta, list(GUARD_FIELDS))
     if synced is None:
         return None
     return JoinGuards(visible=_int(visible, 0) == 1,
                       challenge_difficulty=_int(difficulty, 0),
                       join_limit_per_ip=_limit_of(per_ip),
-                      join_limit_per_network=_limit_of(per_network))
+                      join_limit_per_network=_limit_of(per_network),
+                      verified_only=_int(verified, 0) == 1)
 
 
 async def sync_config(redis: RedisClient, config: DropConfig) -> None:

@@ -21,7 +21,7 @@ from mail.models import OutboxMessage
 from mail.sender import send_due
 from mail.smtp import MailSettings
 from tests.mail.conftest import DevSmtp, dev_smtp, outbox  # noqa: F401 (fixtures)
-from tests.support.api import create_drop_setup, sign_up, unique_email
+from tests.support.api import create_drop_setup, sign_up, solved_challenge, unique_email
 
 LINK = re.compile(r"(https?://\S+/verify-email#token=(\S+))")
 
@@ -142,6 +142,22 @@ async def test_a_verified_only_drop_refuses_an_unverified_fan_until_they_verify(
     [row] = await _mailed_rows(outbox, fan.email)
     assert (await _verify(client, _token_of(row.text_body))).status_code == 200
     joined = await client.post(f"/api/drops/{setup.drop_id}/queue", headers=fan.headers)
+    assert joined.status_code == 201, joined.text
+
+
+async def test_an_unverified_fans_refusal_spends_neither_their_challenge_nor_a_join_slot(
+        client: httpx.AsyncClient, outbox: async_sessionmaker[AsyncSession]) -> None:  # noqa: F811
+    setup = await create_drop_setup(client, requires_verified_email=True, challenge_difficulty=1,
+                                    join_limits={"join_limit_per_ip": 1})
+    fan = await sign_up(client)
+    queue = f"/api/drops/{setup.drop_id}/queue"
+    solved = await solved_challenge(client, setup.drop_id, fan)
+    for _ in range(3):  # over the per-address limit of 1, if a refusal counted
+        refused = await client.post(queue, headers=fan.headers, json={"challenge": solved})
+        assert refused.status_code == 403, refused.text
+    [row] = await _mailed_rows(outbox, fan.email)
+    assert (await _verify(client, _token_of(row.text_body))).status_code == 200
+    joined = await client.post(queue, headers=fan.headers, json={"challenge": solved})
     assert joined.status_code == 201, joined.text
 
 
