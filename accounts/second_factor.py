@@ -84,7 +84,7 @@ async def check_code(session: AsyncSession, checker: Checker, *, user_id: int, c
     subject, now_ms = totp.failure_subject(row), to_ms(now)
     await totp.check_attempt_allowed(checker.scripts, checker.settings, subject, now_ms=now_ms)
     if await totp.verify(session, user_id=user_id, code=code, now=now,
-                         secret_key=checker.settings.secret_key):
+                         secret_keys=checker.settings.secret_keys):
         return True
     await totp.record_failure(checker.scripts, checker.settings, subject, now_ms=now_ms)
     return False
@@ -98,7 +98,7 @@ async def confirm_enrolment(session: AsyncSession, checker: Checker, *, user_id:
     now_ms = to_ms(now)
     await totp.check_attempt_allowed(checker.scripts, checker.settings, subject, now_ms=now_ms)
     codes = await totp.confirm_enrolment(session, user_id=user_id, code=code, now=now,
-                                         secret_key=checker.settings.secret_key)
+                                         secret_keys=checker.settings.secret_keys)
     if codes is None:
         await totp.record_failure(checker.scripts, checker.settings, subject, now_ms=now_ms)
         raise WrongCode(WRONG_CODE)

@@ -9,8 +9,11 @@ more thing to pin and audit; the tests check these codes against pyotp, written 
   on once a code from the authenticator app proves the app has it, and returns ten
   recovery codes, shown once, stored as keyed digests.
 - Secrets are stored encrypted with Fernet under a key derived (HKDF-SHA256) from
-  TICKETQ_SECRET_KEY, so a database dump alone yields no codes; rotating the secret key
-  therefore disables every authenticator (docs/accounts.md).
+  TICKETQ_SECRET_KEY, so a database dump alone yields no codes. Rotating the secret key
+  keeps every authenticator working while the old key is listed in
+  TICKETQ_SECRET_KEY_PREVIOUS (`secret_keys`, current first: MultiFernet decrypts with
+  any, and a secret opened with an old key is re-encrypted under the current one when
+  its code is accepted); dropping the old key before then disables those authenticators.
 - A code is accepted for the current step and one either side (clock drift), and only
   for a step after the last one accepted (`last_step`, updated atomically): no replay,
   not even of a code still within its 90 seconds.
@@ -29,7 +32,7 @@ import struct
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import delete, or_, select, update
@@ -104,14 +107,19 @@ def _fernet(secret_key: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def encrypt_secret(secret: str, secret_key: str) -> str:
-    return _fernet(secret_key).encrypt(secret.encode()).decode("ascii")
+def _fernets(secret_keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([_fernet(key) for key in secret_keys])
 
 
-def decrypt_secret(stored: str, secret_key: str) -> str | None:
-    """None when the secret key changed since enrolment (the secret is then unusable)."""
+def encrypt_secret(secret: str, secret_keys: tuple[str, ...]) -> str:
+    """Under the current key (the first)."""
+    return _fernets(secret_keys).encrypt(secret.encode()).decode("ascii")
+
+
+def decrypt_secret(stored: str, secret_keys: tuple[str, ...]) -> str | None:
+    """None when none of the keys encrypted it (the secret is then unusable)."""
     try:
-        return _fernet(secret_key).decrypt(stored.encode()).decode("ascii")
+        return _fernets(secret_keys).decrypt(stored.encode()).decode("ascii")
     except InvalidToken:
         return None
 
@@ -144,7 +152,7 @@ async def is_enrolled(session: AsyncSession, user_id: int) -> bool:
 
 
 async def begin_enrolment(session: AsyncSession, *, user_id: int, email: str, now: datetime,
-                          secret_key: str) -> tuple[str, str]:
+                          secret_keys: tuple[str, ...]) -> tuple[str, str]:
     """A new pending secret (replacing an unconfirmed one) and its otpauth URI."""
     row = await credential(session, user_id)
     if row is not None and row.confirmed_at is not None:
@@ -152,10 +160,10 @@ async def begin_enrolment(session: AsyncSession, *, user_id: int, email: str, no
     secret = new_secret()
     if row is None:
         session.add(TotpCredential(user_id=user_id, secret_encrypted=encrypt_secret(
-            secret, secret_key), created_at=now))
+            secret, secret_keys), created_at=now))
     else:
         row.secret_encrypted, row.created_at, row.last_step = (
-            encrypt_secret(secret, secret_key), now, None)
+            encrypt_secret(secret, secret_keys), now, None)
     await session.commit()
     return secret, otpauth_uri(secret, email)
 
@@ -176,14 +184,14 @@ async def _accept_step(session: AsyncSession, user_id: int, step: int, *,
 
 
 async def confirm_enrolment(session: AsyncSession, *, user_id: int, code: str, now: datetime,
-                            secret_key: str) -> list[str] | None:
+                            secret_keys: tuple[str, ...]) -> list[str] | None:
     """Turn 2FA on if `code` matches the pending secret: the recovery codes, else None."""
     row = await credential(session, user_id)
     if row is None:
         raise Conflict("start with POST /api/me/totp to get a secret first")
     if row.confirmed_at is not None:
         raise Conflict("two-factor authentication is already on")
-    secret = decrypt_secret(row.secret_encrypted, secret_key)
+    secret = decrypt_secret(row.secret_encrypted, secret_keys)
     step = matching_step(secret, code, now) if secret is not None else None
     if step is None or not await _accept_step(session, user_id, step, confirm_at=now):
         await session.rollback()
@@ -191,7 +199,7 @@ async def confirm_enrolment(session: AsyncSession, *, user_id: int, code: str, n
     codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
     await session.execute(delete(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user_id))
     session.add_all(TotpRecoveryCode(user_id=user_id,
-                                     code_hash=recovery_digest(user_id, c, secret_key))
+                                     code_hash=recovery_digest(user_id, c, secret_keys[0]))
                     for c in codes)
     audit.record(session, actor_user_id=user_id, action="account.totp.enable",
                  subject_type="user", subject_id=user_id)
@@ -200,7 +208,7 @@ async def confirm_enrolment(session: AsyncSession, *, user_id: int, code: str, n
 
 
 async def verify(session: AsyncSession, *, user_id: int, code: str, now: datetime,
-                 secret_key: str) -> bool:
+                 secret_keys: tuple[str, ...]) -> bool:
     """Whether `code` (a 6-digit TOTP code or an unused recovery code) proves the enrolled
     second factor; an accepted one is used up (committed) before this returns."""
     row = await credential(session, user_id)
@@ -208,14 +216,18 @@ async def verify(session: AsyncSession, *, user_id: int, code: str, now: datetim
         return False
     cleaned = code.strip()
     if is_totp_code(cleaned):
-        secret = decrypt_secret(row.secret_encrypted, secret_key)
+        secret = decrypt_secret(row.secret_encrypted, secret_keys)
         step = matching_step(secret, cleaned, now) if secret is not None else None
         accepted = step is not None and await _accept_step(session, user_id, step)
+        if accepted and secret is not None and len(secret_keys) > 1:
+            # Rotation: from now on the current key alone opens it.
+            row.secret_encrypted = encrypt_secret(secret, secret_keys)
     else:
+        digests = [recovery_digest(user_id, cleaned, key) for key in secret_keys]
         used = await session.scalar(
             update(TotpRecoveryCode)
             .where(TotpRecoveryCode.user_id == user_id,
-                   TotpRecoveryCode.code_hash == recovery_digest(user_id, cleaned, secret_key),
+                   TotpRecoveryCode.code_hash.in_(digests),
                    TotpRecoveryCode.used_at.is_(None))
             .values(used_at=now).returning(TotpRecoveryCode.code_hash))
         accepted = used is not None

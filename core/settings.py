@@ -156,6 +156,9 @@ class Settings(BaseSettings):
     redis_cluster: Flag = _env("REDIS_CLUSTER", False)
     database_url: PostgresUrl | None = _env("DATABASE_URL")
     secret_key: str = _env("TICKETQ_SECRET_KEY", DEMO_SECRET_KEY, repr=False)
+    # Secret keys being rotated out, comma-separated: data encrypted at rest under one of
+    # them (TOTP secrets) still opens, and is re-encrypted under the current key when used.
+    secret_key_previous: str = _env("TICKETQ_SECRET_KEY_PREVIOUS", "", repr=False)
     session_cookie_secure: Flag = _env("TICKETQ_SECURE_COOKIES", False)
     token_ttl_seconds: int = _env(
         "TICKETQ_TOKEN_TTL_SECONDS", 7 * 24 * 3600, ge=60, le=366 * 24 * 3600
@@ -323,6 +326,12 @@ class Settings(BaseSettings):
         if self.venue_approval is not None:
             return self.venue_approval == "required"
         return self.env != "test"
+
+    @property
+    def secret_keys(self) -> tuple[str, ...]:
+        """The current secret key first, then those being rotated out."""
+        previous = (key.strip() for key in self.secret_key_previous.split(","))
+        return (self.secret_key, *(key for key in previous if key))
 
     @property
     def keys_dir(self) -> Path:

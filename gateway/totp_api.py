@@ -72,7 +72,7 @@ async def begin_enrolment(request: Request) -> Response:
     async with services.sessionmaker() as session:
         secret, uri = await totp.begin_enrolment(session, user_id=user.id, email=user.email,
                                                  now=services.clock(),
-                                                 secret_key=services.settings.secret_key)
+                                                 secret_keys=services.settings.secret_keys)
     return JSONResponse({"secret": secret, "otpauth_uri": uri},
                         headers={"Cache-Control": "no-store"})
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts import totp
 from core.models import TotpCredential, TotpRecoveryCode, User
+from core.settings import Settings
 
 KEY = "a-test-secret-key-that-is-long-enough-0123456789"
 # RFC 4226 appendix D: the key "12345678901234567890" and counters 0..9.
@@ -59,10 +60,11 @@ def test_the_otpauth_uri_is_what_authenticator_apps_read() -> None:
 
 def test_secrets_are_encrypted_and_a_changed_secret_key_cannot_read_them() -> None:
     secret = totp.new_secret()
-    stored = totp.encrypt_secret(secret, KEY)
+    stored = totp.encrypt_secret(secret, (KEY,))
     assert secret not in stored
-    assert totp.decrypt_secret(stored, KEY) == secret
-    assert totp.decrypt_secret(stored, KEY + "-rotated") is None
+    assert totp.decrypt_secret(stored, (KEY,)) == secret
+    assert totp.decrypt_secret(stored, (KEY + "-rotated",)) is None
+    assert totp.decrypt_secret(stored, (KEY + "-rotated", KEY)) == secret
 
 
 def test_recovery_digests_ignore_case_and_dashes_and_differ_per_account() -> None:
@@ -88,31 +90,31 @@ async def test_enrolment_confirms_once_and_no_step_is_accepted_twice(
     async with sessionmaker() as session:
         user_id = await _account(session)
         secret, _ = await totp.begin_enrolment(session, user_id=user_id, email="x@example.test",
-                                               now=now, secret_key=KEY)
+                                               now=now, secret_keys=(KEY,))
         assert not await totp.is_enrolled(session, user_id)
         reference = pyotp.TOTP(secret)
         assert await totp.confirm_enrolment(session, user_id=user_id, code="000000" if
                                             reference.at(now) != "000000" else "111111",
-                                            now=now, secret_key=KEY) is None
+                                            now=now, secret_keys=(KEY,)) is None
         assert not await totp.is_enrolled(session, user_id)
         codes = await totp.confirm_enrolment(session, user_id=user_id,
                                              code=reference.at(now - timedelta(seconds=30)),
-                                             now=now, secret_key=KEY)
+                                             now=now, secret_keys=(KEY,))
         assert codes is not None and len(set(codes)) == totp.RECOVERY_CODES
         assert await totp.is_enrolled(session, user_id)
         # The confirming step and every one before it are spent.
         for moment in (now - timedelta(seconds=30),):
             assert not await totp.verify(session, user_id=user_id, code=reference.at(moment),
-                                         now=now, secret_key=KEY)
+                                         now=now, secret_keys=(KEY,))
         assert await totp.verify(session, user_id=user_id, code=reference.at(now), now=now,
-                                 secret_key=KEY)
+                                 secret_keys=(KEY,))
         assert not await totp.verify(session, user_id=user_id, code=reference.at(now), now=now,
-                                     secret_key=KEY)
+                                     secret_keys=(KEY,))
         # Recovery codes: each once; stored only as digests.
         assert await totp.verify(session, user_id=user_id, code=codes[0], now=now,
-                                 secret_key=KEY)
+                                 secret_keys=(KEY,))
         assert not await totp.verify(session, user_id=user_id, code=codes[0], now=now,
-                                     secret_key=KEY)
+                                     secret_keys=(KEY,))
         assert await totp.remaining_recovery_codes(session, user_id) == totp.RECOVERY_CODES - 1
         stored = list(await session.scalars(select(TotpRecoveryCode.code_hash)
                                             .where(TotpRecoveryCode.user_id == user_id)))
@@ -120,3 +122,37 @@ async def test_enrolment_confirms_once_and_no_step_is_accepted_twice(
         row = await session.get(TotpCredential, user_id)
         assert row is not None and secret not in row.secret_encrypted
 
+
+
+async def test_a_rotated_secret_key_keeps_authenticators_and_moves_them_to_the_new_key(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
+    now = datetime.now(UTC)
+    rotated = (KEY + "-new", KEY)
+    async with sessionmaker() as session:
+        user_id = await _account(session)
+        secret, _ = await totp.begin_enrolment(session, user_id=user_id, email="r@example.test",
+                                               now=now, secret_keys=(KEY,))
+        reference = pyotp.TOTP(secret)
+        codes = await totp.confirm_enrolment(session, user_id=user_id,
+                                             code=reference.at(now - timedelta(seconds=30)),
+                                             now=now, secret_keys=(KEY,))
+        assert codes is not None
+        # The old key alone is gone: nothing opens (what rotation without the list did).
+        assert not await totp.verify(session, user_id=user_id, code=reference.at(now),
+                                     now=now, secret_keys=(KEY + "-new",))
+        assert await totp.verify(session, user_id=user_id, code=reference.at(now), now=now,
+                                 secret_keys=rotated)
+        assert await totp.verify(session, user_id=user_id, code=codes[0], now=now,
+                                 secret_keys=rotated)
+        # Re-encrypted when used: the new key alone opens it from now on.
+        later = now + timedelta(seconds=30)
+        assert await totp.verify(session, user_id=user_id, code=reference.at(later), now=later,
+                                 secret_keys=(KEY + "-new",))
+
+
+def test_settings_list_the_current_secret_key_first_then_those_being_rotated_out() -> None:
+    settings = Settings.from_env({"TICKETQ_SECRET_KEY": "current-key",
+                                  "TICKETQ_SECRET_KEY_PREVIOUS": " old-1 ,,old-2"})
+    assert settings.secret_keys == ("current-key", "old-1", "old-2")
+    assert Settings.from_env({"TICKETQ_SECRET_KEY": "only"}).secret_keys == ("only",)

@@ -108,6 +108,7 @@ def test_defaults_are_unchanged() -> None:
         "redis_cluster": False,
         "database_url": None,
         "secret_key": DEMO_SECRET_KEY,
+        "secret_key_previous": "",
         "session_cookie_secure": False,
         "token_ttl_seconds": 7 * 24 * 3600,
         "max_body_bytes": 64 * 1024,
