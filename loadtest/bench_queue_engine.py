@@ -1,13 +1,19 @@
 """Engine join: `join_line` through the script registry (redis-py asyncio) against
 `redis-benchmark` running the very same script (EVALSHA, same KEYS) on the same server.
 
-    python -m loadtest.bench_queue_engine [--seconds 6] [--processes 2] [--tasks 64]
+    python -m loadtest.bench_queue_engine [--seconds 6] [--processes 2] [--tasks 64] [--runs 5]
 
 Both sides join fresh fans (redis-benchmark's __rand_int__, our counter) into one
 open drop on an embedded redis-server (AOF everysec, as in production). Goal: the
 registry path reaches >= 0.8 of redis-benchmark. On a 2-core box the Python client
 processes and redis-server share the cores, so the figure says how much of the
 server the Python side can use; the server-side cost of the script is printed too.
+
+The reference must run the script Redis would run (its `-- @include`s spliced in) and
+authenticate like our client: before timing, one EVALSHA of redis-benchmark's very
+command is sent, and an error reply stops the benchmark (issue 15: an earlier version
+timed a script that failed at once). With `--runs N` every figure is the median of N
+runs, and the ratio's range is printed beside it.
 """
 
 from __future__ import annotations
@@ -17,12 +23,15 @@ import asyncio
 import multiprocessing
 import re
 import shutil
+import statistics
 import subprocess
 import time
 
+from redis.exceptions import ResponseError
+
 from core.clock import to_ms, utcnow
 from core.embedded import RedisServer
-from core.redis_client import close_redis, create_redis
+from core.redis_client import RedisClient, close_redis, create_redis
 from core.redis_keys import SCRIPT_KEYS, DropKeys
 from core.script_batching import ScriptBatcher
 from core.scripts import ScriptRegistry, ScriptRunner, load_sources
@@ -59,13 +68,26 @@ def _process(args: tuple[str, int, int, float, int, bool]) -> int:
     return uvloop.run(_python_joins(*args))
 
 
-def _redis_benchmark(port: int, sha: str, keys: list[str], now_ms: int, requests: int,
+def reference_command(sha: str, keys: list[str], fan: str, now_ms: int) -> list[str]:
+    """The join redis-benchmark repeats (`fan` is its `__rand_int__`), as engine joins send it."""
+    return ["EVALSHA", sha, str(len(keys)), *keys, fan, str(now_ms), "0"]
+
+
+async def check_reference(redis: RedisClient, command: list[str]) -> None:
+    """Refuse a reference whose script answers with an error: timing it times nothing."""
+    try:
+        await redis.execute_command(*command)
+    except ResponseError as exc:
+        raise RuntimeError(f"the redis-benchmark reference errors: {exc}") from exc
+
+
+def _redis_benchmark(port: int, password: str | None, command: list[str], requests: int,
                      clients: int) -> float:
     binary = shutil.which("redis-benchmark") or "/usr/bin/redis-benchmark"
-    command = [binary, "-h", "127.0.0.1", "-p", str(port), "-n", str(requests), "-c",
-               str(clients), "-r", "100000000", "--csv", "EVALSHA", sha, str(len(keys)), *keys,
-               "__rand_int__", str(now_ms)]
-    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    auth = ["-a", password] if password else []
+    argv = [binary, "-h", "127.0.0.1", "-p", str(port), *auth, "-n", str(requests), "-c",
+            str(clients), "-r", "100000000", "--csv", *command]
+    output = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     found = re.search(r'^"[^"]*","([\d.]+)"', output, re.MULTILINE)
     if not found:
         raise RuntimeError(f"could not read redis-benchmark output:\n{output}")
@@ -80,13 +102,51 @@ async def _script_usec(url: str) -> float:
     return float(evalsha.get("usec_per_call", 0.0))
 
 
-async def _prepare(url: str, drop_id: int) -> str:
+async def load_reference(redis: RedisClient) -> str:
+    """Load join_line as Redis runs it (includes spliced in) for redis-benchmark."""
+    return str(await redis.script_load(load_sources()["join_line"].compiled))
+
+
+async def _prepare(url: str, drop_id: int, now_ms: int) -> list[str]:
     redis = create_redis(url)
-    await prepare_drop(redis, drop_id, now_ms=to_ms(utcnow()))
-    sha = str(await redis.script_load(load_sources()["join_line"].text))
+    await prepare_drop(redis, drop_id, now_ms=now_ms)
+    keys = SCRIPT_KEYS["join_line"](DropKeys(drop_id))
+    sha = await load_reference(redis)
+    await check_reference(redis, reference_command(sha, keys, "1", now_ms))
     await redis.config_resetstat()
     await close_redis(redis)
-    return sha
+    return reference_command(sha, keys, "__rand_int__", now_ms)
+
+
+Results = dict[tuple[int, bool], tuple[float, float]]  # -> (joins/s, ratio)
+
+
+def _run_once(args: argparse.Namespace, port: int, password: str | None, url: str,
+              command: list[str], first_offset: int) -> Results:
+    # Size redis-benchmark's run to last about as long as ours.
+    probe = _redis_benchmark(port, password, command, 20_000, args.tasks)
+    requests = int(probe * args.seconds)
+    reference = _redis_benchmark(port, password, command, requests, args.tasks)
+    server_usec = asyncio.run(_script_usec(url))
+    spawn = multiprocessing.get_context("spawn")
+    rates: dict[tuple[int, bool], float] = {}
+    offset = first_offset
+    for batched in (False, True):
+        for processes in sorted({1, args.processes}):
+            jobs = []
+            for _ in range(processes):
+                offset += 1
+                jobs.append((url, 1, 1_000_000_000 * offset, args.seconds, args.tasks, batched))
+            with spawn.Pool(processes) as pool:
+                counts = pool.map(_process, jobs)
+            rates[(processes, batched)] = sum(counts) / args.seconds
+            note(f"{processes} process(es), {'auto-pipelined' if batched else 'one call'}"
+                 f" per join: {sum(counts) / args.seconds:,.0f} joins/s")
+    after = _redis_benchmark(port, password, command, requests, args.tasks)
+    note(f"redis-benchmark: {reference:,.0f} then {after:,.0f} EVALSHA join_line/s with "
+         f"{args.tasks} clients; the script costs {server_usec:.1f} us of server time")
+    mean = (reference + after) / 2
+    return {key: (rate, rate / mean) for key, rate in rates.items()}
 
 
 def main() -> None:
@@ -94,6 +154,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=1,
+                        help="repeat; figures are medians, with the ratio's range")
     args = parser.parse_args()
 
     server = RedisServer(HOME / "engine-redis")
@@ -102,39 +164,21 @@ def main() -> None:
     port = server.start()
     url = server.url(port)
     try:
-        drop_id = 1
-        sha = asyncio.run(_prepare(url, drop_id))
-        keys = SCRIPT_KEYS["join_line"](DropKeys(drop_id))
-        now_ms = to_ms(utcnow())
-        # Size redis-benchmark's run to last about as long as ours.
-        probe = _redis_benchmark(port, sha, keys, now_ms, 20_000, args.tasks)
-        reference = _redis_benchmark(port, sha, keys, now_ms, int(probe * args.seconds),
-                                     args.tasks)
-        server_usec = asyncio.run(_script_usec(url))
-        spawn = multiprocessing.get_context("spawn")
-        results: dict[tuple[int, bool], float] = {}
-        offset = 0
-        for batched in (False, True):
-            for processes in sorted({1, args.processes}):
-                jobs = []
-                for _ in range(processes):
-                    offset += 1
-                    jobs.append((url, drop_id, 1_000_000_000 * offset, args.seconds,
-                                 args.tasks, batched))
-                with spawn.Pool(processes) as pool:
-                    counts = pool.map(_process, jobs)
-                results[(processes, batched)] = sum(counts) / args.seconds
-                note(f"{processes} process(es), {'auto-pipelined' if batched else 'one call'}"
-                     f" per join: {sum(counts) / args.seconds:,.0f} joins/s")
-        after = _redis_benchmark(port, sha, keys, now_ms, int(probe * args.seconds), args.tasks)
-        note(f"redis-benchmark: {reference:,.0f} then {after:,.0f} EVALSHA join_line/s with "
-             f"{args.tasks} clients; the script costs {server_usec:.1f} us of server time")
-        reference = (reference + after) / 2
-        for (processes, batched), rate in sorted(results.items()):
+        command = asyncio.run(_prepare(url, 1, to_ms(utcnow())))
+        runs = [_run_once(args, port, server.password(), url, command, run * 10)
+                for run in range(max(1, args.runs))]
+        for key in sorted(runs[0]):
+            processes, batched = key
+            rate = statistics.median(run[key][0] for run in runs)
+            ratios = [run[key][1] for run in runs]
             how = "auto-pipelined" if batched else "one round trip each"
-            goal = ">= 0.8" if (processes, batched) == (1, True) else ""
+            goal = ">= 0.8" if key == (1, True) else ""
+            if len(runs) > 1:
+                note(f"{how}, {processes} process(es): ratio median {statistics.median(ratios):.2f}"
+                     f", range {min(ratios):.2f}-{max(ratios):.2f} over {len(runs)} runs")
             figure(f"engine join ({how}, {processes} process{'es' if processes > 1 else ''})",
-                   rate, "joins/s", rate / reference, "redis-benchmark same script", goal)
+                   rate, "joins/s", statistics.median(ratios), "redis-benchmark same script",
+                   goal)
     finally:
         server.stop()
 

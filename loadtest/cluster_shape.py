@@ -120,9 +120,9 @@ def _rehearse(
             "TICKETQ_ENV": "development",
             "STRIPE_API_KEY": STRIPE_KEY,
             "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": "127.0.0.1/32,::1/128",
-            # A takeover waits out the dead worker's lease; the token bucket banks only
-            # queue_engine.passes.BURST_MS (2 s) of pace, so a lease longer than that,
-            # less a tick, loses admissions (the default 3 s lost ~13 %: docs/scaling.md).
+            # A takeover waits out the dead worker's lease. admit_batch now owes that gap
+            # in full (issue 14); the short lease still keeps the rehearsal's takeover
+            # quick (the default 3 s once lost ~13 % of pace: docs/scaling.md).
             "TICKETQ_LEASE_TTL_MS": str(LEASE_TTL_MS),
         }
         stripe_url = start_localstripe(procs).url

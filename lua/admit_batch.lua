@@ -8,6 +8,7 @@
   KEYS[6] tq:{ev:ID}:admissions  ZSET  pass id -> admission time (ms), a sliding window
   ARGV[1] now_ms   ARGV[2] pass nonce (random hex, new per call)   ARGV[3] max per call
   ARGV[4] burst_ms (bucket capacity in ms of rate)   ARGV[5] window_ms (admissions kept)
+  ARGV[6] takeover_ms (longest gap between calls a lease takeover explains; 0: none)
   Returns {admitted, live_passes, line_length, reason}
     reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out' | 'all_held' (every seat in a cart)
   Errors: TQ:NOT_SYNCED ]]
@@ -20,6 +21,7 @@ local nonce = ARGV[2]
 local maxPerCall = tonumber(ARGV[3])
 local burstMs = tonumber(ARGV[4])
 local windowMs = tonumber(ARGV[5])
+local takeoverMs = tonumber(ARGV[6] or '0')
 
 local m = rcall('HMGET', metaKey, 'synced', 'opened', 'state', SELLOUT_FIELD, 'closes_at_ms',
   'admit_per_minute', 'max_active', 'session_ms', 'tokens', 'tokens_at_ms',
@@ -39,11 +41,15 @@ elseif phase == 'paused' then reason = 'paused' end
 if reason ~= '' then return {0, live, lineLength, reason} end
 
 -- Refill: admit_per_minute tokens per minute, at most burst_ms worth banked, so a
--- pause or a full max_active never turns into a burst afterwards.
+-- pause or a full max_active never turns into a burst afterwards. A gap between calls
+-- no longer than a takeover (nobody paced while a dead worker's lease ran out) is owed
+-- in full: the bank stretches to the gap, so a takeover costs no admissions.
 local rate = tonumber(m[6])
-local capacity = math.max(1, rate * burstMs / 60000)
 local tokens = tonumber(m[9] or '0')
 local since = now - tonumber(m[10] or now)
+local bankMs = burstMs
+if since <= takeoverMs then bankMs = math.max(burstMs, since) end
+local capacity = math.max(1, rate * bankMs / 60000)
 if since > 0 then tokens = math.min(capacity, tokens + since * rate / 60000) end
 
 local count = math.min(math.floor(tokens), tonumber(m[7]) - live, maxPerCall, lineLength)

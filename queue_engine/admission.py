@@ -21,7 +21,7 @@ class TickResult:
 
 async def tick_drop(
     redis: RedisClient, scripts: ScriptRegistry, config: DropConfig, *, now_ms: int,
-    grace_ms: int, seed: str | None = None,
+    grace_ms: int, seed: str | None = None, takeover_ms: int = 0,
 ) -> TickResult:
     """Everything pacing needs, in order. Each step is one atomic script and safe to
     repeat, so a worker that dies mid-tick leaves nothing half done."""
@@ -33,5 +33,5 @@ async def tick_drop(
     # Fans silent for longer than the grace period lose their place before admission
     # looks at the head, so the head is always someone present.
     removed = await drop_stale(scripts, config.drop_id, stale_before_ms=now_ms - grace_ms)
-    admit = await admit_batch(scripts, config.drop_id, now_ms=now_ms)
+    admit = await admit_batch(scripts, config.drop_id, now_ms=now_ms, takeover_ms=takeover_ms)
     return TickResult(opened_now, expired, removed.from_line + removed.from_prequeue, admit)

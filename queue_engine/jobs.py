@@ -31,6 +31,7 @@ LiveConfigs = Callable[[datetime], Awaitable[list[DropConfig]]]
 async def admission_tick(
     redis: RedisClient, scripts: ScriptRegistry, live_configs: LiveConfigs, held: set[int], *,
     clock: Callable[[], datetime], worker_id: str, lease_ttl_ms: int, grace_ms: int,
+    takeover_ms: int = 0,
 ) -> None:
     for config in await live_configs(clock()):
         if not await take_lease(scripts, config.drop_id, worker_id, ttl_ms=lease_ttl_ms):
@@ -40,7 +41,8 @@ async def admission_tick(
             log.info("worker %s now paces drop %s", worker_id, config.drop_id)
             held.add(config.drop_id)
         # Time is read per drop: a slow drop must not make the next one's pacing stale.
-        result = await tick_drop(redis, scripts, config, now_ms=to_ms(clock()), grace_ms=grace_ms)
+        result = await tick_drop(redis, scripts, config, now_ms=to_ms(clock()), grace_ms=grace_ms,
+                                 takeover_ms=takeover_ms)
         if result.opened_now:
             log.info("drop %s opened: pre-queue shuffled into the line", config.drop_id)
 
@@ -55,6 +57,10 @@ async def admission_loop(
     `live_configs(now)` lists the drops to pace (drafts too: their synced meta is what
     refuses fans); `grace_ms` is how long a silent fan keeps their place."""
     interval = tick_ms / 1000
+    # After a worker dies, its lease runs out (lease_ttl_ms after its last renewal) and
+    # the next tick of a survivor takes over; a tick of slack for a late one. Pacing
+    # owes that whole gap (queue_engine.passes.admit_batch), so takeovers cost nothing.
+    takeover_ms = lease_ttl_ms + 2 * tick_ms
     held: set[int] = set()
     loop = asyncio.get_running_loop()
     try:
@@ -63,7 +69,7 @@ async def admission_loop(
             try:
                 await admission_tick(redis, scripts, live_configs, held, clock=clock,
                                      worker_id=worker_id, lease_ttl_ms=lease_ttl_ms,
-                                     grace_ms=grace_ms)
+                                     grace_ms=grace_ms, takeover_ms=takeover_ms)
             except Exception:
                 # One bad tick (a Redis blip, a DB restart) must not stop admissions.
                 log.exception("admission tick failed")
