@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed-stamp
 LOCK_VENV := .venv-lock
 PYTEST_ARGS ?=
 
-.PHONY: install lock demo test lint simulate bench services-stop clean
+.PHONY: install lock demo screenshots test lint simulate bench services-stop clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -43,6 +43,10 @@ lock:
 
 demo: install
 	$(BIN)/ticketq demo
+
+# Every page, desktop and phone, as PNGs with an index.html (git-ignored folder).
+screenshots: install
+	$(BIN)/ticketq screenshots --out screenshots
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,4 +1,5 @@
-"""The `ticketq` command: serve, worker, migrate, seed-demo, services, keys, demo.
+"""The `ticketq` command: serve, worker, migrate, seed-demo, services, keys, demo,
+screenshots.
 
 Commands that need servers resolve them the same way: REDIS_URL / DATABASE_URL
 when set, else the embedded servers under TICKETQ_HOME (never in production).
@@ -14,6 +15,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import uvicorn
 
@@ -121,6 +123,14 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings, port=args.port)
 
 
+def cmd_screenshots(settings: Settings, args: argparse.Namespace) -> int:
+    from ticketq.screenshots import take_screenshots
+
+    written = take_screenshots(settings, args.out)
+    print(f"{len(written)} screenshots in {args.out}; open {args.out / 'index.html'}")
+    return 0
+
+
 PartCommand = Callable[[Settings, argparse.Namespace], int]
 
 
@@ -168,6 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start everything with a demo drop (make demo)")
     demo.add_argument("--port", type=int)
     demo.set_defaults(handler=cmd_demo)
+
+    screenshots = sub.add_parser(
+        "screenshots", help="every page of the demo, desktop and phone (make screenshots)")
+    screenshots.add_argument("--out", type=Path, default=Path("screenshots"),
+                             help="folder for the PNGs and index.html (default: screenshots)")
+    screenshots.set_defaults(handler=cmd_screenshots)
 
     for name, target, help_text, needs_servers in PART_COMMANDS:
         # The part parses its own arguments (args.rest), options included.

@@ -3,15 +3,20 @@
 `seed_demo` (catalog.seed_sale) is idempotent for accounts, venue, event and tiers,
 and schedules a fresh drop on every run (pre-queue open now, sales opening two minutes later),
 so a second `make demo` in the same folder shows a live drop again.
-`run_demo` starts the embedded servers it needs, the worker and the gateway,
-prints what to open, and on Ctrl-C stops everything it started.
+`demo_stack` starts the embedded servers it needs, the worker and the gateway, and
+stops everything it started when its block ends; `run_demo` (`make demo`) prints what
+to open and holds the stack until Ctrl-C; `ticketq screenshots` photographs its pages.
 """
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -49,7 +54,13 @@ DEMO_TIERS: dict[str, tuple[int, str, int, int]] = {
 }
 
 
-async def seed_demo(database_url: str) -> dict[str, Any]:
+# Sales open this long after the seed, so `make demo` shows the pre-queue first.
+SALES_OPEN_IN = timedelta(minutes=2)
+
+
+async def seed_demo(
+    database_url: str, *, sales_open_in: timedelta = SALES_OPEN_IN
+) -> dict[str, Any]:
     now = utcnow()
     password_hash = hash_password(DEMO_PASSWORD)
     spec = catalog.SaleSpec(
@@ -65,7 +76,7 @@ async def seed_demo(database_url: str) -> dict[str, Any]:
         schedule=catalog.DropSchedule(
             mode="direct",
             prequeue_opens_at=now - timedelta(minutes=1),
-            opens_at=now + timedelta(minutes=2),
+            opens_at=now + sales_open_in,
             closes_at=now + timedelta(days=1),
             admit_per_minute=60,
             max_active=20,
@@ -116,11 +127,29 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(settings: Settings, *, port: int | None = None) -> int:
-    import asyncio
+@dataclass(frozen=True)
+class DemoStack:
+    """A running demo: where the gateway answers, what was seeded, and its processes."""
 
+    base_url: str
+    seeded: dict[str, Any]
+    supervisor: Supervisor
+
+
+@contextmanager
+def demo_stack(
+    settings: Settings, *, host: str | None = None, port: int | None = None,
+    sales_open_in: timedelta = SALES_OPEN_IN,
+) -> Iterator[DemoStack]:
+    """The whole demo, seeded, until the block ends: the embedded servers that
+    REDIS_URL / DATABASE_URL leave unset, migrations, the demo sale, localstripe and a
+    mail catcher (unless configured), the worker and the gateway. On the way out it stops
+    every process it started, and the embedded servers only if it started them.
+
+    Raises ChildFailed when a process does not come up (its log tail attached)."""
     from bootstrap.migrate import upgrade
 
+    host = host or settings.host
     port = port or settings.port
     services = EmbeddedServices(settings.home)
     was_running = services.status()
@@ -131,18 +160,13 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         redis_url=settings.redis_url or urls["REDIS_URL"],
         database_url=settings.database_url or urls["DATABASE_URL"],
     )
-    stop_requested = False
-
-    def request_stop(signum: int, frame: object) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    signal.signal(signal.SIGTERM, request_stop)
     supervisor = Supervisor(settings.home / "logs")
     try:
         upgrade(settings.database_url or "")
-        seeded = asyncio.run(seed_demo(settings.database_url or ""))
+        seeded = asyncio.run(
+            seed_demo(settings.database_url or "", sales_open_in=sales_open_in))
         env = {
+            "TICKETQ_HOME": str(settings.home),  # keys and the mailbox beside its servers
             "REDIS_URL": settings.redis_url or "",
             "DATABASE_URL": settings.database_url or "",
             "PORT": str(port),
@@ -150,10 +174,31 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
         env.update(_demo_payments(settings, port, supervisor))
         env.update(_demo_mail(settings, supervisor))
         start_worker(supervisor, env)
-        start_gateway(supervisor, env, host=settings.host, port=port, options=())
-        print(_banner(f"http://{settings.host}:{port}", seeded), flush=True)
-        while not stop_requested and supervisor.all_running():
-            time.sleep(0.5)
+        gateway = start_gateway(supervisor, env, host=host, port=port, options=())
+        yield DemoStack(gateway.url, seeded, supervisor)
+    finally:
+        supervisor.stop_all()
+        # Stop only the embedded servers this demo started, not ones already running.
+        if was_running["redis"] == "stopped" and was_running["postgres"] == "stopped":
+            services.stop()
+
+
+def run_demo(settings: Settings, *, port: int | None = None) -> int:
+    stop_requested = False
+
+    def request_stop(signum: int, frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        with demo_stack(settings, port=port) as stack:
+            try:
+                print(_banner(stack.base_url, stack.seeded), flush=True)
+                while not stop_requested and stack.supervisor.all_running():
+                    time.sleep(0.5)
+            finally:
+                print("\nstopping TicketQ demo ...", flush=True)
         return 0
     except ChildFailed as failed:
         print(f"the {failed.name} did not start; see {settings.home / 'logs'}:", file=sys.stderr)
@@ -162,11 +207,6 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        print("\nstopping TicketQ demo ...", flush=True)
-        supervisor.stop_all()
-        # Stop only the embedded servers this demo started, not ones already running.
-        if was_running["redis"] == "stopped" and was_running["postgres"] == "stopped":
-            services.stop()
         print("stopped.", flush=True)
 
 

@@ -8,11 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.scanner_fixtures import chromium_or_skip
-
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from ticketq.screenshots import CHROMIUM_ARGS
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import Ticket
 from tests.browser.scanner_fixtures import chromium_args, chromium_or_skip, qr_video
 from tests.scanner.factory import Door, issue, live_payload, make_door
+from tests.support.axe import VIEWPORTS
 from tests.support.pdf_qr import page_qr_payloads
 from tests.support.processes import RunningProcess
 
@@ -95,9 +96,11 @@ async def _browser(video: Path) -> AsyncIterator[object]:
             await browser.close()
 
 
+# The door's journey on both viewports: staff scan on phones, some on a laptop's camera.
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 async def test_door_app_scans_valid_then_duplicate(
         live_server: RunningProcess, sessionmaker: async_sessionmaker[AsyncSession],
-        tmp_path: Path) -> None:
+        tmp_path: Path, viewport: str) -> None:
     chromium_or_skip()
     async with httpx.AsyncClient(base_url=live_server.url, timeout=10) as api:
         door = await make_door(api, sessionmaker)
@@ -108,7 +111,7 @@ async def test_door_app_scans_valid_then_duplicate(
 
     async with _browser(video) as browser:
         context = await browser.new_context(  # type: ignore[attr-defined]
-            viewport={"width": 390, "height": 844}, base_url=live_server.url)
+            viewport=VIEWPORTS[viewport], base_url=live_server.url)
         await context.add_init_script(WITHOUT_BARCODE_DETECTOR)
         page = await context.new_page()
         errors: list[str] = []

@@ -17,11 +17,15 @@ from core.redis_keys import DropKeys
 from gateway.context import app_services
 from queue_engine.passes import admit_batch
 from tests.support.api import create_drop_setup, sign_up, solved_challenge
+from tests.support.axe import VIEWPORTS
 
 pytestmark = pytest.mark.browser
 
 
-async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, chromium_browser):
+# The fan's journey on both viewports (the other tests here need only one).
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, chromium_browser,
+                                                    viewport):
     from playwright.async_api import expect
 
     # The proof-of-work at join on, at a new drop's default difficulty: the page solves it.
@@ -34,7 +38,7 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
                                   json={"challenge": challenge})).status_code == 201
     fan = await sign_up(client)
     context = await chromium_browser.new_context(base_url=live_server.url,
-                                                 viewport={"width": 390, "height": 844})
+                                                 viewport=VIEWPORTS[viewport])
     try:
         signed_in = await context.request.post("/api/auth/login", data={
             "email": fan.email, "password": fan.password})
@@ -63,7 +67,7 @@ async def test_place_falls_then_the_fan_is_admitted(client, app, live_server, ch
         assert len(challenges) == 1
         await expect(page.locator("#ahead")).to_have_text("3")
         await expect(page.locator("#connection")).to_have_text("live")
-        # Readable at phone width: nothing wider than the screen.
+        # Readable at either width: nothing wider than the screen.
         assert await page.evaluate("document.documentElement.scrollWidth <= innerWidth")
         # Every seat in a cart (purchase's flag): the page says why the line stands still.
         meta = DropKeys(setup.drop_id).meta

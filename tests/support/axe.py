@@ -11,10 +11,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+# The two viewports every page is checked on (a laptop and a 390 px phone): the same ones
+# `make screenshots` shows, defined there once.
+from ticketq.screenshots import VIEWPORTS as VIEWPORTS
+
 AXE_SOURCE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
-# The two viewports every page is checked on: a laptop and a 390 px phone.
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 @cache
