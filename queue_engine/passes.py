@@ -31,13 +31,15 @@ class AdmitResult:
 
 
 async def admit_batch(
-    scripts: ScriptRegistry, drop_id: int, *, now_ms: int, max_per_call: int = MAX_ADMIT_PER_CALL
+    scripts: ScriptRegistry, drop_id: int, *, now_ms: int, max_per_call: int = MAX_ADMIT_PER_CALL,
+    stale_before_ms: int = 0,
 ) -> AdmitResult:
-    """Admit as many fans from the head of the line as both pacing limits allow."""
+    """Admit as many fans from the head of the line as both pacing limits allow. A head fan
+    last heard from before `stale_before_ms` leaves the line instead (0: nobody is stale)."""
     nonce = secrets.token_hex(8)
     admitted, live, length, reason = await run_script(
         scripts, "admit_batch", drop_id,
-        [now_ms, nonce, max_per_call, BURST_MS, RATE_WINDOW_MS],
+        [now_ms, nonce, max_per_call, BURST_MS, RATE_WINDOW_MS, stale_before_ms],
     )
     return AdmitResult(int(admitted), int(live), int(length), reply_text(reason))
 
