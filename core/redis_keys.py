@@ -45,13 +45,9 @@ class DropKeys:
 
     @property
     def fan_seq(self) -> str:
-        """HASH fan -> sequence number (or 'pre' while in the pre-queue)."""
+        """HASH fan -> '<seq>:<last heartbeat ms>' ('pre:<ms>' in the pre-queue): a fan's
+        place and presence in one short value (lua/includes/fan_place.lua owns the format)."""
         return self.key("fanseq")
-
-    @property
-    def heartbeat(self) -> str:
-        """ZSET fan -> last heartbeat (ms)."""
-        return self.key("hb")
 
     @property
     def active(self) -> str:
@@ -113,12 +109,13 @@ class DropKeys:
 # each header and compares). Queue and inventory wrappers both get theirs from here.
 SCRIPT_KEYS: dict[str, Callable[[DropKeys], list[str]]] = {
     # waiting room
-    "join_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.heartbeat, k.active,
-                            k.passes],
+    "join_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.active, k.passes],
     "open_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq],
-    "heartbeat_fan": lambda k: [k.line, k.fan_seq, k.heartbeat],
-    "leave_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.heartbeat, k.departures],
-    "admit_batch": lambda k: [k.meta, k.line, k.heartbeat, k.active, k.passes, k.admissions],
+    "heartbeat_fan": lambda k: [k.line, k.fan_seq],
+    "leave_line": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.departures],
+    "sweep_stale": lambda k: [k.meta, k.prequeue, k.line, k.fan_seq, k.departures],
+    "admit_batch": lambda k: [k.meta, k.line, k.fan_seq, k.active, k.passes, k.admissions,
+                              k.prequeue, k.departures],
     "end_pass": lambda k: [k.meta, k.active, k.passes],
     "expire_passes": lambda k: [k.active, k.passes],
     "read_positions": lambda k: [k.meta, k.line, k.prequeue, k.active, k.admissions,

@@ -181,7 +181,8 @@ async def _join_order(redis_url: str, cluster: bool, drop_id: int) -> dict[int, 
         await close_redis(client)
     order: dict[int, int] = {}
     for fan, seq in raw.items():
-        text = seq.decode() if isinstance(seq, bytes) else str(seq)
+        # '<seq>:<heartbeat ms>' (lua/includes/fan_place.lua); older drops hold '<seq>'.
+        text = (seq.decode() if isinstance(seq, bytes) else str(seq)).split(":", 1)[0]
         if text.isdigit():
             order[int(fan)] = int(text)
     return order

@@ -1,27 +1,35 @@
 --[[ admit_batch: admit fans from the head of the line, paced by admit_per_minute (a token
   bucket) and max_active (live passes), and issue each an admission pass.
   KEYS[1] tq:{ev:ID}:meta        HASH  config, counters, token bucket (tokens, tokens_at_ms)
-  KEYS[2] tq:{ev:ID}:line        ZSET  fan -> sequence number (waiting fans, all present)
-  KEYS[3] tq:{ev:ID}:hb          ZSET  fan -> last heartbeat (ms)
+  KEYS[2] tq:{ev:ID}:line        ZSET  fan -> sequence number (waiting fans)
+  KEYS[3] tq:{ev:ID}:fanseq      HASH  fan -> '<seq>:<last heartbeat ms>' or 'pre:<ms>'
   KEYS[4] tq:{ev:ID}:active      ZSET  fan -> admission pass expiry (ms)
   KEYS[5] tq:{ev:ID}:passes      HASH  fan -> live admission pass id
   KEYS[6] tq:{ev:ID}:admissions  ZSET  pass id -> admission time (ms), a sliding window
+  KEYS[7] tq:{ev:ID}:prequeue    SET   fans waiting for the opening shuffle
+  KEYS[8] tq:{ev:ID}:departures  LIST  sequence numbers of fans who left the line, in order
   ARGV[1] now_ms   ARGV[2] pass nonce (random hex, new per call)   ARGV[3] max per call
   ARGV[4] burst_ms (bucket capacity in ms of rate)   ARGV[5] window_ms (admissions kept)
   ARGV[6] takeover_ms (longest gap between calls a lease takeover explains; 0: none)
+  ARGV[7] stale_before_ms (a head fan last heard from earlier leaves the line instead)
   Returns {admitted, live_passes, line_length, reason}
     reason: '' | 'not_open' | 'paused' | 'closed' | 'sold_out' | 'all_held' (every seat in a cart)
   Errors: TQ:NOT_SYNCED ]]
 local rcall = redis.call
 -- @include drop_phase
-local metaKey, lineKey, heartbeatKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local passesKey, admissionsKey = KEYS[5], KEYS[6]
+-- @include fan_place
+local metaKey, lineKey, fanSeqKey, activeKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local passesKey, admissionsKey, prequeueKey, departuresKey = KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local now = tonumber(ARGV[1])
 local nonce = ARGV[2]
 local maxPerCall = tonumber(ARGV[3])
 local burstMs = tonumber(ARGV[4])
 local windowMs = tonumber(ARGV[5])
 local takeoverMs = tonumber(ARGV[6] or '0')
+local staleBefore = tonumber(ARGV[7] or '0')
+-- Silent fans met at the head per call, at most: bounds the call after a mass disconnect
+-- (the sweep takes the rest).
+local maxSkipped = 10000
 
 local m = rcall('HMGET', metaKey, 'synced', 'opened', 'state', SELLOUT_FIELD, 'closes_at_ms',
   'admit_per_minute', 'max_active', 'session_ms', 'tokens', 'tokens_at_ms',
@@ -53,23 +61,34 @@ local capacity = math.max(1, rate * bankMs / 60000)
 if since > 0 then tokens = math.min(capacity, tokens + since * rate / 60000) end
 
 local count = math.min(math.floor(tokens), tonumber(m[7]) - live, maxPerCall, lineLength)
-local admitted = 0
+local admitted, skipped = 0, 0
 if count > 0 then
   local expires = now + tonumber(m[8])
-  -- Everyone still in the line is present (leave_line drops fans past the grace
-  -- period first), so the head of the line is the earliest joiner who still waits.
-  local head = rcall('ZRANGE', lineKey, 0, count - 1)
-  for _, fan in ipairs(head) do
-    local passId = nonce .. '.' .. fan
-    rcall('ZREM', lineKey, fan)
-    rcall('ZREM', heartbeatKey, fan)
-    rcall('ZADD', activeKey, expires, fan)
-    rcall('HSET', passesKey, fan, passId)
-    rcall('ZADD', admissionsKey, now, passId)
+  -- The sweep (sweep_stale) goes round the line in bounded steps, so a silent fan may still
+  -- be at the head: each head fan's heartbeat is checked here, and the silent leave the line
+  -- (a departure) instead, so the head admitted is always the earliest joiner still present.
+  while admitted < count and skipped < maxSkipped do
+    local head = rcall('ZRANGE', lineKey, 0, count - admitted - 1)
+    if #head == 0 then break end
+    for _, fan in ipairs(head) do
+      local place = rcall('HGET', fanSeqKey, fan) or ''
+      local _, beat = readPlace(place)
+      if placeHeartbeat(beat, now) < staleBefore then
+        leavePlace(prequeueKey, lineKey, fanSeqKey, departuresKey, fan, place)
+        skipped = skipped + 1
+      else
+        local passId = nonce .. '.' .. fan
+        rcall('ZREM', lineKey, fan)
+        rcall('ZADD', activeKey, expires, fan)
+        rcall('HSET', passesKey, fan, passId)
+        rcall('ZADD', admissionsKey, now, passId)
+        admitted = admitted + 1
+      end
+    end
   end
-  admitted = #head
-  rcall('HINCRBY', metaKey, 'admitted', admitted)
+  if admitted > 0 then rcall('HINCRBY', metaKey, 'admitted', admitted) end
+  if skipped > 0 then rcall('HINCRBY', metaKey, 'departed', skipped) end
   tokens = tokens - admitted
 end
 rcall('HSET', metaKey, 'tokens', tostring(tokens), 'tokens_at_ms', now)
-return {admitted, live + admitted, lineLength - admitted, reason}
+return {admitted, live + admitted, lineLength - admitted - skipped, reason}

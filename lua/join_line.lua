@@ -2,10 +2,9 @@
   KEYS[1] tq:{ev:ID}:meta      HASH  drop config (synced) and counters
   KEYS[2] tq:{ev:ID}:prequeue  SET   fans waiting for the opening shuffle
   KEYS[3] tq:{ev:ID}:line      ZSET  fan -> sequence number (waiting fans only)
-  KEYS[4] tq:{ev:ID}:fanseq    HASH  fan -> sequence number, or 'pre'
-  KEYS[5] tq:{ev:ID}:hb        ZSET  fan -> last heartbeat (ms)
-  KEYS[6] tq:{ev:ID}:active    ZSET  fan -> admission pass expiry (ms)
-  KEYS[7] tq:{ev:ID}:passes    HASH  fan -> live admission pass id
+  KEYS[4] tq:{ev:ID}:fanseq    HASH  fan -> '<seq>:<last heartbeat ms>' or 'pre:<ms>'
+  KEYS[5] tq:{ev:ID}:active    ZSET  fan -> admission pass expiry (ms)
+  KEYS[6] tq:{ev:ID}:passes    HASH  fan -> live admission pass id
   ARGV[1] fan id   ARGV[2] now_ms   ARGV[3] '1' if the caller knows the fan's email is
     verified (asked only after an UNVERIFIED refusal: most drops do not need it)
   Returns {created 0|1, state, seq, ahead, pass_id, pass_expires_ms, prequeue_size}
@@ -17,8 +16,9 @@
     emails and ARGV[3] is not '1': check the fan's account, retry with '1') ]]
 local rcall = redis.call
 -- @include drop_phase
+-- @include fan_place
 local metaKey, prequeueKey, lineKey, fanSeqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local heartbeatKey, activeKey, passesKey = KEYS[5], KEYS[6], KEYS[7]
+local activeKey, passesKey = KEYS[5], KEYS[6]
 local fan = ARGV[1]
 local now = tonumber(ARGV[2])
 
@@ -40,15 +40,16 @@ if phase == 'sold_out' then return redis.error_reply('TQ:SOLD_OUT') end
 if m[10] == '1' and ARGV[3] ~= '1' then return redis.error_reply('TQ:UNVERIFIED') end
 
 -- A fan who already holds a place gets it back: retries, second tabs, reconnects.
-local current = rcall('HGET', fanSeqKey, fan)
+local place = rcall('HGET', fanSeqKey, fan)
+local current = place and readPlace(place)
 if current == 'pre' then
-  rcall('ZADD', heartbeatKey, now, fan)
+  rcall('HSET', fanSeqKey, fan, formatPlace('pre', now))
   return {0, 'prequeue', 0, -1, '', 0, rcall('SCARD', prequeueKey)}
 end
 if current then
   local rank = rcall('ZRANK', lineKey, fan)
   if rank then
-    rcall('ZADD', heartbeatKey, now, fan)
+    rcall('HSET', fanSeqKey, fan, formatPlace(current, now))
     return {0, 'waiting', tonumber(current), rank, '', 0, 0}
   end
   local passId = rcall('HGET', passesKey, fan)
@@ -66,13 +67,11 @@ if phase == 'prequeue' then
   -- Nobody gets a sequence number before the pre-queue has been shuffled in.
   if now >= tonumber(m[5]) then return redis.error_reply('TQ:OPEN_PENDING') end
   rcall('SADD', prequeueKey, fan)
-  rcall('HSET', fanSeqKey, fan, 'pre')
-  rcall('ZADD', heartbeatKey, now, fan)
+  rcall('HSET', fanSeqKey, fan, formatPlace('pre', now))
   return {1, 'prequeue', 0, -1, '', 0, rcall('SCARD', prequeueKey)}
 end
 
 local seq = rcall('HINCRBY', metaKey, 'next_seq', 1)
 rcall('ZADD', lineKey, seq, fan)
-rcall('HSET', fanSeqKey, fan, seq)
-rcall('ZADD', heartbeatKey, now, fan)
+rcall('HSET', fanSeqKey, fan, formatPlace(seq, now))
 return {1, 'waiting', seq, rcall('ZRANK', lineKey, fan), '', 0, 0}

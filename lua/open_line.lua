@@ -2,11 +2,12 @@
   KEYS[1] tq:{ev:ID}:meta      HASH  drop config and counters ('opened' marks the shuffle done)
   KEYS[2] tq:{ev:ID}:prequeue  SET   fans who joined before opens_at
   KEYS[3] tq:{ev:ID}:line      ZSET  fan -> sequence number
-  KEYS[4] tq:{ev:ID}:fanseq    HASH  fan -> sequence number, or 'pre'
+  KEYS[4] tq:{ev:ID}:fanseq    HASH  fan -> '<seq>:<last heartbeat ms>' or 'pre:<ms>'
   ARGV[1] seed (hex from a CSPRNG)   ARGV[2] now_ms
   Returns {opened_now 0|1, shuffled_count}
   Errors: TQ:NOT_SYNCED | TQ:NOT_YET:<opens_at_ms> (before opens_at) ]]
 local rcall = redis.call
+-- @include fan_place
 local metaKey, prequeueKey, lineKey, fanSeqKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local seed = ARGV[1]
 local now = tonumber(ARGV[2])
@@ -23,15 +24,20 @@ local sortKey = {}
 for _, fan in ipairs(fans) do sortKey[fan] = redis.sha1hex(seed .. ':' .. fan) end
 table.sort(fans, function(a, b) return sortKey[a] < sortKey[b] end)
 
--- unpack() has a small stack limit: write in chunks.
+-- unpack() has a small stack limit: write in chunks. Each fan keeps the heartbeat of its
+-- pre-queue place, so silence before the opening counts against the grace period.
 local chunk = 500
 for start = 1, #fans, chunk do
-  local zargs, hargs = {}, {}
-  for i = start, math.min(start + chunk - 1, #fans) do
+  local zargs, hargs, members = {}, {}, {}
+  local last = math.min(start + chunk - 1, #fans)
+  for i = start, last do members[#members + 1] = fans[i] end
+  local places = rcall('HMGET', fanSeqKey, unpack(members))
+  for i = start, last do
+    local _, beat = readPlace(places[i - start + 1] or '')
     zargs[#zargs + 1] = i
     zargs[#zargs + 1] = fans[i]
     hargs[#hargs + 1] = fans[i]
-    hargs[#hargs + 1] = i
+    hargs[#hargs + 1] = formatPlace(i, placeHeartbeat(beat, now))
   end
   rcall('ZADD', lineKey, unpack(zargs))
   rcall('HSET', fanSeqKey, unpack(hargs))

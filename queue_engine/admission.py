@@ -30,8 +30,12 @@ async def tick_drop(
     if now_ms >= config.opens_at_ms:
         opened_now, _ = await open_line(scripts, config.drop_id, now_ms=now_ms, seed=seed)
     expired = await expire_passes(scripts, config.drop_id, now_ms=now_ms)
-    # Fans silent for longer than the grace period lose their place before admission
-    # looks at the head, so the head is always someone present.
-    removed = await drop_stale(scripts, config.drop_id, stale_before_ms=now_ms - grace_ms)
-    admit = await admit_batch(scripts, config.drop_id, now_ms=now_ms, takeover_ms=takeover_ms)
+    # Fans silent for longer than the grace period lose their place: one bounded step of the
+    # sweep round the whole line per tick (so they stop counting as "ahead"), and admission
+    # checks the head itself, so the head admitted is always someone present.
+    stale_before_ms = now_ms - grace_ms
+    removed = await drop_stale(scripts, config.drop_id, now_ms=now_ms,
+                               stale_before_ms=stale_before_ms)
+    admit = await admit_batch(scripts, config.drop_id, now_ms=now_ms,
+                              stale_before_ms=stale_before_ms, takeover_ms=takeover_ms)
     return TickResult(opened_now, expired, removed.from_line + removed.from_prequeue, admit)

@@ -99,17 +99,23 @@ async def leave_line(scripts: ScriptRegistry, drop_id: int, fan_ids: Sequence[in
     """Fans who chose to leave lose their place (they may join again, at the back)."""
     if not fan_ids:
         return Removed(0, 0)
-    line, pre = await run_script(scripts, "leave_line", drop_id,
-                                       ["", 0, *fan_ids])
+    line, pre = await run_script(scripts, "leave_line", drop_id, list(fan_ids))
     return Removed(int(line), int(pre))
 
 
+# Fans read per sweep step: a step over a million-fan line costs milliseconds of Redis time
+# (loadtest/bench_queue_million.py); 200 ticks go round it, and admit_batch checks the head.
+SWEEP_SCAN_COUNT = 5_000
+
+
 async def drop_stale(
-    scripts: ScriptRegistry, drop_id: int, *, stale_before_ms: int, limit: int = 1000
+    scripts: ScriptRegistry, drop_id: int, *, now_ms: int, stale_before_ms: int,
+    scan_count: int = SWEEP_SCAN_COUNT,
 ) -> Removed:
-    """Drop fans whose last heartbeat is older than the grace period allows."""
-    line, pre = await run_script(scripts, "leave_line", drop_id,
-                                       [stale_before_ms, limit])
+    """One bounded step of the sweep that drops fans whose last heartbeat is older than the
+    grace period allows (about `scan_count` fans read, from where the last step stopped)."""
+    line, pre, _ = await run_script(scripts, "sweep_stale", drop_id,
+                                    [now_ms, stale_before_ms, scan_count])
     return Removed(int(line), int(pre))
 
 

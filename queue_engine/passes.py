@@ -35,17 +35,18 @@ class AdmitResult:
 
 async def admit_batch(
     scripts: ScriptRegistry, drop_id: int, *, now_ms: int, max_per_call: int = MAX_ADMIT_PER_CALL,
-    takeover_ms: int = 0,
+    takeover_ms: int = 0, stale_before_ms: int = 0,
 ) -> AdmitResult:
     """Admit as many fans from the head of the line as both pacing limits allow.
 
     `takeover_ms`: the longest a drop can go unpaced while its lease changes hands
     (queue_engine.jobs passes lease TTL + two ticks); a gap between calls up to that
-    long is admitted in full instead of being capped at BURST_MS."""
+    long is admitted in full instead of being capped at BURST_MS. A head fan last heard
+    from before `stale_before_ms` leaves the line instead (0: nobody is stale)."""
     nonce = secrets.token_hex(8)
     admitted, live, length, reason = await run_script(
         scripts, "admit_batch", drop_id,
-        [now_ms, nonce, max_per_call, BURST_MS, RATE_WINDOW_MS, takeover_ms],
+        [now_ms, nonce, max_per_call, BURST_MS, RATE_WINDOW_MS, takeover_ms, stale_before_ms],
     )
     return AdmitResult(int(admitted), int(live), int(length), reply_text(reason))
 

@@ -16,7 +16,7 @@ from queue_engine.drop_config import DropConfig, sync_config
 
 # Scripted tests run on a fixed clock; drop ids are unique per run so tests never share keys.
 T0 = 1_800_000_000_000
-DROP_KEY_NAMES = ("meta", "prequeue", "line", "fanseq", "hb", "active", "passes", "admissions",
+DROP_KEY_NAMES = ("meta", "prequeue", "line", "fanseq", "active", "passes", "admissions",
                   "departures", "lease")
 _ids = itertools.count(int(time.time()) % 100_000 * 1000 + os.getpid() % 1000 * 100_000_000)
 

@@ -36,7 +36,7 @@ async def test_admission_order_is_join_order_among_present_fans(scripts, make_dr
         await heartbeat(scripts, drop.drop_id, present, now_ms=now)
         if leavers and rng.random() < 0.2:
             await leave_line(scripts, drop.drop_id, [leavers.pop()])
-        await drop_stale(scripts, drop.drop_id, stale_before_ms=now - GRACE_MS)
+        await drop_stale(scripts, drop.drop_id, now_ms=now, stale_before_ms=now - GRACE_MS)
         await admit_batch(scripts, drop.drop_id, now_ms=now)
         truth = {s.fan_id: s for s in (await read_fans(scripts, drop.drop_id, fans,
                                                         now_ms=now)).standings}

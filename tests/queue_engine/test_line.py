@@ -146,9 +146,11 @@ async def test_heartbeat_keeps_a_place_and_silence_past_grace_loses_it(scripts, 
         await join_line(scripts, drop.drop_id, fan, now_ms=T0)
     grace = 60_000
     assert await heartbeat(scripts, drop.drop_id, [1, 3], now_ms=T0 + 50_000) == [True, True]
-    removed = await drop_stale(scripts, drop.drop_id, stale_before_ms=T0 + 59_000 - grace)
+    removed = await drop_stale(scripts, drop.drop_id, now_ms=T0 + 59_000,
+                               stale_before_ms=T0 + 59_000 - grace)
     assert removed.from_line == 0  # within the grace period: nobody loses a place
-    removed = await drop_stale(scripts, drop.drop_id, stale_before_ms=T0 + 61_000 - grace)
+    removed = await drop_stale(scripts, drop.drop_id, now_ms=T0 + 61_000,
+                               stale_before_ms=T0 + 61_000 - grace)
     assert removed.from_line == 1
     readout = await read_fans(scripts, drop.drop_id, [1, 2, 3], now_ms=T0 + 61_000)
     assert [s.state for s in readout.standings] == ["waiting", "none", "waiting"]
