@@ -62,6 +62,12 @@ def reencode(raw: bytes, content_type: str) -> Encoded:
     return Encoded(content_type, out.getvalue(), picture.width, picture.height)
 
 
+async def require_image_editor(session: AsyncSession, actor: Actor, event_id: int) -> None:
+    """Refuse (404/403) anyone who may not change the event's picture, before the gateway
+    looks at the upload's type or body: outsiders learn nothing from a 415 or a 413."""
+    await managed_event(session, actor, event_id)
+
+
 async def set_event_image(session: AsyncSession, actor: Actor, event_id: int, raw: bytes,
                           content_type: str, *, now: datetime) -> EventImage:
     """Replace the event's picture (venue admins; audited). Bad input changes nothing."""

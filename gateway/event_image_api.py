@@ -14,6 +14,7 @@ from catalog.event_images import (
     MAX_UPLOAD_BYTES,
     public_event_image,
     remove_event_image,
+    require_image_editor,
     set_event_image,
 )
 from core.models import EventImage
@@ -57,9 +58,12 @@ async def put_event_image(request: Request) -> Response:
     """Set or replace the event's picture: the raw PNG, JPEG or WebP body, at most 2 MiB."""
     user = await require_user(request)
     event_id: int = request.path_params["event_id"]
+    services = services_of(request)
+    async with services.sessionmaker() as session:
+        await require_image_editor(session, user, event_id)
+    # Read outside the session: a slow upload must not hold a database connection.
     content_type = _upload_type(request)
     raw = await read_raw_body(request, limit=MAX_UPLOAD_BYTES)
-    services = services_of(request)
     async with services.sessionmaker() as session:
         image = await set_event_image(session, user, event_id, raw, content_type,
                                       now=services.clock())
