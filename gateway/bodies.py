@@ -74,9 +74,9 @@ def _limit(request: Request) -> int:
     return int(services_of(request).settings.max_body_bytes)
 
 
-async def read_raw_body(request: Request) -> bytes:
-    """The body as bytes, refusing anything over the configured cap (413)."""
-    limit = _limit(request)
+async def read_raw_body(request: Request, *, limit: int | None = None) -> bytes:
+    """The body as bytes, refusing anything over the configured cap, or `limit` (413)."""
+    limit = _limit(request) if limit is None else limit
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():

@@ -45,6 +45,7 @@ async def fan_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "lottery_fan.html", {
         "view": view, "lottery": lottery_json(lottery, view.drop) if lottery else None,
         "capture_note": CAPTURE_NOTES[lottery.capture_mode] if lottery else "",
+        "draw_at": lottery.draw_at if lottery else None,
         "signed_in": viewer is not None, "stripe": stripe_js(services_of(request).settings),
     })
 

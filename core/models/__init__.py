@@ -3,7 +3,7 @@
 from core.models.accounts import OidcIdentity, Role, TotpCredential, TotpRecoveryCode, User
 from core.models.audit import AuditEntry
 from core.models.base import Base
-from core.models.events import Drop, Event, TicketTier
+from core.models.events import Drop, Event, EventImage, TicketTier
 from core.models.ledger import Hold, Order, Payment, ProcessedWebhookEvent, Ticket
 from core.models.venues import Approval, Venue, VenueStaff
 
@@ -13,6 +13,7 @@ __all__ = [
     "Base",
     "Drop",
     "Event",
+    "EventImage",
     "Hold",
     "OidcIdentity",
     "Order",

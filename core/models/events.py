@@ -9,6 +9,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     Identity,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -37,6 +38,22 @@ class Event(CreatedAt, Base):
     # rotating code. Owned by the scanner part (its migration, its setter), see
     # docs/scanner.md "Printed codes".
     static_codes_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+
+class EventImage(Base):
+    """The event's one picture, already re-encoded by catalog/event_images.py (so it holds
+    no EXIF/GPS data and no polyglot payload); `sha256` of `data` is its ETag."""
+
+    __tablename__ = "event_images"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(30))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    updated_at: Mapped[datetime]
 
 
 class TicketTier(CreatedAt, Base):

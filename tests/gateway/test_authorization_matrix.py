@@ -154,6 +154,11 @@ RULES: dict[str, Rule] = {
     # editing (catalog/edits.py): the tier's own name again changes nothing later calls see
     "PATCH /api/events/{event_id}": venue_managers(body={"description": "Matrix description"}),
     "GET /api/events/{event_id}/tiers": venue_managers(),
+    # the event's picture (catalog/event_images.py): the matrix's JSON body is no image (415);
+    # the seeded event has none, so fetching it is 404 for everyone, removing it a no-op
+    "PUT /api/events/{event_id}/image": venue_managers(PASS, body={"not": "an image"}),
+    "GET /api/events/{event_id}/image": public(404),
+    "DELETE /api/events/{event_id}/image": venue_managers(),
     "PATCH /api/events/{event_id}/tiers/{tier_id}": venue_managers(body={"name": "GA"}),
     # the venue admin revokes it; the platform admin, after, is told it is gone
     "DELETE /api/venues/{venue_id}/invitations/{invitation_id}": venue_managers(
