@@ -8,10 +8,12 @@ const SHELL = ['/scan', '/static/scan/door.js?v=3', '/static/scan/offline.js?v=3
 // From npm (node_modules): cached when installed, but its absence must not stop the worker
 // from keeping the shell, since manual entry works without it.
 const DECODER = '/static/vendor/jsqr/jsQR.js?v=3';
+const BOOTSTRAP = '/static/vendor/bootstrap/bootstrap.min.css?v=3';
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(SHELL).then(() => cache.add(DECODER).catch(() => undefined)))
+    .then((cache) => cache.addAll(SHELL).then(() => Promise.all([DECODER, BOOTSTRAP]
+      .map((url) => cache.add(url).catch(() => undefined)))))
     .then(() => self.skipWaiting()));
 });
 
