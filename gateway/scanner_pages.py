@@ -17,7 +17,7 @@ from gateway.templating import templates
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_SCAN = Path(__file__).parent / "static" / "scan"
-ASSET_VERSION = "2"
+ASSET_VERSION = "3"
 
 _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
 

@@ -35,7 +35,7 @@ from scanner.results import (
     settle,
     ticket_state,
 )
-from scanner.verify import Rejected, check_fresh, check_genuine, present
+from scanner.verify import Rejected, check_fresh, check_genuine, present, stale_reason
 
 # Built once: the hot path binds values instead of constructing statements per scan.
 _ADMIT = (
@@ -74,8 +74,8 @@ async def _decide(session: AsyncSession, keyring: KeyRing, actor: Actor, context
         return invalid(exc.reason, exc.event_id)
     claims = presented.claims
     if not check_fresh(keyring, presented, context.scanned_at, period_s):
-        return invalid("code expired: a screenshot or an old screen; ask the fan to "
-                       "refresh their ticket", claims.event_id)
+        reason = stale_reason(keyring, presented, context.scanned_at, period_s)
+        return invalid(reason, claims.event_id)
     won = await _admit(session, context, claims)
     state = await ticket_state(session, claims.ticket_id)
     if state is None or state.event_id != claims.event_id or state.tier_id != claims.tier_id:

@@ -61,3 +61,20 @@ def code_matches(
         expected = f"{hotp(secret, candidate):0{DIGITS}d}".encode()
         matched |= hmac.compare_digest(expected, presented)
     return matched
+
+
+def code_was_shown_before(
+    secret: bytes, code: int, moment: datetime, period_s: int, *, steps_back: int,
+) -> bool:
+    """Whether `code` was the ticket's code at one of the `steps_back` steps before `moment`.
+
+    This tells a truly expired code (read off an old screen) from a mistyped one; it
+    decides only the wording of a refusal, never an admission.
+    """
+    step = time_step(moment, period_s)
+    presented = f"{code:0{DIGITS}d}".encode()
+    seen = False
+    for candidate in range(step - steps_back, step):
+        expected = f"{hotp(secret, candidate):0{DIGITS}d}".encode()
+        seen |= hmac.compare_digest(expected, presented)
+    return seen

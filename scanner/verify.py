@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from catalog.authz import Actor, require_venue_scanner
 from core.errors import Forbidden, Invalid, NotFound
 from core.models import Event, Role, Ticket, VenueStaff
-from scanner.codes import code_matches
+from scanner.codes import code_matches, code_was_shown_before
 from scanner.keyring import USABLE, KeyRing
 from scanner.models import EventSigningKey
 from scanner.payload import MalformedPayload, ScannedPayload, TicketClaims, decode
@@ -35,6 +35,15 @@ _EVENT_AND_KEY = (
     .where(Event.id == bindparam("event_id"))
 )
 
+
+CODE_EXPIRED = ("code expired: a screenshot or an old screen; ask the fan to refresh their "
+                "ticket")
+# A typed code whose 6 digits were never this ticket's code lately: almost always a typo,
+# and "expired" would send the fan off to refresh a screen that is fine.
+CODE_MISMATCH = "code does not match: check the code under the QR and type it again"
+# How far back a typed code counts as "expired" rather than "does not match": long enough
+# for a screenshot taken on the way to the venue. Each step is one HMAC (~1 us).
+EXPIRED_LOOKBACK_S = 2 * 3600
 
 STATIC_REFUSED = ("printed ticket: this event admits only the live code in the TicketQ app; "
                   "ask the fan to open their ticket on their phone")
@@ -142,3 +151,19 @@ def check_fresh(keyring: KeyRing, presented: Presented, moment: datetime, period
         return True
     secret = keyring.code_secret(presented.claims.ticket_id)
     return code_matches(secret, presented.code, moment, period_s)
+
+
+def stale_reason(keyring: KeyRing, presented: Presented, moment: datetime, period_s: int) -> str:
+    """Why a code that failed check_fresh is refused, in words for door staff.
+
+    A QR's signature already proved it came from our ticket page, so its one wrong part
+    is an old rotating code: expired. A typed code has no signature: its digits are either
+    an earlier code of the ticket (expired) or a typo (does not match).
+    """
+    if presented.signature is not None:
+        return CODE_EXPIRED
+    secret = keyring.code_secret(presented.claims.ticket_id)
+    if code_was_shown_before(secret, presented.code, moment, period_s,
+                             steps_back=EXPIRED_LOOKBACK_S // period_s):
+        return CODE_EXPIRED
+    return CODE_MISMATCH

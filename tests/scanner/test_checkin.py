@@ -15,10 +15,11 @@ from starlette.applications import Starlette
 
 from core.clock import utcnow
 from gateway.context import app_services
-from scanner.codes import current_code
+from scanner.codes import code_was_shown_before, current_code
 from scanner.keyring import KeyRing
 from scanner.models import CheckIn
 from scanner.payload import TicketClaims, decode, encode
+from scanner.verify import EXPIRED_LOOKBACK_S
 from tests.scanner.factory import (
     add_scanner,
     issue,
@@ -201,6 +202,41 @@ async def test_manual_code_checks_in_online(
     wrong = f"{ticket[:8]}-{(int(manual[-6:]) + 1) % 1_000_000:06d}"
     answer = await _scan(client, door.scanner.headers, scan_body(wrong, event_id=door.event_id))
     assert answer["result"] == "invalid"
+
+
+def _typo_of(secret: bytes, code: int) -> int:
+    """A 6-digit code one digit off `code` that was not the ticket's code lately either."""
+    for digit in range(6):
+        for delta in range(1, 10):
+            text = f"{code:06d}"
+            typed = text[:digit] + str((int(text[digit]) + delta) % 10) + text[digit + 1:]
+            if not code_was_shown_before(secret, int(typed), utcnow(), 15,
+                                         steps_back=EXPIRED_LOOKBACK_S // 15 + 2):
+                return int(typed)
+    raise AssertionError("every typo was a recent code")
+
+
+async def test_mistyped_manual_code_does_not_match_and_an_old_one_expired(
+        client: httpx.AsyncClient, app: Starlette,
+        sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Door staff need to know whether to retype (a typo) or send the fan to refresh."""
+    door = await make_door(client)
+    [ticket] = await issue(sessionmaker, door)
+    secret = _ring(app).code_secret(ticket)
+    live = current_code(secret, utcnow(), 15)
+    typo = f"{ticket[:8]}-{_typo_of(secret, live):06d}"
+    answer = await _scan(client, door.scanner.headers, scan_body(typo, event_id=door.event_id))
+    assert answer["result"] == "invalid"
+    assert answer["reason"].startswith("code does not match") and "expired" not in answer["reason"]
+    old = current_code(secret, utcnow() - timedelta(minutes=20), 15)
+    answer = await _scan(client, door.scanner.headers,
+                         scan_body(f"{ticket[:8]}{old:06d}", event_id=door.event_id))
+    assert answer["result"] == "invalid" and answer["reason"].startswith("code expired")
+    # The answer keeps its contract: the same fields as every scan answer.
+    assert set(answer) == {"result", "ticket_id", "tier", "holder", "first_scanned_at",
+                           "first_gate", "reason", "nonce", "event_id", "conflict"}
+    async with sessionmaker() as session:
+        assert await session.get(CheckIn, ticket) is None
 
 
 async def test_ticket_for_another_event_of_the_same_venue_is_invalid(

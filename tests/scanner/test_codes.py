@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from scanner.codes import code_matches, current_code, hotp, ticket_code_secret, time_step
+from scanner.codes import (
+    code_matches,
+    code_was_shown_before,
+    current_code,
+    hotp,
+    ticket_code_secret,
+    time_step,
+)
 
 RFC_SECRET = b"12345678901234567890"
 
@@ -32,6 +39,19 @@ def test_window_accepts_neighbouring_steps_only() -> None:
     assert not code_matches(secret, code, now + timedelta(seconds=45), 15)
     assert not code_matches(secret, (code + 1) % 1_000_000, now, 15)
     assert time_step(now, 15) == int(now.timestamp()) // 15
+
+
+def test_code_shown_before_looks_back_only_as_far_as_asked() -> None:
+    secret = ticket_code_secret(b"s" * 32, "00000000-0000-0000-0000-000000000001")
+    now = datetime(2026, 12, 1, 20, 0, 7, tzinfo=UTC)
+    ten_minutes_ago = current_code(secret, now - timedelta(minutes=10), 15)
+    assert code_was_shown_before(secret, ten_minutes_ago, now, 15, steps_back=40)
+    assert not code_was_shown_before(secret, ten_minutes_ago, now, 15, steps_back=39)
+    # The current code is not "shown before", nor is a later one.
+    assert not code_was_shown_before(secret, current_code(secret, now, 15), now, 15,
+                                     steps_back=0)
+    later = current_code(secret, now + timedelta(minutes=1), 15)
+    assert not code_was_shown_before(secret, later, now + timedelta(seconds=1), 15, steps_back=1)
 
 
 def test_each_ticket_has_its_own_secret() -> None:

@@ -19,7 +19,7 @@
     bundle: null, keys: new Map(), revoked: new Set(), inside: new Set(),
     queue: JSON.parse(localStorage.getItem('tq.door.queue') || '[]'),
     admitted: Number(localStorage.getItem('tq.door.admitted') || '0'),
-    busy: false, guard: new Map(), audio: null, hideTimer: null, scanning: false,
+    eventCount: null, busy: false, guard: new Map(), audio: null, hideTimer: null, scanning: false,
   };
 
   function randomId(bytes = 12) {
@@ -73,7 +73,14 @@
     }
     state.revoked = new Set(bundle.revoked);
     for (const id of bundle.checked_in) state.inside.add(id);
-    $('event-count').textContent = String(bundle.admitted_count);
+    // The server's count lacks this device's admissions still waiting to upload.
+    const waiting = state.queue.filter((scan) => scan.eventId === state.setup.eventId).length;
+    state.eventCount = bundle.admitted_count + waiting;
+    showEventCount();
+  }
+
+  function showEventCount() {
+    $('event-count').textContent = state.eventCount === null ? '–' : String(state.eventCount);
   }
 
   async function loadBundle() {
@@ -178,7 +185,12 @@
     } catch (error) {
       answer = { result: 'invalid', reason: `could not check this code (${error.name})` };
     }
-    if (answer.result === 'valid') state.admitted += 1;
+    if (answer.result === 'valid') {
+      // Both counters move at once; the next bundle (every 30 s) brings other gates' admissions.
+      state.admitted += 1;
+      if (state.eventCount !== null) state.eventCount += 1;
+      showEventCount();
+    }
     saveQueue();
     showResult(answer, text);
   }
@@ -335,6 +347,7 @@
     state.scanning = false;
     state.admitted = 0;
     state.inside = new Set();
+    state.eventCount = null;
     saveQueue();
     const stream = $('video').srcObject;
     if (stream) stream.getTracks().forEach((track) => track.stop());

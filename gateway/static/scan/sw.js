@@ -2,16 +2,18 @@
  * Keeps the app shell and the last scanner bundle so the door works without a network.
  * Scans themselves are never cached: POSTs go straight to the network, and the app
  * queues admissions made offline in localStorage. */
-const CACHE = 'tq-door-v3';
-const SHELL = ['/scan', '/static/scan/door.js?v=1', '/static/scan/offline.js?v=1',
-               '/static/scan/scan.css?v=1', '/static/csrf.js?v=1'];
+const CACHE = 'tq-door-v4';
+const SHELL = ['/scan', '/static/scan/door.js?v=3', '/static/scan/offline.js?v=3',
+               '/static/scan/scan.css?v=3', '/static/csrf.js?v=3'];
 // From npm (node_modules): cached when installed, but its absence must not stop the worker
 // from keeping the shell, since manual entry works without it.
-const DECODER = '/static/vendor/jsqr/jsQR.js?v=1';
+const DECODER = '/static/vendor/jsqr/jsQR.js?v=3';
+const BOOTSTRAP = '/static/vendor/bootstrap/bootstrap.min.css?v=3';
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE)
-    .then((cache) => cache.addAll(SHELL).then(() => cache.add(DECODER).catch(() => undefined)))
+    .then((cache) => cache.addAll(SHELL).then(() => Promise.all([DECODER, BOOTSTRAP]
+      .map((url) => cache.add(url).catch(() => undefined)))))
     .then(() => self.skipWaiting()));
 });
 
