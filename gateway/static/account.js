@@ -42,7 +42,7 @@
       if (!session.current) {
         const button = document.createElement("button");
         button.type = "button";
-        button.className = "end-session";
+        button.className = "btn btn-sm btn-outline-secondary end-session";
         button.textContent = "Sign out";
         button.addEventListener("click", async () => {
           const ended = await call("DELETE", "/api/me/sessions/" + session.id);

@@ -19,6 +19,8 @@
     part("signed-in").hidden = !me;
     if (!me) return;
     nav.querySelector(".who").textContent = me.name || me.email;
+    // With a name shown, the email beside it says which account (people keep several).
+    nav.querySelector(".who-email").textContent = me.name ? me.email : "";
     const venues = me.role === "admin" ? null : await getJson("/api/me/venues").catch(() => null);
     part("staff").hidden = !(me.role === "admin" || (venues && venues.venues.length));
   }
