@@ -2,11 +2,15 @@
 
 The hold endpoint is the hot path of a drop, so this is read from Postgres at most
 once per `ttl` per drop and process; prices and limits do not change mid-drop, and
-the ledger (not this cache) is what finally guards capacity.
+the ledger (not this cache) is what finally guards capacity. When the entry lapses,
+one caller reloads it and the callers arriving meanwhile wait for that same load:
+without that, every hold in flight at expiry read the drop again (the order
+benchmark's profile showed ~0.6 offer loads per paid order at 16 clients).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,15 +71,31 @@ class OfferCache:
         self.sessionmaker = sessionmaker
         self.ttl_s = ttl_s
         self._offers: dict[int, tuple[float, DropOffer]] = {}
+        self._loading: dict[int, asyncio.Task[DropOffer]] = {}
 
     async def get(self, drop_id: int) -> DropOffer:
         cached = self._offers.get(drop_id)
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
-        async with self.sessionmaker() as session:
-            offer = await load_offer(session, drop_id)
-        self._offers[drop_id] = (time.monotonic() + self.ttl_s, offer)
+        loading = self._loading.get(drop_id)
+        if loading is None or loading.get_loop() is not asyncio.get_running_loop():
+            loading = asyncio.get_running_loop().create_task(self._load(drop_id))
+            self._loading[drop_id] = loading
+        # Shielded: one waiter cancelled (a fan gone) does not cancel the others' load.
+        return await asyncio.shield(loading)
+
+    async def _load(self, drop_id: int) -> DropOffer:
+        try:
+            async with self.sessionmaker() as session:
+                offer = await load_offer(session, drop_id)
+        finally:
+            mine = self._loading.get(drop_id) is asyncio.current_task()
+            if mine:
+                del self._loading[drop_id]
+        if mine:  # not forgotten meanwhile (a load begun before an edit must not be kept)
+            self._offers[drop_id] = (time.monotonic() + self.ttl_s, offer)
         return offer
 
     def forget(self, drop_id: int) -> None:
         self._offers.pop(drop_id, None)
+        self._loading.pop(drop_id, None)

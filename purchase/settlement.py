@@ -155,8 +155,10 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Orde
             refunds.make_refund_due(payment, DUPLICATE_REASON if order.state == "paid"
                                     else order.reason or EXPIRED_REASON, now)
             return Settled(order.id, order.state, refund_payment_id=payment.id)
-        event = await session.get(Event, order.event_id)
-        if event is not None and event.status == "cancelled":
+        # Only the status: a Core read, no Event object for the identity map to track.
+        event_status = await session.scalar(select(Event.status).where(
+            Event.id == order.event_id))
+        if event_status == "cancelled":
             await refunds.refund_order(session, order, CANCELLED_REASON, now)
             return Settled(order.id, order.state, refund_payment_id=payment.id,
                            release_hold=True)

@@ -69,7 +69,6 @@ UNMIRRORED = {
     "purchase/holds.py",
     "purchase/ledger.py",
     "purchase/models.py",
-    "purchase/offers.py",
     "purchase/orders.py",
     "purchase/refunds.py",
     "queue_engine/admission.py",
