@@ -8,13 +8,15 @@ lottery drop to the demo event (the seed has none) and photographs each page as 
 persona who uses it. The whole run is bounded (RUN_TIMEOUT_S) and stops by itself.
 
 Playwright (a test dependency, installed by `make install`) drives Debian's chromium.
+`inspect`, when given, is called with each page as it is photographed: the test suite
+runs axe-core there, so every page on both viewports is checked in the same walk.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -98,7 +100,11 @@ def expected_files() -> list[str]:
     return [f"{name}-{viewport}.png" for name in names for viewport in VIEWPORTS]
 
 
-def take_screenshots(settings: Settings, out: Path) -> list[Path]:
+# Called with the page and its file name (`<page>-<viewport>.png`) once it is photographed.
+Inspect = Callable[[Any, str], Awaitable[None]]
+
+
+def take_screenshots(settings: Settings, out: Path, inspect: Inspect | None = None) -> list[Path]:
     """Start a demo stack, photograph every page on every viewport into `out` (with an
     index.html), stop the stack. Returns the PNGs written."""
     out.mkdir(parents=True, exist_ok=True)
@@ -106,12 +112,12 @@ def take_screenshots(settings: Settings, out: Path) -> list[Path]:
     # Loopback only, on a free port: a running `make demo` keeps its own.
     with demo_stack(stack_settings, host="127.0.0.1", port=free_port(),
                     sales_open_in=timedelta(0)) as stack:
-        written = asyncio.run(asyncio.wait_for(_photograph(stack, out), RUN_TIMEOUT_S))
+        written = asyncio.run(asyncio.wait_for(_photograph(stack, out, inspect), RUN_TIMEOUT_S))
     (out / "index.html").write_text(index_html(written), encoding="utf-8")
     return written
 
 
-async def _photograph(stack: DemoStack, out: Path) -> list[Path]:
+async def _photograph(stack: DemoStack, out: Path, inspect: Inspect | None) -> list[Path]:
     from playwright.async_api import async_playwright
 
     ids = await _add_lottery_drop(stack)
@@ -128,8 +134,13 @@ async def _photograph(stack: DemoStack, out: Path) -> list[Path]:
                     target = out / f"{screen.name}-{viewport_name}.png"
                     await _shoot(page, screen.path(ids), target, screen.ready, screen.clip)
                     written.append(target)
-                written.append(await _door_result(pages["door"],
-                                                  out / f"{DOOR_RESULT}-{viewport_name}.png"))
+                    if inspect is not None:
+                        await inspect(page, target.name)
+                door = await _door_result(pages["door"],
+                                          out / f"{DOOR_RESULT}-{viewport_name}.png")
+                written.append(door)
+                if inspect is not None:
+                    await inspect(pages["door"], door.name)
                 for page in pages.values():
                     await page.context.close()
         finally:
