@@ -30,11 +30,11 @@ async def _enrolled(session: AsyncSession, settings: Settings, now: datetime
     session.add(user)
     await session.commit()
     secret, _ = await totp.begin_enrolment(session, user_id=user.id, email=user.email, now=now,
-                                           secret_key=settings.secret_key)
+                                           secret_keys=settings.secret_keys)
     reference = pyotp.TOTP(secret)
     codes = await totp.confirm_enrolment(session, user_id=user.id,
                                          code=reference.at(now - timedelta(seconds=30)),
-                                         now=now, secret_key=settings.secret_key)
+                                         now=now, secret_keys=settings.secret_keys)
     assert codes is not None
     return user.id, reference
 
