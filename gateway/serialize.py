@@ -24,6 +24,14 @@ def venue_json(venue: Venue) -> dict[str, Any]:
             "approval": venue.approval}
 
 
+def event_image_url(event: Event) -> str | None:
+    """The picture's URL with a version from its sha256: a new picture is a new URL, so the
+    day-long browser cache (gateway/event_image_api.py) never shows the old one."""
+    if event.image_sha256 is None:
+        return None
+    return f"/api/events/{event.id}/image?v={event.image_sha256[:12]}"
+
+
 def event_json(event: Event) -> dict[str, Any]:
     return {
         "id": event.id,
@@ -34,6 +42,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "ends_at": iso(event.ends_at),
         "status": event.status,
         "static_codes_allowed": event.static_codes_allowed,
+        "image_url": event_image_url(event),
     }
 
 
