@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog import DropView
+from catalog.event_images import event_image_url
 from core.drop_phase import drop_phase
 from core.models import Drop, Event, TicketTier, User, Venue
 
@@ -22,14 +23,6 @@ def user_json(user: User) -> dict[str, Any]:
 def venue_json(venue: Venue) -> dict[str, Any]:
     return {"id": venue.id, "name": venue.name, "city": venue.city, "timezone": venue.timezone,
             "approval": venue.approval}
-
-
-def event_image_url(event: Event) -> str | None:
-    """The picture's URL with a version from its sha256: a new picture is a new URL, so the
-    day-long browser cache (gateway/event_image_api.py) never shows the old one."""
-    if event.image_sha256 is None:
-        return None
-    return f"/api/events/{event.id}/image?v={event.image_sha256[:12]}"
 
 
 def event_json(event: Event) -> dict[str, Any]:

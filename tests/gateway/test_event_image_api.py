@@ -124,6 +124,12 @@ async def test_unpublished_event_image_is_404_and_delete_removes_it(
     draft = await create_drop_setup(client, published=False)
     assert (await _put(client, draft, picture("PNG"), "image/png")).status_code == 204
     assert (await client.get(f"/api/events/{draft.event_id}/image")).status_code == 404
+    outsider = await sign_up(client, "outsider")
+    assert (await client.get(f"/api/events/{draft.event_id}/image",
+                             headers=outsider.headers)).status_code == 404
+    # Its own venue admins preview it, and no shared cache may keep a draft's picture.
+    preview = await client.get(f"/api/events/{draft.event_id}/image", headers=draft.admin.headers)
+    assert preview.status_code == 200 and preview.headers["cache-control"].startswith("private")
     setup = await create_drop_setup(client)
     assert (await _put(client, setup, picture("PNG"), "image/png")).status_code == 204
     removed = await client.delete(f"/api/events/{setup.event_id}/image",
