@@ -17,17 +17,26 @@ from datetime import datetime
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from catalog.authz import Actor
+from catalog.authz import Actor, can_manage_venue
 from catalog.changes import commit_with_audit
 from catalog.events import managed_event, visible_event
 from core.errors import Invalid, NotFound
-from core.models import EventImage
+from core.models import Event, EventImage
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 MAX_PIXELS = 40_000_000
 MAX_WIDTH = 1600
 # Pillow's name of each accepted upload type, and the type it is re-encoded as.
 FORMAT_OF_TYPE = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
+def event_image_url(event: Event) -> str | None:
+    """Where pages and event JSON find the picture, or None. The version from its sha256
+    makes a new picture a new URL, so the day-long browser cache (gateway/event_image_api)
+    never shows the old one. The one owner of this URL: JSON, pages and tickets use it."""
+    if event.image_sha256 is None:
+        return None
+    return f"/api/events/{event.id}/image?v={event.image_sha256[:12]}"
 
 
 @dataclass(frozen=True)
@@ -96,10 +105,15 @@ async def remove_event_image(session: AsyncSession, actor: Actor, event_id: int)
     await commit_with_audit(session, actor, "event.image_remove", ("event", event.id))
 
 
-async def public_event_image(session: AsyncSession, event_id: int) -> EventImage:
-    """The picture of a published event, for anyone; 404 otherwise."""
-    event = await visible_event(session, None, event_id)
+async def viewable_event_image(session: AsyncSession, viewer: Actor | None,
+                               event_id: int) -> tuple[EventImage, bool]:
+    """The picture and whether anyone may see it (a published event's), else 404.
+
+    A venue's admins also see the picture of their draft, so the venue page can preview
+    it before publishing; the gateway must not let shared caches keep that one."""
+    event = await visible_event(session, viewer, event_id)
     image = await session.get(EventImage, event.id)
-    if event.status != "published" or image is None:
+    public = event.status == "published"
+    if image is None or not (public or await can_manage_venue(session, viewer, event.venue_id)):
         raise NotFound("this event has no image")
-    return image
+    return image, public

@@ -59,6 +59,7 @@ def new_event(venue_id: int, **fields: Unpack[EventFields]) -> Event:
         starts_at=starts_at,
         ends_at=ends_at,
         status="published" if fields.get("published", False) else "draft",
+        image_sha256=None,  # a new event has no picture; set so it is never lazy-loaded
     )
 
 

@@ -124,25 +124,41 @@ async def publish_event(request: Request) -> Response:
     return JSONResponse(event_json(event))
 
 
-def event_search(request: Request, *, upcoming: bool = False) -> catalog.EventSearch:
+def search_filters(request: Request, *,
+                   upcoming: bool = False) -> tuple[catalog.EventSearch, list[str]]:
     """The fans' filters from the query: `city`, `date` (YYYY-MM-DD, the venue's calendar
-    day), `q` (words). Shared by GET /api/events and the home page; a bad value is a 422."""
+    day), `q` (words), and a sentence for each bad one, which is left out of the search.
+    The one reader of these filters: GET /api/events refuses a bad one (422), the home page
+    says what is wrong next to its form."""
     params = request.query_params
+    problems: list[str] = []
+    terms: dict[str, str] = {}
     for name in ("city", "q", "date"):
-        if len(params.get(name, "")) > catalog.event_search.MAX_TERM_LENGTH:
-            raise Invalid(
+        value = params.get(name, "").strip()
+        if len(value) > catalog.event_search.MAX_TERM_LENGTH:
+            problems.append(
                 f"{name} is longer than {catalog.event_search.MAX_TERM_LENGTH} characters")
+        else:
+            terms[name] = value
     day = None
-    if raw_day := params.get("date", "").strip():
+    if raw_day := terms.get("date"):
         try:
             day = date.fromisoformat(raw_day)
-        except ValueError as exc:
-            raise Invalid("date must be a day as YYYY-MM-DD, e.g. 2031-05-01") from exc
-    return catalog.EventSearch(
-        city=params.get("city", "").strip() or None, day=day,
-        text=params.get("q", "").strip() or None,
+        except ValueError:
+            problems.append("date must be a day as YYYY-MM-DD, e.g. 2031-05-01")
+    search = catalog.EventSearch(
+        city=terms.get("city") or None, day=day, text=terms.get("q") or None,
         ending_after=_now(request) if upcoming or params.get("upcoming") == "true" else None,
     )
+    return search, problems
+
+
+def event_search(request: Request, *, upcoming: bool = False) -> catalog.EventSearch:
+    """search_filters for an API client: a bad value is a 422 naming it."""
+    search, problems = search_filters(request, upcoming=upcoming)
+    if problems:
+        raise Invalid("; ".join(problems))
+    return search
 
 
 @documented(response=schemas.EventList)

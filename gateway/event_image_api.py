@@ -12,13 +12,13 @@ from starlette.routing import Route
 from catalog.event_images import (
     FORMAT_OF_TYPE,
     MAX_UPLOAD_BYTES,
-    public_event_image,
     remove_event_image,
     require_image_editor,
     set_event_image,
+    viewable_event_image,
 )
 from core.models import EventImage
-from gateway.auth import require_user
+from gateway.auth import optional_user, require_user
 from gateway.bodies import read_raw_body
 from gateway.context import services_of
 from gateway.openapi import documented
@@ -27,10 +27,13 @@ from gateway.problems import Problem
 # Browsers revalidate after a day; the URL in event JSON carries ?v=<etag>, so a new
 # picture is a new URL and shows at once.
 CACHE_CONTROL = "public, max-age=86400"
+# A draft's picture, seen only by its venue's admins: no shared cache may keep it.
+PRIVATE_CACHE_CONTROL = "private, no-cache"
 
 
-def image_headers(image: EventImage) -> dict[str, str]:
-    return {"ETag": f'"{image.sha256}"', "Cache-Control": CACHE_CONTROL,
+def image_headers(image: EventImage, *, public: bool = True) -> dict[str, str]:
+    return {"ETag": f'"{image.sha256}"',
+            "Cache-Control": CACHE_CONTROL if public else PRIVATE_CACHE_CONTROL,
             "X-Content-Type-Options": "nosniff"}
 
 
@@ -43,11 +46,13 @@ def _upload_type(request: Request) -> str:
 
 @documented(media_type="image/*", also=(304,))
 async def get_event_image(request: Request) -> Response:
-    """The published event's picture (ETag; If-None-Match answers 304)."""
+    """The published event's picture (ETag; If-None-Match answers 304); a draft's only
+    for its venue's admins, not cached by shared caches."""
+    viewer = await optional_user(request)
     event_id: int = request.path_params["event_id"]
     async with services_of(request).sessionmaker() as session:
-        image = await public_event_image(session, event_id)
-    headers = image_headers(image)
+        image, public = await viewable_event_image(session, viewer, event_id)
+    headers = image_headers(image, public=public)
     if request.headers.get("if-none-match", "") in (headers["ETag"], image.sha256):
         return Response(status_code=304, headers=headers)
     return Response(image.data, media_type=image.content_type, headers=headers)

@@ -14,7 +14,7 @@ import catalog
 from accounts import oidc
 from core.drop_phase import drop_phase
 from core.models import Drop
-from gateway.catalog_api import event_search
+from gateway.catalog_api import search_filters
 from gateway.context import services_of
 from gateway.templating import templates
 
@@ -24,8 +24,9 @@ PHASE_ORDER = ("open", "paused", "prequeue", "scheduled", "sold_out", "closed", 
 
 async def home(request: Request) -> Response:
     """Upcoming published events: venue-local date, price range, sale state; filters
-    ?city=, ?date=, ?q= as on GET /api/events."""
-    search = event_search(request, upcoming=True)
+    ?city=, ?date=, ?q= as on GET /api/events. A bad filter is a page that says so beside
+    the form (the other filters still apply), not the API's JSON 422."""
+    search, filter_problems = search_filters(request, upcoming=True)
     now = services_of(request).clock()
     async with services_of(request).sessionmaker() as session:
         found = await catalog.search_published_events(session, search, limit=50)
@@ -49,8 +50,8 @@ async def home(request: Request) -> Response:
                 "prices": [(tier.price_cents, tier.currency) for tier in tiers],
             })
     return templates.TemplateResponse(request, "home.html", {
-        "events": items, "cities": cities, "search": search,
-        "query": request.query_params.get("q", ""),
+        "events": items, "cities": cities, "search": search, "query": search.text or "",
+        "filter_problems": filter_problems,
     })
 
 

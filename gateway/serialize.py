@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from catalog import DropView
+from catalog.event_images import event_image_url
 from core.drop_phase import drop_phase
 from core.models import Drop, Event, TicketTier, User, Venue
 
@@ -34,6 +35,7 @@ def event_json(event: Event) -> dict[str, Any]:
         "ends_at": iso(event.ends_at),
         "status": event.status,
         "static_codes_allowed": event.static_codes_allowed,
+        "image_url": event_image_url(event),
     }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from starlette.templating import Jinja2Templates
 
+from catalog.event_images import event_image_url
 from gateway import fan_format
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -13,5 +14,5 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.globals.update(
     venue_local=fan_format.venue_local, zone_abbreviation=fan_format.zone_abbreviation,
     money=fan_format.money, price_range=fan_format.price_range,
-    sale_state=fan_format.sale_state,
+    sale_state=fan_format.sale_state, event_image_url=event_image_url,
 )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from catalog.authz import Actor, require_venue_admin
+from catalog.event_images import event_image_url
 from core import audit
 from core.errors import Conflict, Gone, NotFound
 from core.models import Event, Ticket, TicketTier, User, Venue
@@ -45,7 +46,8 @@ async def fan_tickets(session: AsyncSession, user_id: int) -> list[dict[str, Any
         {"id": ticket.id, "status": ticket.status, "order_id": ticket.order_id,
          "holder": holder,
          "event": {"id": event.id, "title": event.title, "starts_at": _iso(event.starts_at),
-                   "venue": venue.name, "city": venue.city, "timezone": venue.timezone},
+                   "venue": venue.name, "city": venue.city, "timezone": venue.timezone,
+                   "image_url": event_image_url(event)},
          "tier": {"id": tier.id, "name": tier.name}, "checked_in_at": _iso(scanned_at)}
         for ticket, event, tier, venue, scanned_at, holder in rows
     ]

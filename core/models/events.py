@@ -13,11 +13,28 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
     true,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, column_property, mapped_column
 
 from core.models.base import Base, CreatedAt
+
+
+class EventImage(Base):
+    """The event's one picture, already re-encoded by catalog/event_images.py (so it holds
+    no EXIF/GPS data and no polyglot payload); `sha256` of `data` is its ETag."""
+
+    __tablename__ = "event_images"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(30))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int]
+    height: Mapped[int]
+    updated_at: Mapped[datetime]
 
 
 class Event(CreatedAt, Base):
@@ -38,22 +55,14 @@ class Event(CreatedAt, Base):
     # rotating code. Owned by the scanner part (its migration, its setter), see
     # docs/scanner.md "Printed codes".
     static_codes_allowed: Mapped[bool] = mapped_column(default=True, server_default=true())
-
-
-class EventImage(Base):
-    """The event's one picture, already re-encoded by catalog/event_images.py (so it holds
-    no EXIF/GPS data and no polyglot payload); `sha256` of `data` is its ETag."""
-
-    __tablename__ = "event_images"
-
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(30))
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    sha256: Mapped[str] = mapped_column(String(64))
-    width: Mapped[int]
-    height: Mapped[int]
-    updated_at: Mapped[datetime]
+    # The picture's sha256, or None: read in the same query as the event (a correlated
+    # subquery, never the bytes), so event JSON can name a versioned image URL. Not
+    # expired on flush, so async code never lazy-loads it; new events start with None.
+    image_sha256: Mapped[str | None] = column_property(
+        select(EventImage.sha256).where(EventImage.event_id == id)
+        .correlate_except(EventImage).scalar_subquery(),
+        expire_on_flush=False,
+    )
 
 
 class TicketTier(CreatedAt, Base):

@@ -104,6 +104,8 @@ class Event(ResponseBody):
     # The door accepts printed codes (PDF); false: only the phone's rotating code.
     # Set with PUT /api/events/{id}/door-codes.
     static_codes_allowed: bool
+    # /api/events/{id}/image?v=<12 hex of its sha256>, or null when the event has none.
+    image_url: str | None
 
 
 class Tier(ResponseBody):

@@ -98,6 +98,7 @@ class TicketEvent(ResponseBody):
     venue: str
     city: str
     timezone: str  # the venue's IANA zone: the page prints the date on its clock
+    image_url: str | None  # the event's picture (as in event JSON), or null
 
 
 class TicketTier(ResponseBody):

@@ -5,7 +5,8 @@ const $ = (selector) => document.querySelector(selector);
 const eventId = Number($("#event-page").dataset.eventId);
 let timeZone = "UTC";
 
-// api(): static/api.js; venueTime: static/venue_time.js; venueNote: static/venue_notes.js
+// api(): static/api.js; venueTime: static/venue_time.js; venueNote: static/venue_notes.js;
+// venueImage: static/venue_image.js
 function money(cents, currency) {
   return new Intl.NumberFormat(undefined, {style: "currency", currency}).format(cents / 100);
 }
@@ -28,6 +29,7 @@ function showEvent(event, venue) {
   $("#drop-zone").textContent = `(times in ${timeZone})`;
   $("#event-zone").textContent = `(times in ${timeZone})`;
   venueEdit.fillEvent($("#event-form"), event, timeZone);
+  venueImage.show(event);
   const draft = event.status === "draft";
   $("#publish").hidden = !draft;
   $("#publish-text").textContent = draft ? "Draft: fans cannot see this event yet."
@@ -144,5 +146,7 @@ $("#cancel-confirm").addEventListener("click", async () => {
     await refresh();
   } catch (error) { venueNote($("#cancel-note"), false, error.message); }
 });
+
+venueImage.wire(refresh);
 
 refresh().then(() => showError("")).catch((error) => showError(error.message));

@@ -69,4 +69,6 @@ async def test_a_bad_date_or_an_overlong_term_is_a_clear_422(client: httpx.Async
         refused = await client.get("/api/events", params=params)
         assert refused.status_code == 422, refused.text
         assert refused.headers["content-type"].startswith("application/problem+json")
-    assert (await client.get("/", params={"date": "tomorrow"})).status_code == 422
+    # The home page is for browsers: it says what is wrong beside its form (issue 13).
+    home = await client.get("/", params={"date": "tomorrow"})
+    assert home.status_code == 200 and 'id="filter-problems"' in home.text

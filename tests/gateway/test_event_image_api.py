@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.event_images import MAX_UPLOAD_BYTES, MAX_WIDTH
-from core.models import AuditEntry
+from core.models import AuditEntry, Event
 from tests.support.api import DropSetup, create_drop_setup, sign_up
 
 
@@ -124,6 +124,12 @@ async def test_unpublished_event_image_is_404_and_delete_removes_it(
     draft = await create_drop_setup(client, published=False)
     assert (await _put(client, draft, picture("PNG"), "image/png")).status_code == 204
     assert (await client.get(f"/api/events/{draft.event_id}/image")).status_code == 404
+    outsider = await sign_up(client, "outsider")
+    assert (await client.get(f"/api/events/{draft.event_id}/image",
+                             headers=outsider.headers)).status_code == 404
+    # Its own venue admins preview it, and no shared cache may keep a draft's picture.
+    preview = await client.get(f"/api/events/{draft.event_id}/image", headers=draft.admin.headers)
+    assert preview.status_code == 200 and preview.headers["cache-control"].startswith("private")
     setup = await create_drop_setup(client)
     assert (await _put(client, setup, picture("PNG"), "image/png")).status_code == 204
     removed = await client.delete(f"/api/events/{setup.event_id}/image",
@@ -136,3 +142,34 @@ async def test_unpublished_event_image_is_404_and_delete_removes_it(
                                             AuditEntry.subject_id == str(setup.event_id))
             .order_by(AuditEntry.id))).all()
     assert actions[-2:] == ["event.image_set", "event.image_remove"]
+
+
+async def test_event_json_names_a_versioned_image_url_or_null(client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client)
+    one = f"/api/events/{setup.event_id}"
+
+    async def urls() -> tuple[object, object]:
+        listed = (await client.get("/api/events")).json()["events"]
+        in_list = next(e["image_url"] for e in listed if e["id"] == setup.event_id)
+        return in_list, (await client.get(one)).json()["image_url"]
+
+    assert await urls() == (None, None)
+    first = picture("PNG")
+    assert (await _put(client, setup, first, "image/png")).status_code == 204
+    in_list, alone = await urls()
+    assert in_list == alone
+    assert isinstance(alone, str) and alone.startswith(f"{one}/image?v=")
+    version = alone.rsplit("=", 1)[1]
+    assert len(version) == 12 and all(c in "0123456789abcdef" for c in version)
+    got = await client.get(alone)
+    assert got.status_code == 200 and got.headers["etag"].strip('"').startswith(version)
+
+    assert (await _put(client, setup, picture("PNG", (80, 40)), "image/png")).status_code == 204
+    assert (await urls())[1] != alone  # a new picture is a new URL, past the browser cache
+    assert (await client.delete(f"{one}/image", headers=setup.admin.headers)).status_code == 204
+    assert await urls() == (None, None)
+
+
+def test_event_rows_carry_the_image_hash_but_never_its_bytes() -> None:
+    sql = str(select(Event))
+    assert "event_images.sha256" in sql and "event_images.data" not in sql

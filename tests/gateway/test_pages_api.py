@@ -25,3 +25,17 @@ async def test_login_page_renders_a_form(client: httpx.AsyncClient) -> None:
     assert page.status_code == 200
     assert 'id="login"' in page.text and 'data-next="/me/tickets"' in page.text
     assert '<script src="/static/login.js"' in page.text
+
+
+async def test_a_bad_home_filter_is_a_page_with_a_message_and_the_api_keeps_its_422(
+        client: httpx.AsyncClient) -> None:
+    setup = await create_drop_setup(client)
+    page = await client.get("/?date=bad", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert 'id="filter-problems"' in page.text and "Date must be a day as YYYY-MM-DD" in page.text
+    assert f'data-event-id="{setup.event_id}"' in page.text  # the bad filter is left out
+    too_long = await client.get("/", params={"q": "x" * 201})
+    assert too_long.status_code == 200 and "Q is longer than 200 characters" in too_long.text
+    api = await client.get("/api/events?date=bad")
+    assert api.status_code == 422 and api.headers["content-type"].startswith("application/")
+    assert "YYYY-MM-DD" in api.json()["detail"]

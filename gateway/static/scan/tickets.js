@@ -38,6 +38,12 @@
       const item = $('ticket-template').content.firstElementChild.cloneNode(true);
       item.dataset.ticketId = ticket.id;
       item.querySelector('.title').textContent = ticket.event.title;
+      if (ticket.event.image_url) {
+        const picture = item.querySelector('.pass-image');
+        picture.src = ticket.event.image_url;
+        picture.alt = ticket.event.title;
+        picture.hidden = false;
+      }
       // The event's date on the venue's clock (a 20:00 show reads 20:00 from anywhere).
       const when = ticket.event.starts_at ? new Intl.DateTimeFormat(undefined, {
         timeZone: ticket.event.timezone || undefined, weekday: 'short', day: 'numeric',
