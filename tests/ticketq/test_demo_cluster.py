@@ -16,13 +16,47 @@ import psutil
 import pytest
 
 from core.embedded import EmbeddedServices, free_port
+from core.settings import Settings, SettingsError
 from loadtest import load_balancer
 from tests.support.api import Account, solved_challenge
 from tests.support.waiting import eventually_sync
+from ticketq import cli
 from ticketq.demo import DEMO_PASSWORD
+from ticketq.demo_cluster import ClusterShape, check_cluster_settings
 
 TICKETQ = str(Path(sys.executable).parent / "ticketq")
 HEALTHY = {"status": "ok", "redis": "ok", "postgres": "ok"}
+
+
+def test_cluster_options_need_cluster_and_sane_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TICKETQ_HOME", str(tmp_path))
+    assert cli.main(["demo", "--gateways", "2", "--balancer", "dns"]) == 2
+    assert "--gateways, --balancer only with --cluster" in capsys.readouterr().err
+    for count in ("0", "17", "two"):
+        with pytest.raises(SystemExit) as refused:
+            cli.main(["demo", "--cluster", "--workers", count])
+        assert refused.value.code == 2
+    assert "--workers" in capsys.readouterr().err
+    # A plain Redis named by REDIS_URL cannot carry the cluster demo: refused before any start.
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.delenv("REDIS_CLUSTER", raising=False)
+    assert cli.main(["demo", "--cluster", "--balancer", "dns"]) == 2
+    assert "REDIS_CLUSTER=1" in capsys.readouterr().err
+    assert not (tmp_path / "redis-cluster").exists()
+
+
+def test_without_haproxy_the_default_is_dns_and_asking_for_it_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load_balancer, "available", lambda: False)
+    assert ClusterShape().chosen_balancer() == "dns"
+    assert ClusterShape(balancer="haproxy").chosen_balancer() == "haproxy"
+    settings = Settings.from_env().replace(home=tmp_path, redis_url=None)
+    check_cluster_settings(settings, ClusterShape())
+    with pytest.raises(SettingsError, match="apt-get install haproxy"):
+        check_cluster_settings(settings, ClusterShape(balancer="haproxy"))
 
 
 def _processes_under(home: Path) -> list[psutil.Process]:
