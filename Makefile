@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed-stamp
 NODE_STAMP := node_modules/.installed-stamp
 LOCK_VENV := .venv-lock
 PYTEST_ARGS ?=
+# `make demo ARGS="--cluster --gateways 3"`: options for `ticketq demo`.
+ARGS ?=
 
-.PHONY: install lock demo screenshots test lint simulate bench services-stop clean
+.PHONY: install lock demo demo-cluster screenshots test lint simulate bench services-stop clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -42,7 +44,11 @@ lock:
 	$(MAKE) install
 
 demo: install
-	$(BIN)/ticketq demo
+	$(BIN)/ticketq demo $(ARGS)
+
+# Production's shape on loopback: Redis Cluster, gateways behind HAProxy, several workers.
+demo-cluster: install
+	$(BIN)/ticketq demo --cluster $(ARGS)
 
 # Every page, desktop and phone, as PNGs with an index.html (git-ignored folder).
 screenshots: install

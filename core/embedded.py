@@ -19,6 +19,7 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -388,6 +389,13 @@ def _form_cluster(ports: list[int]) -> None:
 def stop_redis_cluster(folder: Path, masters: int = 3) -> None:
     for index in range(masters):
         RedisServer(folder / f"node{index}", authenticated=False).stop()
+
+
+def discard_redis_cluster(folder: Path, masters: int = 3) -> None:
+    """Stop a Cluster and delete its folder. A rehearsal's or a demo's Cluster is thrown
+    away: its nodes.conf would remember the old ports and slots on the next start."""
+    stop_redis_cluster(folder, masters)
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # localstripe's own `start()` binds '::' (every interface, IPv4 too); this runs its app on

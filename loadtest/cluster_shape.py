@@ -19,7 +19,6 @@ import dataclasses
 import json
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from core.embedded import EmbeddedServices, start_redis_cluster, stop_redis_cluster
+from core.embedded import EmbeddedServices, discard_redis_cluster, start_redis_cluster
 from core.redis_keys import DropKeys
 from core.settings import Settings
 from core.supervisor import Child, Supervisor
@@ -71,7 +70,7 @@ def run(options: argparse.Namespace, settings: Settings) -> int:
 
     home = settings.home / "simulate-cluster"
     folder = home / "redis-cluster"
-    _remove_cluster(folder)  # a run killed before its cleanup left one behind
+    discard_redis_cluster(folder)  # a run killed before its cleanup left one behind
     ports = start_redis_cluster(folder)
     embedded = EmbeddedServices(home)
     postgres_was = embedded.status()["postgres"]
@@ -94,15 +93,9 @@ def run(options: argparse.Namespace, settings: Settings) -> int:
         spec = dataclasses.replace(spec, max_active=options.max_active or options.fans)
         return _rehearse(options, settings, urls, spec, out)
     finally:
-        _remove_cluster(folder)
+        discard_redis_cluster(folder)
         if postgres_was == "stopped" and not os.environ.get("DATABASE_URL"):
             embedded.stop()
-
-
-def _remove_cluster(folder: Path) -> None:
-    """A rehearsal's Cluster is thrown away: its nodes.conf would remember the old slots."""
-    stop_redis_cluster(folder)
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _rehearse(

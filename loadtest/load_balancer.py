@@ -79,11 +79,11 @@ def max_connections() -> int:
 
 def start_haproxy(
     supervisor: Supervisor, gateways: Sequence[tuple[str, str]], folder: Path,
-    *, host: str = LOOPBACK,
+    *, host: str = LOOPBACK, port: int | None = None,
 ) -> Child:
-    """HAProxy in the foreground (-db) as a supervisor child; healthy once /healthz passes
-    through it."""
-    port = free_port()
+    """HAProxy in the foreground (-db) as a supervisor child, on `port` (default a free
+    one); healthy once /healthz passes through it."""
+    port = port or free_port()
     config = folder / "haproxy.cfg"
     config.write_text(render_config(gateways, host=host, port=port))
     binary = HAPROXY if Path(HAPROXY).exists() else (shutil.which("haproxy") or HAPROXY)

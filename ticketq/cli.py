@@ -29,8 +29,16 @@ from loadtest.capacity import capacity_command
 from loadtest.simulate import simulate_command
 from lottery.cli import verify_draw_command
 from purchase.cli import reconcile_command
-from ticketq.demo import run_demo, seed_demo
+from ticketq.demo import demo_stack, run_demo, seed_demo
+from ticketq.demo_cluster import (
+    BALANCERS,
+    ClusterShape,
+    check_cluster_settings,
+    cluster_demo_stack,
+)
 from ticketq.worker import run_worker, select_jobs
+
+MAX_DEMO_PROCESSES = 16
 
 
 def resolve_servers(settings: Settings) -> Settings:
@@ -120,7 +128,29 @@ def cmd_keys(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
-    return run_demo(settings, port=args.port)
+    # Unset options keep ClusterShape's defaults (the one place they are written).
+    given = {name: getattr(args, name) for name in ("gateways", "workers", "balancer")
+             if getattr(args, name) is not None}
+    if not args.cluster:
+        if given:
+            options = ", ".join(f"--{name}" for name in given)
+            print(f"ticketq demo: {options} only with --cluster", file=sys.stderr)
+            return 2
+        return run_demo(settings, demo_stack(settings, port=args.port))
+    shape = ClusterShape(**given)
+    check_cluster_settings(settings, shape)
+    return run_demo(settings, cluster_demo_stack(settings, shape, port=args.port))
+
+
+def _process_count(text: str) -> int:
+    """1 to MAX_DEMO_PROCESSES: a typo must not fork a hundred gateways."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= count <= MAX_DEMO_PROCESSES:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_DEMO_PROCESSES}, not {count}")
+    return count
 
 
 def cmd_screenshots(settings: Settings, args: argparse.Namespace) -> int:
@@ -177,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="start everything with a demo drop (make demo)")
     demo.add_argument("--port", type=int)
+    demo.add_argument("--cluster", action="store_true",
+                      help="production's shape: a 3-master Redis Cluster, several gateways "
+                           "behind HAProxy, several workers (make demo-cluster)")
+    demo.add_argument("--gateways", type=_process_count,
+                      help="gateway processes with --cluster (default 3)")
+    demo.add_argument("--workers", type=_process_count,
+                      help="worker processes with --cluster (default 2)")
+    demo.add_argument("--balancer", choices=BALANCERS,
+                      help="with --cluster: haproxy, or dns (fans open any gateway); "
+                           "default haproxy when installed, else dns")
     demo.set_defaults(handler=cmd_demo)
 
     screenshots = sub.add_parser(

@@ -6,6 +6,8 @@ so a second `make demo` in the same folder shows a live drop again.
 `demo_stack` starts the embedded servers it needs, the worker and the gateway, and
 stops everything it started when its block ends; `run_demo` (`make demo`) prints what
 to open and holds the stack until Ctrl-C; `ticketq screenshots` photographs its pages.
+`ticketq demo --cluster` (ticketq.demo_cluster) builds production's shape instead, on the
+same `prepare_demo` and banner.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -102,8 +104,8 @@ async def seed_demo(
     }
 
 
-def _banner(base_url: str, seeded: dict[str, Any]) -> str:
-    drop_id = seeded["drop_id"]
+def _banner(stack: DemoStack) -> str:
+    base_url, drop_id = stack.base_url, stack.seeded["drop_id"]
     lines = [
         "",
         "TicketQ demo is running. Open:",
@@ -114,6 +116,7 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
         f"  Dev mailbox        {base_url}/dev/mail   (what fans were emailed)",
         f"  API document       {base_url}/openapi.json",
         f"  Health / metrics   {base_url}/healthz   {base_url}/metrics",
+        *(["", *stack.shape_lines] if stack.shape_lines else []),
         "",
         f"Demo logins (password '{DEMO_PASSWORD}'):",
         *(f"  {email:<22} {role.value}" for email, (_, role) in DEMO_ACCOUNTS.items()),
@@ -129,11 +132,36 @@ def _banner(base_url: str, seeded: dict[str, Any]) -> str:
 
 @dataclass(frozen=True)
 class DemoStack:
-    """A running demo: where the gateway answers, what was seeded, and its processes."""
+    """A running demo: where fans go, what was seeded, and its processes. `shape_lines`
+    describe a shape other than one gateway (`ticketq demo --cluster`) for the banner."""
 
     base_url: str
     seeded: dict[str, Any]
     supervisor: Supervisor
+    shape_lines: tuple[str, ...] = ()
+
+
+def prepare_demo(
+    settings: Settings, supervisor: Supervisor, *, front_port: int,
+    sales_open_in: timedelta = SALES_OPEN_IN,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What every demo shape does before its gateways start: migrations, the demo sale,
+    localstripe (its webhooks to `front_port`, where fans reach a gateway) and a mail
+    catcher. `settings` carries the server URLs; returns (seeded, environment for the
+    gateways and workers)."""
+    from bootstrap.migrate import upgrade
+
+    upgrade(settings.database_url or "")
+    seeded = asyncio.run(seed_demo(settings.database_url or "", sales_open_in=sales_open_in))
+    env = {
+        "TICKETQ_HOME": str(settings.home),  # keys and the mailbox beside its servers
+        "REDIS_URL": settings.redis_url or "",
+        "DATABASE_URL": settings.database_url or "",
+        "PORT": str(front_port),
+    }
+    env.update(_demo_payments(settings, front_port, supervisor))
+    env.update(_demo_mail(settings, supervisor))
+    return seeded, env
 
 
 @contextmanager
@@ -147,8 +175,6 @@ def demo_stack(
     every process it started, and the embedded servers only if it started them.
 
     Raises ChildFailed when a process does not come up (its log tail attached)."""
-    from bootstrap.migrate import upgrade
-
     host = host or settings.host
     port = port or settings.port
     services = EmbeddedServices(settings.home)
@@ -162,17 +188,8 @@ def demo_stack(
     )
     supervisor = Supervisor(settings.home / "logs")
     try:
-        upgrade(settings.database_url or "")
-        seeded = asyncio.run(
-            seed_demo(settings.database_url or "", sales_open_in=sales_open_in))
-        env = {
-            "TICKETQ_HOME": str(settings.home),  # keys and the mailbox beside its servers
-            "REDIS_URL": settings.redis_url or "",
-            "DATABASE_URL": settings.database_url or "",
-            "PORT": str(port),
-        }
-        env.update(_demo_payments(settings, port, supervisor))
-        env.update(_demo_mail(settings, supervisor))
+        seeded, env = prepare_demo(
+            settings, supervisor, front_port=port, sales_open_in=sales_open_in)
         start_worker(supervisor, env)
         gateway = start_gateway(supervisor, env, host=host, port=port, options=())
         yield DemoStack(gateway.url, seeded, supervisor)
@@ -183,7 +200,9 @@ def demo_stack(
             services.stop()
 
 
-def run_demo(settings: Settings, *, port: int | None = None) -> int:
+def run_demo(settings: Settings, stack: AbstractContextManager[DemoStack]) -> int:
+    """Enter `stack` (demo_stack, or ticketq.demo_cluster's), print the banner and hold it
+    until Ctrl-C or SIGTERM; leaving the block stops everything it started."""
     stop_requested = False
 
     def request_stop(signum: int, frame: object) -> None:
@@ -192,10 +211,10 @@ def run_demo(settings: Settings, *, port: int | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        with demo_stack(settings, port=port) as stack:
+        with stack as running:
             try:
-                print(_banner(stack.base_url, stack.seeded), flush=True)
-                while not stop_requested and stack.supervisor.all_running():
+                print(_banner(running), flush=True)
+                while not stop_requested and running.supervisor.all_running():
                     time.sleep(0.5)
             finally:
                 print("\nstopping TicketQ demo ...", flush=True)
