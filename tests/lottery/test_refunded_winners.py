@@ -116,3 +116,17 @@ async def test_a_cancelled_events_lottery_orders_read_refunded(
     # Another pass of the refunder finds nothing left and changes nothing.
     assert await cancellation.refund_batch(ctx, event_id=event_id, now=now) == 0
     assert await _stored(db, lottery.drop_id) == stored
+
+
+async def test_a_winner_who_deletes_the_account_with_a_refund_reads_refunded(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], payments: HeldPayments,
+) -> None:
+    lottery, fan = await _settled_lottery(api, db, payments)
+    won = await _my_entry(api, fan)
+    deleted = await api.request("DELETE", "/api/me", headers=fan.headers, json={
+        "password": fan.password, "future_tickets": "refund"})
+    assert deleted.status_code == 202, deleted.text
+    assert deleted.json()["refunded_orders"] == [won["order_id"]]
+    assert (await _stored(db, lottery.drop_id))[str(won["id"])][0] == "refunded"
+    assert await _money_figures(api, lottery) == {
+        "authorised": 0, "captured": 2, "released": 0, "refunded": 1, "failed": 0}
