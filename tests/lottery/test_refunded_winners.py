@@ -4,6 +4,7 @@ table itself, exactly once."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 
 import httpx
@@ -11,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from bootstrap.migrate import downgrade, upgrade
 from gateway.context import app_services
 from lottery.jobs import settle_lottery
 from lottery.models import LotteryEntry
@@ -130,3 +132,23 @@ async def test_a_winner_who_deletes_the_account_with_a_refund_reads_refunded(
     assert (await _stored(db, lottery.drop_id))[str(won["id"])][0] == "refunded"
     assert await _money_figures(api, lottery) == {
         "authorised": 0, "captured": 2, "released": 0, "refunded": 1, "failed": 0}
+
+
+async def test_the_migration_brings_entries_refunded_before_it_up_to_date(
+    api: httpx.AsyncClient, db: async_sessionmaker[AsyncSession], payments: HeldPayments,
+    database_url: str,
+) -> None:
+    lottery, fan = await _settled_lottery(api, db, payments)
+    won = await _my_entry(api, fan)
+    await asyncio.to_thread(downgrade, database_url, "lottery_0002")
+    try:  # without lottery_0003 the refund leaves the entry 'captured': the old bug
+        refunded = await api.post(f"/api/orders/{won['order_id']}/refund",
+                                  headers=lottery.setup.admin.headers, json={"reason": "fraud"})
+        assert refunded.status_code == 200, refunded.text
+        assert (await _my_entry(api, fan))["money"] == "captured"
+    finally:
+        await asyncio.to_thread(upgrade, database_url)
+    mine = await _my_entry(api, fan)
+    assert mine["money"] == "refunded"
+    assert "refunded by the venue: fraud" in str(mine["money_note"])
+    assert (await _money_figures(api, lottery))["captured"] == 2
