@@ -72,6 +72,11 @@ class LotteryEntry(CreatedAt, Base):
     settlement: pending -> working (claimed by a worker until claim_expires_at)
     -> done. money: where the fan's money is: none, authorised (held), captured,
     released (hold cancelled, nothing charged), refunded, failed (capture refused).
+
+    A winner's `captured` is not final: once its order is refunded (any path through
+    purchase.refunds.refund_order), the trigger of migration lottery_0003 turns the entry
+    `refunded`, with the order's reason as its note, in the refund's own transaction.
+    Purchase sits below the lottery and cannot tell it; the trigger is the rule's one owner.
     """
 
     __tablename__ = "lottery_entries"
@@ -92,6 +97,9 @@ class LotteryEntry(CreatedAt, Base):
         # The sweeper looks for dead entry attempts every second: keep that off a full scan.
         Index("ix_lottery_entries_unfinished", "updated_at",
               postgresql_where=text("status IN ('authorising', 'abandoned')")),
+        # The refund trigger (lottery_0003) finds a refunded order's entry by it.
+        Index("ix_lottery_entries_order_id", "order_id",
+              postgresql_where=text("order_id IS NOT NULL")),
     )
 
     id: Mapped[str] = mapped_column(UUID_TEXT, primary_key=True)

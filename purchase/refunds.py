@@ -29,7 +29,10 @@ def make_refund_due(payment: Payment, reason: str, now: datetime) -> None:
 
 
 async def refund_order(session: AsyncSession, order: Order, reason: str, now: datetime) -> None:
-    """Mark an order refunded with its reason, its tickets refunded, its payments refund-due."""
+    """Mark an order refunded with its reason, its tickets refunded, its payments refund-due.
+
+    The lottery entry a drawn order came from follows by itself: a trigger on `orders`,
+    owned by the lottery's migration lottery_0003, because purchase may not import it."""
     order.state = "refunded"
     order.reason = reason
     await session.execute(update(Ticket).values(status="refunded").where(
