@@ -4,11 +4,13 @@
 
 Each step is one bounded `ticketq simulate` run (its own embedded servers, gateway,
 worker and Locust on loopback; it stops by itself), one after the other so steps do
-not share the CPU. Tickets grow with the crowd (--tickets-per-fan), so every step
-is the same drop, only bigger. loadtest/scale_table.py turns each step's report.json
-into a row; the table goes to loadtest/reports/scale-<time>/ as scale.json and
-scale.md (git-ignored) and is printed. docs/performance.md ("Scale curve") keeps a
-measured one and says how to read it.
+not share the CPU. Every step is the same drop (the same tickets and admission pace,
+as a venue would set them), only the crowd grows: the extra fans wait on their
+sockets, which is the per-fan cost that must stay flat. loadtest/scale_table.py
+turns each step's report.json into a row; the table goes to
+loadtest/reports/scale-<time>/ as scale.json and scale.md (git-ignored) and is
+printed. docs/performance.md ("Scale curve") keeps a measured one and says how to
+read it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
                         help="crowd sizes, comma-separated (default 500,1000,2000)")
     parser.add_argument("--duration", type=int, default=30, help="sales window per step (s)")
     parser.add_argument("--shape", choices=SHAPES, default="spike")
-    parser.add_argument("--tickets-per-fan", type=float, default=0.2)
+    parser.add_argument("--tickets", type=int, default=400, help="tickets on sale, every step")
+    parser.add_argument("--admit-per-minute", type=int, default=600,
+                        help="admission pace, every step (default 600)")
     parser.add_argument("--bots", type=int, default=0, help="cheating bots per step")
     parser.add_argument("--gateway-workers", type=int, default=1)
     parser.add_argument("--locust-workers", type=int, default=2,
@@ -54,8 +58,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         parser.error("--steps takes whole numbers separated by commas, e.g. 500,1000,2000")
     if not options.steps or min(options.steps) < 1:
         parser.error("--steps needs at least one crowd size of 1 fan or more")
-    if options.duration < 10 or options.tickets_per_fan <= 0:
-        parser.error("need --duration >= 10 and --tickets-per-fan > 0")
+    if options.duration < 10 or min(options.tickets, options.admit_per_minute) < 1:
+        parser.error("need --duration >= 10, --tickets >= 1 and --admit-per-minute >= 1")
     return options
 
 
@@ -63,7 +67,8 @@ def run_step(options: argparse.Namespace, fans: int, out: Path) -> dict[str, obj
     """One simulate run of `fans`; its report (None when it wrote none)."""
     arguments = [
         "--fans", str(fans),
-        "--tickets", str(max(1, round(fans * options.tickets_per_fan))),
+        "--tickets", str(options.tickets),
+        "--admit-per-minute", str(options.admit_per_minute),
         "--duration", str(options.duration),
         "--shape", options.shape,
         "--bots", str(options.bots),
@@ -91,7 +96,8 @@ def machine_line(options: argparse.Namespace, load_before: float) -> str:
         f"Measured {when} on {os.cpu_count()} CPUs ({cpu_model()}), Python "
         f"{platform.python_version()}, {platform.system()} {platform.machine()}; 1-minute "
         f"load average before the run {load_before:.1f}. Each step: `ticketq simulate`, "
-        f"{options.shape}, {options.duration} s, {options.tickets_per_fan:g} tickets per fan, "
+        f"{options.shape}, {options.duration} s, {options.tickets} tickets, admitting "
+        f"{options.admit_per_minute}/min, "
         f"{options.gateway_workers} gateway worker(s), {options.locust_workers} Locust "
         f"worker(s) (`python -m loadtest.bench_scale`)."
     )

@@ -3,7 +3,11 @@
 Every figure comes from a `ticketq simulate` report (loadtest/report.py builds it,
 docs/loadtest.md explains its fields); this module only picks, divides and renders.
 The number that matters is `cost_ratio`: a step's server CPU per fan per minute
-divided by the first step's. A flat curve stays near 1.0.
+divided by the first step's. A flat curve stays near 1.0. Every step is the same
+drop, so part of each step's cost (admissions, purchases, the worker's ticks) does
+not grow with the crowd: the marginal figures, this step's extra CPU and gateway
+memory over the first step's divided by its extra fans (sockets), are what one
+more waiting fan costs.
 """
 
 from __future__ import annotations
@@ -32,7 +36,11 @@ class ScaleRow:
     saturated: str
     load_before: float | None
     all_ok: bool
+    server_cores: float = 0.0
+    gateway_growth_kib: int | None = None
     cost_ratio: float | None = None
+    marginal_cpu_s_per_fan_minute: float | None = None
+    marginal_kib_per_socket: float | None = None
 
 
 def server_cores(cores_busy: dict[str, float]) -> float:
@@ -80,11 +88,8 @@ def row_of(report: dict[str, Any], cpu_count: int, load_before: float | None = N
     )
     sockets = peak_sockets(report)
     gateway_memory = (run.get("memory_kib") or {}).get("gateway")
-    kib_per_socket = (
-        (gateway_memory["peak"] - gateway_memory["first"]) / sockets
-        if gateway_memory and sockets
-        else None
-    )
+    growth = gateway_memory["peak"] - gateway_memory["first"] if gateway_memory else None
+    kib_per_socket = growth / sockets if growth is not None and sockets else None
     join = report["join_latency_ms"]
     return ScaleRow(
         fans=fans,
@@ -98,20 +103,42 @@ def row_of(report: dict[str, Any], cpu_count: int, load_before: float | None = N
         saturated=saturated_side(run, cpu_count),
         load_before=load_before,
         all_ok=bool(report["invariants"]["all_ok"]),
+        server_cores=round(server_cores(busy), 3),
+        gateway_growth_kib=growth,
     )
 
 
 def with_cost_ratios(rows: list[ScaleRow]) -> list[ScaleRow]:
-    """Each row's server CPU per fan per minute over the first row's (flat = ~1.0)."""
-    first = rows[0].server_cpu_s_per_fan_minute if rows else None
-    return [
-        ScaleRow(**{**asdict(row), "cost_ratio": (
-            _rounded(row.server_cpu_s_per_fan_minute / first, 2)
-            if first and row.server_cpu_s_per_fan_minute is not None
-            else None
-        )})
-        for row in rows
-    ]
+    """Each row's server CPU per fan per minute over the first row's (flat = ~1.0), and
+    what its extra fans cost over the first row's, in CPU and in gateway memory."""
+    if not rows:
+        return []
+    first = rows[0]
+    compared = []
+    for row in rows:
+        ratio = marginal_cpu = marginal_kib = None
+        if first.server_cpu_s_per_fan_minute and row.server_cpu_s_per_fan_minute is not None:
+            ratio = _rounded(row.server_cpu_s_per_fan_minute / first.server_cpu_s_per_fan_minute,
+                             2)
+        if row.fans > first.fans:
+            # Cores busy x 60 s: CPU seconds per minute, shared by the extra fans.
+            marginal_cpu = _rounded(
+                (row.server_cores - first.server_cores) * 60 / (row.fans - first.fans), 4
+            )
+        extra_sockets = row.peak_sockets - first.peak_sockets
+        if (
+            extra_sockets > 0
+            and row.gateway_growth_kib is not None
+            and first.gateway_growth_kib is not None
+        ):
+            marginal_kib = _rounded(
+                (row.gateway_growth_kib - first.gateway_growth_kib) / extra_sockets, 1
+            )
+        compared.append(ScaleRow(**{
+            **asdict(row), "cost_ratio": ratio, "marginal_cpu_s_per_fan_minute": marginal_cpu,
+            "marginal_kib_per_socket": marginal_kib,
+        }))
+    return compared
 
 
 def _rounded(value: float | None, digits: int) -> float | None:
@@ -124,19 +151,21 @@ def _cell(value: object) -> str:
 
 HEADER = (
     "| Fans | Join p50 / p99 ms | Tick-to-fan lag p99 ms | Server CPU s per fan-minute "
-    "| Cost vs first | KiB per socket (peak sockets) | Admission accuracy | Saturated "
-    "| Load before | Invariants |"
+    "| Cost vs first | Extra fans' CPU s per fan-minute | KiB per socket (peak sockets) "
+    "| Extra sockets' KiB each | Admission accuracy | Saturated | Load before | Invariants |"
 )
 
 
 def markdown(rows: list[ScaleRow], machine: str) -> str:
-    lines = [machine, "", HEADER, "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [machine, "", HEADER, "|" + "---|" * (HEADER.count("|") - 1)]
     for row in rows:
         lines.append(
             f"| {row.fans:,} | {_cell(row.join_p50_ms)} / {_cell(row.join_p99_ms)} "
             f"| {_cell(row.tick_to_fan_lag_p99_ms)} | {_cell(row.server_cpu_s_per_fan_minute)} "
-            f"| {_cell(row.cost_ratio)} | {_cell(row.kib_per_socket)} ({row.peak_sockets:,}) "
-            f"| {_cell(row.admission_accuracy)} | {row.saturated} | {_cell(row.load_before)} "
+            f"| {_cell(row.cost_ratio)} | {_cell(row.marginal_cpu_s_per_fan_minute)} "
+            f"| {_cell(row.kib_per_socket)} ({row.peak_sockets:,}) "
+            f"| {_cell(row.marginal_kib_per_socket)} | {_cell(row.admission_accuracy)} "
+            f"| {row.saturated} | {_cell(row.load_before)} "
             f"| {'ok' if row.all_ok else '**failed**'} |"
         )
     return "\n".join(lines)

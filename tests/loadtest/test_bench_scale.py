@@ -24,6 +24,13 @@ def test_steps_are_read_in_order() -> None:
     assert parse(["--steps", "500, 1000,2000"]).steps == [500, 1000, 2000]
 
 
+def test_every_step_is_the_same_drop() -> None:
+    options = parse(["--tickets", "50", "--admit-per-minute", "120"])
+    assert (options.tickets, options.admit_per_minute) == (50, 120)
+    with pytest.raises(SystemExit):
+        parse(["--admit-per-minute", "0"])
+
+
 @pytest.mark.parametrize("steps", ["", "500,lots", "0,100", "-5"])
 def test_bad_steps_are_refused(steps: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:

@@ -48,6 +48,20 @@ def test_cost_ratio_compares_each_step_with_the_first(report: dict[str, Any]) ->
     assert ratios == [1.0, 2.5, None]
 
 
+def test_marginal_cost_is_the_extra_fans_share_of_the_extra_cost(
+    report: dict[str, Any],
+) -> None:
+    first = row_of(report, cpu_count=2)  # 0.2 server cores, 8248 KiB growth, 73 sockets
+    bigger = replace(first, fans=1100, server_cores=0.7, gateway_growth_kib=8248 + 20_000,
+                     peak_sockets=73 + 1000)
+
+    base, grown = with_cost_ratios([first, bigger])
+
+    assert base.marginal_cpu_s_per_fan_minute is None and base.marginal_kib_per_socket is None
+    assert grown.marginal_cpu_s_per_fan_minute == pytest.approx(0.5 * 60 / 1000)
+    assert grown.marginal_kib_per_socket == 20.0
+
+
 def test_a_busy_gateway_is_the_saturated_side(report: dict[str, Any]) -> None:
     run = {**report["run"], "cpu_cores_busy": {**report["run"]["cpu_cores_busy"],
                                                 "gateway": 0.95}}
@@ -75,5 +89,7 @@ def test_the_markdown_table_has_one_row_per_step(report: dict[str, Any]) -> None
     rendered = markdown([*rows, failed], "Measured on a test machine.").splitlines()
 
     assert rendered[0] == "Measured on a test machine."
-    assert rendered[4].startswith("| 100 | 198.5 / 468.5 | 267.7 | 0.12 | 1.0 | 113.0 (73) |")
+    assert rendered[3] == "|" + "---|" * 12
+    assert rendered[4].startswith(
+        "| 100 | 198.5 / 468.5 | 267.7 | 0.12 | 1.0 | - | 113.0 (73) | - | 1.589 | neither")
     assert rendered[5].startswith("| 1,000 |") and rendered[5].endswith("| **failed** |")
