@@ -11,8 +11,10 @@ LOCK_VENV := .venv-lock
 PYTEST_ARGS ?=
 # `make demo ARGS="--cluster --gateways 3"`: options for `ticketq demo`.
 ARGS ?=
+# Bigger crowds: make bench-scale SCALE_ARGS="--steps 1000,2000,5000,10000,20000 --duration 60"
+SCALE_ARGS ?=
 
-.PHONY: install lock demo demo-cluster screenshots test lint simulate bench services-stop clean
+.PHONY: install lock demo demo-cluster screenshots test lint simulate bench bench-scale services-stop clean
 
 install: $(STAMP) $(NODE_STAMP)
 
@@ -67,6 +69,10 @@ simulate: install
 
 bench: install
 	$(BIN)/python -m loadtest.bench
+
+# The same drop at growing crowds (default 500, 1000, 2000 fans): cost per fan per step.
+bench-scale: install
+	$(BIN)/python -m loadtest.bench_scale $(SCALE_ARGS)
 
 services-stop: install
 	$(BIN)/ticketq services stop

@@ -198,3 +198,17 @@ def descendants(pid: int) -> list[int]:
 def tree_cpu_seconds(pid: int) -> float:
     """CPU time of a process and of everything it forked that still runs."""
     return sum(cpu_seconds(p) for p in [pid, *descendants(pid)])
+
+
+def rss_kib(pid: int) -> int:
+    """Resident memory of one process in KiB (Linux /proc), 0 when unknown."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and of everything it forked (uvicorn's workers)."""
+    return sum(rss_kib(p) for p in [pid, *descendants(pid)])

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.embedded import EmbeddedServices
-from core.supervisor import Supervisor, tree_cpu_seconds
+from core.supervisor import Supervisor, tree_cpu_seconds, tree_rss_kib
 from loadtest.launch import LOOPBACK as LOOPBACK
 from loadtest.launch import QUIET, start_gateway, start_worker
 from purchase.demo_stripe import register_webhook, start_localstripe
@@ -100,7 +100,8 @@ def machine_jiffies() -> tuple[int, int]:
 
 
 class CpuWatch:
-    """CPU used by each process of the stack (with its children) and by the whole machine.
+    """CPU used by each process of the stack (with its children) and by the whole machine,
+    and each process's resident memory (first reading and peak).
 
     Sampled every half second from a thread, so a process that exits (Locust) keeps
     its last reading. Figures are cores busy on average: 1.0 is one core flat out.
@@ -114,6 +115,8 @@ class CpuWatch:
         self.daemons = daemons or {}
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
+        self.rss_first: dict[str, int] = {}
+        self.rss_peak: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._machine_start = machine_jiffies()
@@ -127,6 +130,9 @@ class CpuWatch:
                 continue
             self.first.setdefault(name, used)
             self.last[name] = used
+            resident = tree_rss_kib(pid)
+            self.rss_first.setdefault(name, resident)
+            self.rss_peak[name] = max(resident, self.rss_peak.get(name, 0))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -157,3 +163,11 @@ class CpuWatch:
             # Whatever else ran on the box (other jobs, other tests) competed with the run.
             figures["other processes"] = round(max(0.0, machine - ours), 2)
         return figures
+
+    def memory_kib(self) -> dict[str, dict[str, int]]:
+        """Each process's resident memory in KiB when first seen and at its peak: the
+        gateway's growth over the run, divided by the sockets it held, is memory per socket."""
+        return {
+            name: {"first": self.rss_first[name], "peak": self.rss_peak[name]}
+            for name in self.rss_peak
+        }

@@ -14,6 +14,7 @@ from core.embedded import free_port
 from core.redis_client import RedisClient
 from core.scripts import ScriptRegistry
 from core.supervisor import Supervisor
+from core.supervisor import rss_kib as rss_kib  # re-exported for this part's benchmarks
 from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
 from loadtest.figures import note as note
 from loadtest.launch import QUIET, start_uvicorn
@@ -22,13 +23,6 @@ from queue_engine.line import open_line
 
 ROOT = Path(__file__).resolve().parents[2]
 HOME = ROOT / ".ticketq" / "bench_queue"
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
 
 
 async def prepare_drop(redis: RedisClient, drop_id: int, *, now_ms: int,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from core.embedded import free_port
-from core.supervisor import ChildFailed, Supervisor
+from core.supervisor import ChildFailed, Supervisor, rss_kib, tree_rss_kib
 
 PYTHON = sys.executable
 
@@ -142,3 +142,21 @@ def test_a_log_appended_to_shows_a_new_run_only_its_own_output(tmp_path: Path) -
         second.process.wait(30)
     assert second.log().strip() == "second env-reached"
     assert log.read_text().split() == ["first", "run", "second", "env-reached"]
+
+
+# Forks a sleeping child, then sleeps: a tree of two processes.
+FORKS_A_CHILD = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+time.sleep(600)
+"""
+
+
+def test_resident_memory_of_a_tree_counts_its_children(tmp_path: Path) -> None:
+    with Supervisor(tmp_path) as supervisor:
+        parent = supervisor.start("parent", [PYTHON, "-c", FORKS_A_CHILD], {})
+        own = rss_kib(parent.pid)
+        # The child, once started, adds a whole interpreter's resident memory.
+        wait_until(lambda: tree_rss_kib(parent.pid) > rss_kib(parent.pid) + 1000, "the child")
+        assert own > 0
+    assert rss_kib(parent.pid) == 0  # gone: unknown, not an error
