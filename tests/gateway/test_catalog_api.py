@@ -8,11 +8,11 @@ import httpx
 from sqlalchemy import func, select
 
 from core.models import AuditEntry, Drop, Event, TicketTier
-from tests.support.api import add_staff, create_drop_setup, iso, sign_up
+from tests.support.api import add_staff, create_drop_setup, iso, sign_up, unique_title
 
 
-async def _draft_setup(client: httpx.AsyncClient):
-    return await create_drop_setup(client, published=False)
+async def _draft_setup(client: httpx.AsyncClient, title: str = "Show"):
+    return await create_drop_setup(client, published=False, title=title)
 
 
 async def test_creator_of_a_venue_becomes_its_venue_admin(client: httpx.AsyncClient) -> None:
@@ -155,15 +155,17 @@ async def test_staff_added_by_the_venue_admin_can_manage_and_is_audited(
 
 
 async def test_public_listing_shows_published_events_only(client: httpx.AsyncClient) -> None:
-    published = await create_drop_setup(client)
-    draft = await _draft_setup(client)
-    ids = {event["id"] for event in (await client.get("/api/events")).json()["events"]}
+    title = unique_title()
+    published = await create_drop_setup(client, title=title)
+    draft = await _draft_setup(client, title=title)
+    listing = {"q": title}
+    ids = {e["id"] for e in (await client.get("/api/events", params=listing)).json()["events"]}
     assert published.event_id in ids and draft.event_id not in ids
     publish = await client.post(
         f"/api/events/{draft.event_id}/publish", headers=draft.admin.headers
     )
     assert publish.status_code == 200
-    ids = {event["id"] for event in (await client.get("/api/events")).json()["events"]}
+    ids = {e["id"] for e in (await client.get("/api/events", params=listing)).json()["events"]}
     assert draft.event_id in ids
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from catalog.event_images import MAX_UPLOAD_BYTES, MAX_WIDTH
 from core.models import AuditEntry, Event
-from tests.support.api import DropSetup, create_drop_setup, sign_up
+from tests.support.api import DropSetup, create_drop_setup, sign_up, unique_title
 
 
 def picture(fmt: str, size: tuple[int, int] = (64, 32), exif: bool = False) -> bytes:
@@ -145,11 +145,12 @@ async def test_unpublished_event_image_is_404_and_delete_removes_it(
 
 
 async def test_event_json_names_a_versioned_image_url_or_null(client: httpx.AsyncClient) -> None:
-    setup = await create_drop_setup(client)
+    title = unique_title()
+    setup = await create_drop_setup(client, title=title)
     one = f"/api/events/{setup.event_id}"
 
     async def urls() -> tuple[object, object]:
-        listed = (await client.get("/api/events")).json()["events"]
+        listed = (await client.get("/api/events", params={"q": title})).json()["events"]
         in_list = next(e["image_url"] for e in listed if e["id"] == setup.event_id)
         return in_list, (await client.get(one)).json()["image_url"]
 

@@ -88,6 +88,7 @@ async def create_drop_setup(
     requires_verified_email: bool = False,
     challenge_difficulty: int = 0,
     join_limits: dict[str, int | None] | None = None,
+    title: str = "Show",
 ) -> DropSetup:
     """A venue, a published event with GA and VIP tiers, and an open drop.
 
@@ -106,7 +107,7 @@ async def create_drop_setup(
         headers=admin.headers,
         json={
             "venue_id": venue.json()["id"],
-            "title": "Show",
+            "title": title,
             "description": "A show",
             "starts_at": iso(now + starts_in),
             "ends_at": iso(now + starts_in + timedelta(hours=3)),
@@ -195,3 +196,9 @@ async def add_staff(
     accepted = await client.post(f"/api/invitations/{invitation_id}/accept",
                                  headers=person.headers, json={"token": token})
     assert accepted.status_code == 200, accepted.text
+
+
+def unique_title(prefix: str = "Show") -> str:
+    """A title no other test's event has: GET /api/events lists at most 100 events and the
+    suite's shared database holds many more, so a test finds its own with `?q=`."""
+    return f"{prefix} {secrets.token_hex(4)}"
