@@ -7,10 +7,13 @@ from typing import TypeAlias
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.cluster import RedisCluster
 
+from core.waiting_cluster import WaitingRedisCluster
+
 RedisClient: TypeAlias = Redis | RedisCluster
 
-# A herd of coroutines must wait for a connection, not fail: the default pool
-# raises MaxConnectionsError past its size (ARCHITECTURE.md, "Where numbers come from").
+# A herd of coroutines must wait for a connection, not fail: the default pool (and the
+# Cluster client's per-node pool) raises MaxConnectionsError past its size
+# (ARCHITECTURE.md, "Where numbers come from"); on a Cluster core/waiting_cluster.py waits.
 DEFAULT_MAX_CONNECTIONS = 200
 # Past this wait for a free connection, the pool raises redis.ConnectionError("No connection
 # available."), which the gateway answers with 503 + Retry-After (gateway/errors.py).
@@ -22,7 +25,8 @@ def create_redis(
     pool_timeout_s: float = DEFAULT_POOL_TIMEOUT_S,
 ) -> RedisClient:
     if cluster:
-        return RedisCluster.from_url(url, max_connections=max_connections)
+        return WaitingRedisCluster.from_url(url, max_connections=max_connections,
+                                            pool_timeout_s=pool_timeout_s)
     pool = BlockingConnectionPool.from_url(url, max_connections=max_connections,
                                            timeout=pool_timeout_s)
     return Redis(connection_pool=pool)

@@ -5,15 +5,17 @@
 
 Both sides join fresh fans (redis-benchmark's __rand_int__, our counter) into one
 open drop on an embedded redis-server (AOF everysec, as in production). Goal: the
-registry path reaches >= 0.8 of redis-benchmark. On a 2-core box the Python client
-processes and redis-server share the cores, so the figure says how much of the
-server the Python side can use; the server-side cost of the script is printed too.
+auto-pipelined registry path reaches >= 0.9 of redis-benchmark on every run (issue 15).
+On a 2-core box the Python client processes and redis-server share the cores, so the
+figure says how much of the server the Python side can use; the server-side cost of the
+script is printed too.
 
 The reference must run the script Redis would run (its `-- @include`s spliced in) and
 authenticate like our client: before timing, one EVALSHA of redis-benchmark's very
 command is sent, and an error reply stops the benchmark (issue 15: an earlier version
 timed a script that failed at once). With `--runs N` every figure is the median of N
-runs, and the ratio's range is printed beside it.
+runs (five by default) with the ratio's range beside it; the lowest run is a figure of its
+own, since the goal holds on every run.
 """
 
 from __future__ import annotations
@@ -149,12 +151,18 @@ def _run_once(args: argparse.Namespace, port: int, password: str | None, url: st
     return {key: (rate, rate / mean) for key, rate in rates.items()}
 
 
+# Issue 15: the auto-pipelined join within 10 % of redis-benchmark running the same script,
+# on every run (the "lowest of N runs" figure), not only on the median.
+GOAL = ">= 0.9"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--tasks", type=int, default=64)
-    parser.add_argument("--runs", type=int, default=1,
+    # Issue 15's goal holds on every run of five: the spread is part of the figure.
+    parser.add_argument("--runs", type=int, default=5,
                         help="repeat; figures are medians, with the ratio's range")
     args = parser.parse_args()
 
@@ -172,13 +180,17 @@ def main() -> None:
             rate = statistics.median(run[key][0] for run in runs)
             ratios = [run[key][1] for run in runs]
             how = "auto-pipelined" if batched else "one round trip each"
-            goal = ">= 0.8" if key == (1, True) else ""
+            name = f"engine join ({how}, {processes} process{'es' if processes > 1 else ''})"
+            goal = GOAL if batched else ""
             if len(runs) > 1:
                 note(f"{how}, {processes} process(es): ratio median {statistics.median(ratios):.2f}"
                      f", range {min(ratios):.2f}-{max(ratios):.2f} over {len(runs)} runs")
-            figure(f"engine join ({how}, {processes} process{'es' if processes > 1 else ''})",
-                   rate, "joins/s", statistics.median(ratios), "redis-benchmark same script",
+            figure(name, rate, "joins/s", statistics.median(ratios), "redis-benchmark same script",
                    goal)
+            if batched and len(runs) > 1:
+                slowest = min(range(len(runs)), key=lambda index: ratios[index])
+                figure(f"{name}, lowest of {len(runs)} runs", runs[slowest][key][0], "joins/s",
+                       ratios[slowest], "redis-benchmark same script, same run", goal)
     finally:
         server.stop()
 

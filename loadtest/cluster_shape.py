@@ -20,8 +20,6 @@ import json
 import os
 import secrets
 import signal
-import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -33,7 +31,7 @@ from core.redis_keys import DropKeys
 from core.settings import Settings
 from core.supervisor import Child, Supervisor
 from loadtest import cluster_report, ledger_check, load_balancer, report_html, stack
-from loadtest.config import GRACE_S, Plan
+from loadtest.config import Plan
 from loadtest.launch import QUIET, start_gateway, start_worker
 from loadtest.seed import seed_drop
 from purchase.demo_stripe import register_webhook, start_localstripe
@@ -59,8 +57,8 @@ def check_options(parser: argparse.ArgumentParser, options: argparse.Namespace) 
         return
     if options.gateways < 2 or options.workers < 1 or not 1 <= options.drops <= 8:
         parser.error("--cluster needs --gateways >= 2, --workers >= 1, 1 <= --drops <= 8")
-    if options.locust_workers or options.plan_only or options.report_only:
-        parser.error("--cluster runs one Locust per drop: no --locust-workers/--plan-only")
+    if options.plan_only or options.report_only:
+        parser.error("--cluster runs its own Locust per drop: no --plan-only/--report-only")
     if options.balancer == "haproxy" and not load_balancer.available():
         parser.error("--balancer haproxy needs /usr/sbin/haproxy (apt-get install haproxy)")
 
@@ -152,9 +150,11 @@ def _rehearse(
         killer = _Killer(procs, plans[0], victim, workers, settings)
         if not options.no_kill:
             killer.start()
-        leaders = _run_locusts(plans, procs)
+        runs, cores_busy = _run_locusts(plans, procs, options.locust_workers)
         killer.join()
-        return _reports(options, settings, urls, plans, leaders, names, killer, stripe_url,
+        for run in runs:
+            run["cpu_cores_busy"] = cores_busy
+        return _reports(options, settings, urls, plans, runs, names, killer, stripe_url,
                         STRIPE_KEY, build_report)
     finally:
         procs.stop_all()
@@ -197,42 +197,40 @@ class _Killer(threading.Thread):
             client.close()
 
 
-def _run_locusts(plans: list[Plan], procs: Supervisor) -> list[Child]:
-    """One standalone Locust per drop, all at once; bounded by the drops' windows."""
-    from loadtest.simulate import LOCUSTFILE, STARTUP_S
+def _run_locusts(
+    plans: list[Plan], procs: Supervisor, locust_workers: int
+) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """One Locust per drop (a master with `locust_workers` workers, or standalone), all at
+    once, bounded by the drops' windows; (each drop's run facts, cores busy meanwhile)."""
+    from loadtest.simulate import start_locust
 
-    leaders = []
-    for index, plan in enumerate(plans):
-        drop_out = Path(plan.records_path).parent
-        leaders.append(procs.start(f"locust-{index + 1}", [
-            sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--tq-plan",
-            str(drop_out / "plan.json"), "--headless", "--host", plan.base_url,
-            "--csv", str(drop_out / "locust"), "--only-summary", "--loglevel", "WARNING",
-        ], {}))
-    deadline = time.monotonic() + STARTUP_S + max(p.duration_s for p in plans) + GRACE_S + 60
-    for leader in leaders:
-        try:
-            leader.process.wait(max(5.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            leader.process.terminate()
-            leader.process.wait(15)
-    return leaders
+    with stack.CpuWatch(procs) as cpu:
+        started = [
+            start_locust(Path(plan.records_path).parent / "plan.json", plan,
+                         Path(plan.records_path).parent, locust_workers, procs,
+                         name=f"locust-{index + 1}")
+            for index, plan in enumerate(plans)
+        ]
+        runs = [locust.wait() for locust in started]
+    return runs, cpu.cores_busy()
 
 
 def _reports(options: argparse.Namespace, settings: Settings, urls: dict[str, str],
-             plans: list[Plan], leaders: list[Child], names: list[str], killer: _Killer,
+             plans: list[Plan], runs: list[dict[str, Any]], names: list[str], killer: _Killer,
              stripe_url: str, stripe_key: str, build_report: Any) -> int:
     summary: dict[str, Any] = {"balancer": options.balancer, "gateways": names,
                                "workers": options.workers, "killed": killer.killed, "drops": []}
-    for plan, leader in zip(plans, leaders, strict=True):
+    for plan, locust_run in zip(plans, runs, strict=True):
         drop_out = Path(plan.records_path).parent
         run = {"mode": "cluster", "balancer": options.balancer, "gateways": len(names),
                "workers": options.workers, "redis": "cluster, 3 masters",
-               "locust_exit": leader.process.returncode, "out": str(drop_out)}
+               "locust_workers": options.locust_workers, **locust_run, "out": str(drop_out)}
         order = ledger_check.join_order(urls["REDIS_URL"], True, plan.drop_id)
         built = build_report(drop_out, plan, urls["DATABASE_URL"], run, stripe_url, stripe_key,
                              join_order=order)
-        records = json.loads((drop_out / "records.json").read_text())["records"]
+        # A Locust stopped at its time limit writes no records: its fans count as unfinished.
+        records_file = drop_out / "records.json"
+        records = json.loads(records_file.read_text())["records"] if records_file.exists() else []
         fans = [r for r in records if r.get("kind") == "fan"]
         first = plan is plans[0]
         section, extra = cluster_report.cluster_section(

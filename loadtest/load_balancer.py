@@ -5,7 +5,8 @@ Why a real one: production puts one in front of the gateways, and what it does
 tunnels) is what the fans of a killed gateway depend on. The config is written
 from the template below into the run directory; nothing third-party is committed.
 HAProxy adds `X-TQ-Gateway: <server name>` to every answer (the WebSocket upgrade
-too), so each fan can say which gateway served its socket.
+too), so each fan can say which gateway served its socket, and X-Forwarded-For to
+every request, so the gateways limit each client by its own address, not HAProxy's.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ defaults
     timeout check 10s
     option redispatch
     retries 2
+    # The gateways must see each fan's own address: the per-address join and sign-up
+    # limits count it (gateway.auth.client_of). uvicorn trusts X-Forwarded-For from
+    # 127.0.0.1 only (its --forwarded-allow-ips default), which is where HAProxy is.
+    option forwardfor
 
 frontend fans
     bind {host}:{port}

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import math
 import os
@@ -30,7 +31,7 @@ from typing import Any
 
 from core.embedded import free_port
 from core.settings import Settings
-from core.supervisor import Supervisor
+from core.supervisor import Child, Supervisor
 from loadtest import cluster_shape, email_check, ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
@@ -137,10 +138,36 @@ def make_plan(
     )
 
 
-def run_locust(
-    plan_path: Path, plan: Plan, out: Path, workers: int, procs: Supervisor
-) -> dict[str, Any]:
-    """Run Locust headless (standalone, or a master with local workers); bounded in time."""
+@dataclasses.dataclass
+class LocustRun:
+    """One drop's Locust: the leader (standalone or master) and its local workers."""
+
+    leader: Child
+    workers: list[Child]
+    started: float
+    limit_s: float
+
+    def wait(self) -> dict[str, Any]:
+        """Wait for it to end (terminated past its time limit); what the report says of it."""
+        for child in [self.leader, *self.workers]:
+            try:
+                child.process.wait(max(5.0, self.limit_s - (time.monotonic() - self.started)))
+            except subprocess.TimeoutExpired:
+                child.process.terminate()
+                child.process.wait(15)
+        log = self.leader.log()
+        return {
+            "locust_exit": self.leader.process.returncode,
+            "locust_wall_s": round(time.monotonic() - self.started, 1),
+            # Locust warns when its own CPU passes 90 %: then the numbers measure Locust.
+            "load_generator_saturated": "CPU usage above" in log or "CPU usage was too high" in log,
+        }
+
+
+def start_locust(
+    plan_path: Path, plan: Plan, out: Path, workers: int, procs: Supervisor, *, name: str = "locust"
+) -> LocustRun:
+    """Start Locust headless (standalone, or a master with `workers` local workers)."""
     common = ["-f", str(LOCUSTFILE), "--tq-plan", str(plan_path)]
     master = [
         sys.executable,
@@ -170,10 +197,10 @@ def run_locust(
             str(port),
         ]
     started = time.monotonic()
-    leader = procs.start("locust", master, {})
-    for index in range(workers):
+    leader = procs.start(name, master, {})
+    helpers = [
         procs.start(
-            f"locust-worker-{index}",
+            f"{name}-worker-{index}",
             [
                 sys.executable,
                 "-m",
@@ -189,20 +216,16 @@ def run_locust(
             ],
             {},
         )
-    limit = STARTUP_S + plan.duration_s + GRACE_S + 60
-    for child in procs.children[-(workers + 1) :]:
-        try:
-            child.process.wait(max(5.0, limit - (time.monotonic() - started)))
-        except subprocess.TimeoutExpired:
-            child.process.terminate()
-            child.process.wait(15)
-    log = leader.log()
-    return {
-        "locust_exit": leader.process.returncode,
-        "locust_wall_s": round(time.monotonic() - started, 1),
-        # Locust warns when its own CPU passes 90 %: then the numbers measure Locust.
-        "load_generator_saturated": "CPU usage above" in log or "CPU usage was too high" in log,
-    }
+        for index in range(workers)
+    ]
+    return LocustRun(leader, helpers, started, STARTUP_S + plan.duration_s + GRACE_S + 60)
+
+
+def run_locust(
+    plan_path: Path, plan: Plan, out: Path, workers: int, procs: Supervisor
+) -> dict[str, Any]:
+    """Run Locust headless (standalone, or a master with local workers); bounded in time."""
+    return start_locust(plan_path, plan, out, workers, procs).wait()
 
 
 def build_report(
