@@ -35,9 +35,20 @@ def test_defaults_and_the_drop_they_make() -> None:
         ["--gateway-workers", "0"],
         ["--shape", "tsunami"],
         ["--unknown"],
+        ["--cluster", "--balancer", "dns", "--plan-only"],
+        ["--cluster", "--balancer", "dns", "--report-only", "somewhere"],
+        ["--cluster", "--balancer", "dns", "--gateways", "1"],
     ],
 )
 def test_bad_flags_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         parse(argv)
     assert exited.value.code == 2
+
+
+def test_the_cluster_shape_takes_locust_workers_per_drop() -> None:
+    """A crowd past ~1,000 fans needs more than one Locust process in the Cluster shape
+    too (docs/loadtest.md); each drop's plan shares its fans out over them."""
+    options = parse(["--cluster", "--balancer", "dns", "--locust-workers", "2"])
+    assert options.locust_workers == 2
+    assert drop_spec(options).stride == 2
