@@ -150,10 +150,10 @@ def _rehearse(
         killer = _Killer(procs, plans[0], victim, workers, settings)
         if not options.no_kill:
             killer.start()
-        runs, cores_busy = _run_locusts(plans, procs, options.locust_workers)
+        runs, cpu = _run_locusts(plans, procs, options.locust_workers)
         killer.join()
         for run in runs:
-            run["cpu_cores_busy"] = cores_busy
+            run.update(cpu)
         return _reports(options, settings, urls, plans, runs, names, killer, stripe_url,
                         STRIPE_KEY, build_report)
     finally:
@@ -199,9 +199,10 @@ class _Killer(threading.Thread):
 
 def _run_locusts(
     plans: list[Plan], procs: Supervisor, locust_workers: int
-) -> tuple[list[dict[str, Any]], dict[str, float]]:
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, float]]]:
     """One Locust per drop (a master with `locust_workers` workers, or standalone), all at
-    once, bounded by the drops' windows; (each drop's run facts, cores busy meanwhile)."""
+    once, bounded by the drops' windows; (each drop's run facts, cores busy meanwhile:
+    over the run and in its busiest seconds)."""
     from loadtest.simulate import start_locust
 
     with stack.CpuWatch(procs) as cpu:
@@ -212,7 +213,7 @@ def _run_locusts(
             for index, plan in enumerate(plans)
         ]
         runs = [locust.wait() for locust in started]
-    return runs, cpu.cores_busy()
+    return runs, {"cpu_cores_busy": cpu.cores_busy(), "peak_cores_busy": cpu.peak_cores_busy()}
 
 
 def _reports(options: argparse.Namespace, settings: Settings, urls: dict[str, str],

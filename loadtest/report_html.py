@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from collections.abc import Sequence
 from typing import Any
+
+from loadtest.scale_table import saturated_side
 
 COLOURS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed"]
 Point = Sequence[float]
@@ -102,7 +105,8 @@ padding:.25rem .6rem;text-align:left}th{background:#f5f5f5}.ok{color:#047857;fon
 NOTES = {
     "invariants": "Each must pass before the real drop; a FAIL is a bug, whatever the load.",
     "run": "cpu_cores_busy: average cores used by each process, the machine, and everything "
-    "else on it; a busy machine or a saturated load generator makes latencies pessimistic.",
+    "else on it; peak_cores_busy: the same in each one's busiest 5 seconds (a spike saturates "
+    "for seconds). A busy machine or a saturated load generator makes latencies pessimistic.",
     "fans": "Join latency: a fan's wait for a place in line (client side). Every fan must end "
     "in a final state (ticketed, sold out, closed, abandoned, ...).",
     "admission": "Observed pace (server admission moments, from the passes) vs the drop's "
@@ -257,8 +261,9 @@ def render_text(report: dict[str, Any]) -> str:
         f"  bots                 {bots['successes']} successes in {bots['attempts']} attempts",
         f"  fans final states    {report['fans']['final_states']}",
         f"  errors               {dict(list(report['errors'].items())[:6])}",
-        f"  cpu (cores busy)     {report['run'].get('cpu_cores_busy')}; load generator "
-        f"saturated: {report['run'].get('load_generator_saturated')}",
+        f"  cpu (cores busy)     {report['run'].get('cpu_cores_busy')}",
+        f"  cpu, busiest 5 s     {report['run'].get('peak_cores_busy')}",
+        f"  saturated            {saturated_side(report['run'], os.cpu_count() or 1)}",
     ]
     lines += [
         f"  {'PASS' if ok else 'FAIL'}  {name}" for name, ok in inv.items() if name != "all_ok"

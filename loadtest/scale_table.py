@@ -53,23 +53,38 @@ def load_generator_cores(cores_busy: dict[str, float]) -> float:
 
 def saturated_side(run: dict[str, Any], cpu_count: int) -> str:
     """Which side ran out of CPU: the gateway (its processes' cores), the load generator
-    (Locust's processes, or Locust's own warning), the shared machine, or neither."""
-    busy: dict[str, float] = run.get("cpu_cores_busy") or {}
-    gateway_cores = max(1, int(run.get("gateway_workers") or 1))
+    (Locust's processes, or Locust's own warning), the shared machine, or neither.
+
+    Read from the busiest seconds of the run (`peak_cores_busy`, loadtest.stack.CpuWatch)
+    when the report has them: a spike saturates for seconds, and the run's average, which
+    older reports carry only, hides that."""
+    peak = run.get("peak_cores_busy") or {}
+    busy: dict[str, float] = peak or run.get("cpu_cores_busy") or {}
+    when = "at peak" if peak else "on average"
+    gateway_share = _gateway_share(busy, max(1, int(run.get("gateway_workers") or 1)))
     # A distributed run's master only hands out users; its workers do the load.
     locust_cores = max(1, int(run.get("locust_workers") or 1))
-    gateway_share = busy.get("gateway", 0.0) / gateway_cores
     locust_share = load_generator_cores(busy) / locust_cores
     sides = []
     if gateway_share >= SATURATED_SHARE:
-        sides.append(f"server (gateway {gateway_share:.0%} of {gateway_cores} core)")
+        sides.append(f"server (gateway {gateway_share:.0%} of its cores {when})")
     if locust_share >= SATURATED_SHARE or run.get("load_generator_saturated"):
-        sides.append(f"load generator (Locust {locust_share:.0%} of {locust_cores} core)")
+        sides.append(f"load generator (Locust {locust_share:.0%} of {locust_cores} core {when})")
     machine = busy.get("machine (all processes)", 0.0)
     if not sides and machine >= SATURATED_SHARE * cpu_count:
-        other = busy.get("other processes", 0.0)
-        sides.append(f"machine ({machine:.1f} of {cpu_count} cores, {other:.1f} not ours)")
-    return ", ".join(sides) or f"neither (gateway {gateway_share:.0%}, Locust {locust_share:.0%})"
+        other = (run.get("cpu_cores_busy") or {}).get("other processes", 0.0)
+        sides.append(f"machine ({machine:.1f} of {cpu_count} cores {when}, "
+                     f"{other:.1f} not ours on average)")
+    return ", ".join(sides) or (
+        f"neither (gateway {gateway_share:.0%}, Locust {locust_share:.0%} {when})")
+
+
+def _gateway_share(busy: dict[str, float], gateway_workers: int) -> float:
+    """How busy the gateway side was: one `gateway` process tree over its uvicorn workers'
+    cores, or the busiest of several gateway processes (the Cluster shape), one core each."""
+    if "gateway" in busy:
+        return busy["gateway"] / gateway_workers
+    return max((v for name, v in busy.items() if name.startswith("gateway")), default=0.0)
 
 
 def peak_sockets(report: dict[str, Any]) -> int:

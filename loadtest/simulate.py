@@ -352,6 +352,7 @@ def _rehearse(
         with stack.CpuWatch(procs, daemons) as cpu:
             run = run_locust(out / "plan.json", plan, out, options.locust_workers, procs)
         run["cpu_cores_busy"] = cpu.cores_busy()
+        run["peak_cores_busy"] = cpu.peak_cores_busy()
         run["memory_kib"] = cpu.memory_kib()
         run.update(
             gateway_workers=options.gateway_workers,

@@ -99,6 +99,9 @@ def machine_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+PEAK_WINDOW_S = 5.0
+
+
 class CpuWatch:
     """CPU used by each process of the stack (with its children) and by the whole machine,
     and each process's resident memory (first reading and peak).
@@ -117,6 +120,10 @@ class CpuWatch:
         self.last: dict[str, float] = {}
         self.rss_first: dict[str, int] = {}
         self.rss_peak: dict[str, int] = {}
+        # (monotonic s, machine busy jiffies, total jiffies, each process's CPU s) per
+        # sample: the busiest few seconds say who saturated; the run's average cannot
+        # (a spike's joins arrive within seconds and the quiet minute after dilutes them).
+        self.history: list[tuple[float, int, int, dict[str, float]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._machine_start = machine_jiffies()
@@ -133,6 +140,8 @@ class CpuWatch:
             resident = tree_rss_kib(pid)
             self.rss_first.setdefault(name, resident)
             self.rss_peak[name] = max(resident, self.rss_peak.get(name, 0))
+        busy, total = machine_jiffies()
+        self.history.append((time.monotonic(), busy, total, dict(self.last)))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -163,6 +172,27 @@ class CpuWatch:
             # Whatever else ran on the box (other jobs, other tests) competed with the run.
             figures["other processes"] = round(max(0.0, machine - ours), 2)
         return figures
+
+    def peak_cores_busy(self, window_s: float = PEAK_WINDOW_S) -> dict[str, float]:
+        """Cores busy in the busiest `window_s` of the run, for each process and for the
+        machine (each its own busiest window): who ran flat out during the spike."""
+        peaks: dict[str, float] = {}
+        start = 0
+        for end in range(len(self.history)):
+            while self.history[end][0] - self.history[start][0] > window_s:
+                start += 1
+            then, now = self.history[start], self.history[end]
+            span = now[0] - then[0]
+            if span < window_s / 2:
+                continue
+            for name, used in now[3].items():
+                if name in then[3]:
+                    peaks[name] = max(peaks.get(name, 0.0), (used - then[3][name]) / span)
+            if now[2] > then[2]:
+                machine = (now[1] - then[1]) / (now[2] - then[2]) * (os.cpu_count() or 1)
+                peaks["machine (all processes)"] = max(
+                    peaks.get("machine (all processes)", 0.0), machine)
+        return {name: round(value, 2) for name, value in peaks.items()}
 
     def memory_kib(self) -> dict[str, dict[str, int]]:
         """Each process's resident memory in KiB when first seen and at its peak: the

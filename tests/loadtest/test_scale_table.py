@@ -93,3 +93,19 @@ def test_the_markdown_table_has_one_row_per_step(report: dict[str, Any]) -> None
     assert rendered[4].startswith(
         "| 100 | 198.5 / 468.5 | 267.7 | 0.12 | 1.0 | - | 113.0 (73) | - | 1.589 | neither")
     assert rendered[5].startswith("| 1,000 |") and rendered[5].endswith("| **failed** |")
+
+
+def test_the_busiest_seconds_decide_over_the_runs_average(report: dict[str, Any]) -> None:
+    """A spike saturates the gateway for seconds; the run's average dilutes that."""
+    calm = {**report["run"]["cpu_cores_busy"], "gateway": 0.3}
+    spiked = {**report["run"], "cpu_cores_busy": calm, "peak_cores_busy": {"gateway": 0.97}}
+
+    assert saturated_side({**report["run"], "cpu_cores_busy": calm}, 2).startswith("neither")
+    assert saturated_side(spiked, 2) == "server (gateway 97% of its cores at peak)"
+
+
+def test_the_busiest_of_several_gateway_processes_counts(report: dict[str, Any]) -> None:
+    """The Cluster shape runs gateway-0, gateway-1, ... each one process on one core."""
+    peak = {"gateway-0": 0.4, "gateway-1": 0.92, "gateway-2": 0.1}
+    run = {**report["run"], "peak_cores_busy": peak}
+    assert saturated_side(run, 2).startswith("server (gateway 92%")
