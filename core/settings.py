@@ -260,6 +260,10 @@ class Settings(BaseSettings):
     # process is busy (uvicorn's 2048 is overrun by a spike of fans arriving at once; the
     # kernel caps it at net.core.somaxconn).
     backlog: int = _env("TICKETQ_BACKLOG", 8192, ge=64, le=1_000_000)
+    # Peers whose X-Forwarded-For `ticketq serve` believes (uvicorn's own variable name):
+    # the balancer in front. The per-address limits count the address it yields.
+    forwarded_allow_ips: str = _env("FORWARDED_ALLOW_IPS", "127.0.0.1,::1", min_length=1,
+                                    max_length=2000)
     oidc_google_issuer: HttpUrl | None = _env("TICKETQ_OIDC_GOOGLE_ISSUER")
     oidc_google_client_id: str | None = _env("TICKETQ_OIDC_GOOGLE_CLIENT_ID", max_length=500)
     oidc_google_client_secret: str | None = _env(

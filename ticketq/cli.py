@@ -80,6 +80,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         workers=args.workers,
         log_level="info",
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         **ServerOptions(**{**UVICORN_OPTIONS, "backlog": settings.backlog}),
     )
     return 0

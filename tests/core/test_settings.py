@@ -161,6 +161,7 @@ def test_defaults_are_unchanged() -> None:
         "redis_pool_timeout_s": 10.0,
         "worker_metrics_port": 0,
         "backlog": 8192,
+        "forwarded_allow_ips": "127.0.0.1,::1",
         "oidc_google_issuer": None,
         "oidc_google_client_id": None,
         "oidc_google_client_secret": None,
