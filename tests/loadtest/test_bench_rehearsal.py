@@ -1,0 +1,43 @@
+"""`python -m loadtest.bench_rehearsal`: a tiny real rehearsal, its join p99 set against
+issue 15's goal with the saturated side named, in make bench's line format."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from loadtest import bench
+
+if TYPE_CHECKING:
+    from tests.support.services import TestServices
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_make_bench_runs_the_rehearsal() -> None:
+    assert "bench_rehearsal" in bench.discover(None)
+
+
+@pytest.mark.slow
+def test_a_tiny_rehearsal_prints_its_join_p99_against_the_goal(services: TestServices) -> None:
+    env = {**os.environ, "REDIS_URL": services.redis_url, "DATABASE_URL": services.database_url,
+           "TICKETQ_HOME": str(services.folder)}
+    args = [sys.executable, "-m", "loadtest.bench_rehearsal", "--fans", "40", "--tickets", "20",
+            "--duration", "10", "--locust-workers", "0"]
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=200)
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    figures = [json.loads(line.removeprefix("BENCH "))
+               for line in done.stdout.splitlines() if line.startswith("BENCH ")]
+    p99 = next(f for f in figures if f["name"] == "rehearsal join p99 (40-fan spike)")
+    assert p99["unit"] == "ms" and p99["value"] > 0 and p99["goal"] == "< 250 ms"
+    assert p99["ratio"] == pytest.approx(p99["value"] / 250, rel=0.01)
+    assert "saturated: " in p99["reference"]
+    parsed = bench.figures_of("bench_rehearsal", done.stdout)
+    assert any(f.name == p99["name"] and f.met is (p99["value"] < 250) for f in parsed)
