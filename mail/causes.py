@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Drop, Event, Order, User, Venue
+from core.models import Drop, Event, SoldOrder, User, Venue
 from mail import messages
 from mail.outbox import enqueue
 
@@ -32,7 +32,7 @@ async def _fan(session: AsyncSession, user_id: int) -> User:
     return user
 
 
-async def _order_facts(session: AsyncSession, order: Order
+async def _order_facts(session: AsyncSession, order: SoldOrder
                        ) -> tuple[str, str, messages.EventFacts]:
     """(fan's address, fan's name, event facts) of an order in one SELECT: these mails are
     written inside the paid order's commit, where each extra round trip is felt."""
@@ -44,7 +44,7 @@ async def _order_facts(session: AsyncSession, order: Order
                                                 venue_name=row[4], timezone=row[5])
 
 
-async def order_paid(session: AsyncSession, order: Order) -> None:
+async def order_paid(session: AsyncSession, order: SoldOrder) -> None:
     address, name, event = await _order_facts(session, order)
     ticket_count = sum(int(item.get("quantity", 0)) for item in order.items)
     await enqueue(session, messages.order_confirmation(
@@ -52,7 +52,7 @@ async def order_paid(session: AsyncSession, order: Order) -> None:
         amount_cents=order.total_cents, currency=order.currency, ticket_count=ticket_count))
 
 
-async def order_refunded(session: AsyncSession, order: Order, reason: str) -> None:
+async def order_refunded(session: AsyncSession, order: SoldOrder, reason: str) -> None:
     address, name, event = await _order_facts(session, order)
     await enqueue(session, messages.order_refunded(
         order_id=order.id, to_address=address, fan_name=name, event=event,

@@ -30,12 +30,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 
-from core.models import Hold, Order, Payment
+from core.models import Order, Payment
 from core.redis_keys import DropKeys
 from payments.stripe_client import Intent
 from purchase import holds as hold_service
 from purchase import inventory, settlement
 from purchase.context import PurchaseContext
+from purchase.holds import HoldRow
 
 CLAIM_TTL = timedelta(seconds=60)
 # The fan has to act (type another card, authenticate): the claim is given back.
@@ -52,7 +53,7 @@ class CheckoutResult:
 
 @dataclass(frozen=True)
 class _Opened:
-    hold: Hold
+    hold: HoldRow
     order_id: str
     claimed: bool
     payments: list[Payment]  # the order's intents, newest first (none for a fresh order)
@@ -142,7 +143,7 @@ async def checkout(ctx: PurchaseContext, *, hold_id: str, fan_id: int,
     return CheckoutResult(order_id, status, intent.client_secret, settled.reason)
 
 
-async def _new_intent(ctx: PurchaseContext, hold: Hold, order_id: str,
+async def _new_intent(ctx: PurchaseContext, hold: HoldRow, order_id: str,
                       payment_method: str | None, *, attempt: int) -> Intent:
     # The first attempt keeps the key it always had; a replacement gets its own.
     key = f"ticketq-hold-{hold.id}" + (f"-{attempt}" if attempt else "")
@@ -155,7 +156,7 @@ async def _new_intent(ctx: PurchaseContext, hold: Hold, order_id: str,
     return intent
 
 
-async def _another_card(ctx: PurchaseContext, hold: Hold, order_id: str, intent: Intent,
+async def _another_card(ctx: PurchaseContext, hold: HoldRow, order_id: str, intent: Intent,
                         payment_method: str, *, attempt: int) -> Intent:
     """The order's intent, given the fan's new card; replaced if it cannot take one."""
     updated = await ctx.payments.attach_payment_method(intent.id, payment_method=payment_method)

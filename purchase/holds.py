@@ -13,8 +13,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import to_ms
@@ -126,11 +127,30 @@ async def create_hold(
     return HoldReceipt(hold_id, drop_id, expires_at, lines, total, currency)
 
 
-async def get_hold(session: AsyncSession, hold_id: str, fan_id: int) -> Hold:
-    hold = await session.get(Hold, hold_id)
-    if hold is None or hold.user_id != fan_id:
+@dataclass(frozen=True)
+class HoldRow:
+    """A hold's mirror row as plain values (read with Core: checkout reads one per order)."""
+
+    id: str
+    drop_id: int
+    event_id: int
+    user_id: int
+    items: list[dict[str, Any]]
+    total_cents: int
+    currency: str
+    expires_at: datetime
+    state: str
+
+
+_HOLD_COLUMNS = (Hold.id, Hold.drop_id, Hold.event_id, Hold.user_id, Hold.items,
+                 Hold.total_cents, Hold.currency, Hold.expires_at, Hold.state)
+
+
+async def get_hold(session: AsyncSession, hold_id: str, fan_id: int) -> HoldRow:
+    row = (await session.execute(select(*_HOLD_COLUMNS).where(Hold.id == hold_id))).one_or_none()
+    if row is None or row.user_id != fan_id:
         raise NotFound("no such hold")
-    return hold
+    return HoldRow(*row)
 
 
 async def mark_holds(ctx: PurchaseContext, hold_ids: list[str], state: str) -> None:

@@ -1,10 +1,14 @@
 """The ledger's capacity guard: turning a paid order into tickets without ever overselling.
 
-`issue_tickets` runs inside the caller's transaction. For every tier in the
-order it increments `ticket_tiers.sold` only where the increment still fits
-(`sold + n <= capacity`, backed by a CHECK constraint), then inserts one
-ticket row per seat. If any tier is full it raises `TierFull` and the caller
-rolls back: a wrong Redis value can never oversell (ARCHITECTURE.md promise 1).
+`issue_tickets` and `insert_tickets` run inside the caller's transaction. They
+insert one ticket row per seat, then, for every tier in the order, increment
+`ticket_tiers.sold` only where the increment still fits (`sold + n <= capacity`,
+backed by a CHECK constraint). If any tier is full they raise `TierFull` and the
+caller rolls back: a wrong Redis value can never oversell (ARCHITECTURE.md promise 1).
+
+`issue_tickets` gives back ORM `Ticket` objects (the lottery and test factories keep
+working on them); `insert_tickets` is the paid-order path's: one multi-row INSERT,
+no objects for the session to flush.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
-from core.models import Order, Ticket, TicketTier
+from core.models import Order, SoldOrder, Ticket, TicketTier
 
 
 class TierFull(Conflict):
@@ -35,16 +40,21 @@ def quantities_by_tier(items: Iterable[Mapping[str, object]]) -> dict[int, int]:
     return dict(totals)
 
 
-def ticket_rows(order: Order) -> list[Ticket]:
+def ticket_values(order: SoldOrder) -> list[dict[str, Any]]:
+    """One row per seat, tier by tier."""
     return [
-        Ticket(id=str(uuid.uuid4()), order_id=order.id, event_id=order.event_id,
-               tier_id=tier_id, user_id=order.user_id, status="valid")
+        {"id": str(uuid.uuid4()), "order_id": order.id, "event_id": order.event_id,
+         "tier_id": tier_id, "user_id": order.user_id, "status": "valid"}
         for tier_id, quantity in sorted(quantities_by_tier(order.items).items())
         for _ in range(quantity)
     ]
 
 
-async def take_capacity(session: AsyncSession, order: Order) -> None:
+def ticket_rows(order: SoldOrder) -> list[Ticket]:
+    return [Ticket(**values) for values in ticket_values(order)]
+
+
+async def take_capacity(session: AsyncSession, order: SoldOrder) -> None:
     """The guard itself: count the order's seats as sold where they still fit, or raise."""
     # A fixed tier order keeps concurrent commits from deadlocking on each other's rows.
     for tier_id, quantity in sorted(quantities_by_tier(order.items).items()):
@@ -69,3 +79,10 @@ async def issue_tickets(session: AsyncSession, order: Order) -> list[Ticket]:
     await session.flush()
     await take_capacity(session, order)
     return tickets
+
+
+async def insert_tickets(session: AsyncSession, order: SoldOrder) -> None:
+    """`issue_tickets` without objects: the seats' rows in one INSERT (however many), then
+    the same guard, last, for the same reason."""
+    await session.execute(insert(Ticket), ticket_values(order))
+    await take_capacity(session, order)

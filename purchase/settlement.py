@@ -22,8 +22,9 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Update, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
@@ -36,7 +37,7 @@ from purchase import holds as hold_service
 from purchase import inventory, refunds
 from purchase.context import PurchaseContext
 from purchase.inventory import HoldExpired, HoldGone
-from purchase.ledger import TierFull, issue_tickets
+from purchase.ledger import TierFull, insert_tickets
 from purchase.queue_link import free_active_slot
 
 EXPIRED_REASON = "the hold expired before the payment completed; refunded automatically"
@@ -62,7 +63,68 @@ class Settled:
     reason: str | None = None
 
 
-def mismatch(order: Order, payment: Payment | None, intent: Intent) -> str | None:
+# Settlement reads rows, not ORM objects: on the paid path (every order) nothing is left
+# for a flush to work out, and every write is one statement. The rarer outcomes that
+# share their code with other parts (refunds.refund_order, refunds.make_refund_due) load
+# the object they need from the row this transaction has already locked.
+
+@dataclass(frozen=True)
+class LockedOrder:
+    """The order's row, locked FOR UPDATE, and its event's status (cancelled or not)."""
+
+    id: str
+    user_id: int
+    event_id: int
+    drop_id: int
+    hold_id: str | None
+    items: list[dict[str, Any]]
+    total_cents: int
+    currency: str
+    state: str
+    reason: str | None
+    event_status: str
+
+    def as_is(self, **outcome: Any) -> Settled:
+        """The order stays where it is."""
+        return Settled(self.id, self.state, reason=self.reason, **outcome)
+
+
+@dataclass(frozen=True)
+class RecordedPayment:
+    """The payments row of the intent, locked FOR UPDATE."""
+
+    id: int
+    order_id: str | None
+    status: str
+    refund_due_at: datetime | None
+
+
+_ORDER_COLUMNS = (Order.id, Order.user_id, Order.event_id, Order.drop_id, Order.hold_id,
+                  Order.items, Order.total_cents, Order.currency, Order.state, Order.reason,
+                  Event.status)
+_PAYMENT_COLUMNS = (Payment.id, Payment.order_id, Payment.status, Payment.refund_due_at)
+
+
+async def _lock(session: AsyncSession, order_id: str, intent: Intent
+                ) -> tuple[LockedOrder | None, RecordedPayment | None]:
+    """Lock the order row and the intent's payments row: one statement when the ledger
+    recorded the intent (always, on the checkout path), the order alone when it did not.
+    The order row is locked first either way, as every path into settlement does."""
+    row = (await session.execute(
+        select(*_ORDER_COLUMNS, *_PAYMENT_COLUMNS)
+        .join(Event, Event.id == Order.event_id)
+        .join(Payment, Payment.stripe_payment_intent_id == intent.id)
+        .where(Order.id == order_id).with_for_update(of=[Order, Payment]))).one_or_none()
+    if row is not None:
+        cut = len(_ORDER_COLUMNS)
+        return LockedOrder(*row[:cut]), RecordedPayment(*row[cut:])
+    alone = (await session.execute(
+        select(*_ORDER_COLUMNS).join(Event, Event.id == Order.event_id)
+        .where(Order.id == order_id).with_for_update(of=Order))).one_or_none()
+    return (None if alone is None else LockedOrder(*alone)), None
+
+
+def mismatch(order: LockedOrder, payment: RecordedPayment | None, intent: Intent) -> str | None:
     """Why `intent` cannot pay `order`, or None when it is the order's own and exact."""
     if payment is None or payment.order_id != order.id:
         return "not an intent recorded for this order"
@@ -73,127 +135,150 @@ def mismatch(order: Order, payment: Payment | None, intent: Intent) -> str | Non
     return None
 
 
-async def _payment_for(session: AsyncSession, intent: Intent) -> Payment | None:
-    found: Payment | None = await session.scalar(select(Payment).where(
-        Payment.stripe_payment_intent_id == intent.id).with_for_update())
+def _follow_intent(payment: RecordedPayment, intent: Intent) -> Update:
+    """The payments row takes the intent's status from Stripe, unless we refunded it."""
+    return (update(Payment).where(Payment.id == payment.id, Payment.status != "refunded")
+            .values(status=intent.status))
+
+
+async def _payment_object(session: AsyncSession, payment_id: int) -> Payment:
+    found = await session.get(Payment, payment_id)  # locked by _lock already
+    assert found is not None
     return found
 
 
-async def _reject(session: AsyncSession, order: Order, payment: Payment | None, intent: Intent,
-                  problem: str, now: datetime) -> Settled:
+async def _reject(session: AsyncSession, order: LockedOrder, payment: RecordedPayment | None,
+                  intent: Intent, problem: str, now: datetime) -> Settled:
     """The order does not move; money the intent took goes back, once, and is audited."""
     if payment is not None and payment.order_id not in {None, order.id}:
         # Another order's own intent (its metadata points here): that order settles it.
         log.warning("intent %s names order %s but belongs to order %s; ignored",
                     intent.id, order.id, payment.order_id)
-        return Settled(order.id, order.state)
+        return order.as_is()
     if not intent.succeeded:
-        return Settled(order.id, order.state)  # no money moved: nothing to give back
+        return order.as_is()  # no money moved: nothing to give back
     if payment is None:
         # Kept apart from the order (order_id NULL): the ledger records the refund only.
-        payment = Payment(order_id=None, stripe_payment_intent_id=intent.id,
-                          amount_cents=intent.amount, currency=intent.currency,
-                          status=intent.status)
-        session.add(payment)
+        record = Payment(order_id=None, stripe_payment_intent_id=intent.id,
+                         amount_cents=intent.amount, currency=intent.currency,
+                         status=intent.status)
+        session.add(record)
         await session.flush()
-    if payment.refund_due_at is None:
-        refunds.make_refund_due(payment, REJECTED_REASON.format(problem), now)
+    else:
+        record = await _payment_object(session, payment.id)
+    if record.refund_due_at is None:
+        refunds.make_refund_due(record, REJECTED_REASON.format(problem), now)
         audit.record(session, actor_user_id=None, action="payment.rejected",
                      subject_type="order", subject_id=order.id,
                      details={"intent_id": intent.id, "problem": problem,
                               "intent_amount": intent.amount,
                               "intent_currency": intent.currency.upper(),
                               "order_total_cents": order.total_cents,
-                              "order_currency": order.currency, "payment_id": payment.id})
+                              "order_currency": order.currency, "payment_id": record.id})
         log.warning("payment rejected for order %s: intent %s, %s; refunding",
                     order.id, intent.id, problem)
-    return Settled(order.id, order.state, refund_payment_id=payment.id)
+    return order.as_is(refund_payment_id=record.id)
 
 
 async def _decide(ctx: PurchaseContext, order_id: str, intent: Intent, now: datetime) -> Settled:
     try:
         async with ctx.sessionmaker() as session, session.begin():
-            order = await session.get(Order, order_id, with_for_update=True)
+            order, payment = await _lock(session, order_id, intent)
             if order is None:
                 return Settled(order_id, "unknown")
-            payment = await _payment_for(session, intent)
             problem = mismatch(order, payment, intent)
             if problem is not None or payment is None:
                 decided = await _reject(session, order, payment, intent,
                                         problem or "unrecorded", now)
             else:
-                if payment.status != "refunded":
-                    payment.status = intent.status
                 decided = await _decide_order(ctx, session, order, payment, intent, now)
             return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
-                           hold_id=order.hold_id, reason=order.reason)
+                           hold_id=order.hold_id)
     except TierFull:
         # The whole paid attempt rolled back; record the refund in a transaction of its own.
         async with ctx.sessionmaker() as session, session.begin():
-            order = await session.get(Order, order_id, with_for_update=True)
-            payment = await _payment_for(session, intent)
+            order, payment = await _lock(session, order_id, intent)
             assert order is not None and payment is not None  # both checked above
-            payment.status = intent.status
+            await session.execute(_follow_intent(payment, intent))
+            decided = order.as_is(refund_payment_id=payment.id)
             if order.state == "pending":
-                await refunds.refund_order(session, order, FULL_REASON, now)
-            return Settled(order.id, order.state, refund_payment_id=payment.id,
-                           drop_id=order.drop_id, fan_id=order.user_id, hold_id=order.hold_id,
-                           reason=order.reason)
+                decided = await _refund(session, order, FULL_REASON, now,
+                                        refund_payment_id=payment.id)
+            return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
+                           hold_id=order.hold_id)
 
 
-async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Order,
-                        payment: Payment, intent: Intent, now: datetime) -> Settled:
+async def _refund(session: AsyncSession, order: LockedOrder, reason: str, now: datetime,
+                  **outcome: Any) -> Settled:
+    """refunds.refund_order, which every refunding path shares, on this locked order."""
+    record = await session.get(Order, order.id)
+    assert record is not None
+    await refunds.refund_order(session, record, reason, now)
+    return Settled(order.id, record.state, reason=record.reason, **outcome)
+
+
+async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: LockedOrder,
+                        payment: RecordedPayment, intent: Intent, now: datetime) -> Settled:
+    if intent.succeeded and order.state == "pending" and order.event_status != "cancelled":
+        try:
+            await inventory.convert_hold(ctx.scripts, DropKeys(order.drop_id),
+                                         hold_id=order.hold_id or "", order_id=order.id,
+                                         now_ms=to_ms(now))
+        except (HoldExpired, HoldGone):
+            await session.execute(_follow_intent(payment, intent))
+            return await _refund(session, order, EXPIRED_REASON, now,
+                                 refund_payment_id=payment.id, release_hold=True)
+        return await _ticket(session, order, payment, intent, now)
+    await session.execute(_follow_intent(payment, intent))
     if intent.succeeded:
         if order.state != "pending":
             # Paid already (by this intent: nothing to do) or not payable any more.
             other_paid = await session.scalar(select(Payment.id).where(
                 Payment.order_id == order.id, Payment.status == "succeeded",
                 Payment.id != payment.id, Payment.refund_due_at.is_(None)))
-            already_ours = order.state == "paid" and other_paid is None
-            if already_ours:
-                return Settled(order.id, order.state)
-            refunds.make_refund_due(payment, DUPLICATE_REASON if order.state == "paid"
+            if order.state == "paid" and other_paid is None:
+                return order.as_is()
+            refunds.make_refund_due(await _payment_object(session, payment.id),
+                                    DUPLICATE_REASON if order.state == "paid"
                                     else order.reason or EXPIRED_REASON, now)
-            return Settled(order.id, order.state, refund_payment_id=payment.id)
-        # Only the status: a Core read, no Event object for the identity map to track.
-        event_status = await session.scalar(select(Event.status).where(
-            Event.id == order.event_id))
-        if event_status == "cancelled":
-            await refunds.refund_order(session, order, CANCELLED_REASON, now)
-            return Settled(order.id, order.state, refund_payment_id=payment.id,
-                           release_hold=True)
-        keys = DropKeys(order.drop_id)
-        try:
-            await inventory.convert_hold(ctx.scripts, keys, hold_id=order.hold_id or "",
-                                         order_id=order.id, now_ms=to_ms(now))
-        except (HoldExpired, HoldGone):
-            await refunds.refund_order(session, order, EXPIRED_REASON, now)
-            return Settled(order.id, order.state, refund_payment_id=payment.id,
-                           release_hold=True)
-        # Everything else first: issue_tickets ends with the hot tier-row UPDATE, and the
-        # commit follows at once (TierFull rolls all of it back; see _decide).
-        await session.execute(update(Hold).where(Hold.id == order.hold_id)
-                              .values(state="converted"))
-        order.state, order.paid_at, order.reason = "paid", now, None
-        await mail_causes.order_paid(session, order)
-        await issue_tickets(session, order)
-        return Settled(order.id, "paid", ticketed=True)
+            return order.as_is(refund_payment_id=payment.id)
+        return await _refund(session, order, CANCELLED_REASON, now,
+                             refund_payment_id=payment.id, release_hold=True)
     if intent.failed and order.state == "pending":
         newest = await session.scalar(select(func.max(Payment.id)).where(
             Payment.order_id == order.id))
         if newest != payment.id:
-            return Settled(order.id, order.state)  # a replaced attempt: the newest one decides
-        hold = await session.get(Hold, order.hold_id) if order.hold_id else None
+            return order.as_is()  # a replaced attempt: the newest one decides
+        hold = (await session.execute(select(Hold.state, Hold.expires_at).where(
+            Hold.id == order.hold_id))).one_or_none() if order.hold_id else None
         if (intent.status == "requires_payment_method" and hold is not None
                 and hold.state == "active" and hold.expires_at > now):
             # Declined (or no card yet): the seats stay the fan's until the hold expires,
             # and they may try another card; the reconciler ends it once the hold lapses.
-            order.reason = intent.last_error
-            return Settled(order.id, order.state)
-        order.state = "failed"
-        order.reason = intent.last_error or f"payment {intent.status.replace('_', ' ')}"
-        return Settled(order.id, "failed", release_hold=True)
-    return Settled(order.id, order.state)
+            await session.execute(update(Order).where(Order.id == order.id)
+                                  .values(reason=intent.last_error))
+            return Settled(order.id, order.state, reason=intent.last_error)
+        reason = intent.last_error or f"payment {intent.status.replace('_', ' ')}"
+        await session.execute(update(Order).where(Order.id == order.id)
+                              .values(state="failed", reason=reason))
+        return Settled(order.id, "failed", reason=reason, release_hold=True)
+    return order.as_is()
+
+
+async def _ticket(session: AsyncSession, order: LockedOrder, payment: RecordedPayment,
+                  intent: Intent, now: datetime) -> Settled:
+    """The paid order: its payment, hold and order rows in one statement, its email, its
+    ticket rows, and the capacity guard's hot tier-row UPDATE last, so that row stays
+    locked only until the COMMIT that follows at once (TierFull rolls all of it back;
+    see _decide)."""
+    await session.execute(
+        update(Order).where(Order.id == order.id).values(state="paid", paid_at=now, reason=None)
+        .add_cte(_follow_intent(payment, intent).cte("payment_status"))
+        .add_cte(update(Hold).where(Hold.id == order.hold_id)
+                 .values(state="converted").cte("hold_converted")))
+    await mail_causes.order_paid(session, order)
+    await insert_tickets(session, order)
+    return Settled(order.id, "paid", ticketed=True)
 
 
 async def record_intent(ctx: PurchaseContext, order_id: str, intent: Intent) -> None:

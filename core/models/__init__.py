@@ -4,7 +4,7 @@ from core.models.accounts import OidcIdentity, Role, TotpCredential, TotpRecover
 from core.models.audit import AuditEntry
 from core.models.base import Base
 from core.models.events import Drop, Event, EventImage, TicketTier
-from core.models.ledger import Hold, Order, Payment, ProcessedWebhookEvent, Ticket
+from core.models.ledger import Hold, Order, Payment, ProcessedWebhookEvent, SoldOrder, Ticket
 from core.models.venues import Approval, Venue, VenueStaff
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "Payment",
     "ProcessedWebhookEvent",
     "Role",
+    "SoldOrder",
     "Ticket",
     "TicketTier",
     "TotpCredential",

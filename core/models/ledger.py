@@ -7,7 +7,7 @@ idempotency keys sent to Stripe derive from our own ids (ARCHITECTURE.md, promis
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Identity, String, func
 from sqlalchemy.dialects.postgresql import JSONB
@@ -16,6 +16,26 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, CreatedAt
 
 UUID_TEXT = String(36)
+
+
+class SoldOrder(Protocol):
+    """The plain values of an order that its tickets and its emails are made from.
+
+    An ORM `Order` has them, and so does settlement's Core row (purchase.settlement),
+    which reads the order without an object for the session to track."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def event_id(self) -> int: ...
+    @property
+    def items(self) -> list[dict[str, Any]]: ...
+    @property
+    def total_cents(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
 
 
 class Hold(CreatedAt, Base):
