@@ -1,10 +1,13 @@
-"""Auto-pipelining for hot scripts: concurrent calls made in the same event-loop turn go
-to Redis as one pipeline (one write, one read) instead of one round trip each.
+"""Auto-pipelining for hot scripts (and hot reads): concurrent calls made in the same
+event-loop turn go to Redis as one pipeline (one write, one read) instead of one round
+trip each.
 
 redis-py spends far more CPU per command than Redis does (ARCHITECTURE.md: ~165 us
 of Python per EVALSHA in a join endpoint); a herd of joins on one gateway process
 shares that cost this way. Each call is still its own atomic script, with its own
-result or error, so callers see exactly what ScriptRegistry.run would give them.
+result or error, so callers see exactly what ScriptRegistry.run would give them. `command` carries a
+plain read the same way (the join's session check: accounts.sessions.is_live), its
+reply raw, as redis-py gives a command without a response callback.
 """
 
 from __future__ import annotations
@@ -21,17 +24,29 @@ from core.scripts import ScriptRegistry, parse_script_error
 
 MAX_BATCH = 256
 
-Call = tuple[str, list[str], list[Any], "asyncio.Future[Any]"]
+# (script name, keys, args, future); a plain command has no script name, and its whole
+# command line in `args`.
+Call = tuple[str | None, list[str], list[Any], "asyncio.Future[Any]"]
 
 
-def pack_evalshas(registry: ScriptRegistry, calls: list[tuple[str, list[str], list[Any]]]) -> bytes:
-    """`EVALSHA sha numkeys keys... args...` for each call, as one RESP2 write.
+def command_line(registry: ScriptRegistry, name: str | None, keys: list[str],
+                 args: list[Any]) -> tuple[Any, ...]:
+    """`EVALSHA sha numkeys keys... args...` for a script, `args` as they are for a plain
+    command (name None)."""
+    if name is None:
+        return tuple(args)
+    return ("EVALSHA", registry.sha(name), len(keys), *keys, *args)
+
+
+def pack_evalshas(registry: ScriptRegistry,
+                  calls: list[tuple[str | None, list[str], list[Any]]]) -> bytes:
+    """Each call's command line (`command_line`), as one RESP2 write.
 
     hiredis's C packer: the same bytes as redis-py's asyncio packer at about a seventh
     of its CPU (docs/performance.md), and it refuses what Redis would misread (bool,
     None, containers: TypeError).
     """
-    return b"".join(hiredis.pack_command(("EVALSHA", registry.sha(name), len(keys), *keys, *args))
+    return b"".join(hiredis.pack_command(command_line(registry, name, keys, args))
                     for name, keys, args in calls)
 
 
@@ -45,6 +60,14 @@ class ScriptBatcher:
 
     async def run(self, name: str, keys: list[str], args: list[Any]) -> Any:
         self.registry.check_keys(name, keys)
+        return await self._queue(name, keys, args)
+
+    async def command(self, *command: str | int) -> Any:
+        """One plain command, e.g. `command("HMGET", key, field)`, in the next pipeline.
+        For reads of a single key (on Cluster a pipeline routes each command by it)."""
+        return await self._queue(None, [], list(command))
+
+    def _queue(self, name: str | None, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((name, keys, args, future))
@@ -53,7 +76,7 @@ class ScriptBatcher:
         elif not self._scheduled:
             self._scheduled = True
             loop.call_soon(self._flush)
-        return await future
+        return future
 
     def _flush(self) -> None:
         self._scheduled = False
@@ -79,7 +102,7 @@ class ScriptBatcher:
                     future.set_exception(exc)
             return
         for (name, keys, args, future), reply in zip(batch, replies, strict=True):
-            if isinstance(reply, NoScriptError):
+            if isinstance(reply, NoScriptError) and name is not None:
                 # First use on this server (or after a restart): load it the slow way.
                 await self._settle_single(name, keys, args, future)
             elif isinstance(reply, ResponseError):
@@ -119,12 +142,15 @@ class ScriptBatcher:
         for name, keys, args, _ in batch:
             # execute_command, not .evalsha: redis-py's cluster pipeline blocks the
             # named method, yet routes EVALSHA by its KEYS (one slot per drop).
-            pipe.execute_command("EVALSHA", self.registry.sha(name), len(keys), *keys, *args)
+            pipe.execute_command(*command_line(self.registry, name, keys, args))
         return list(await pipe.execute(raise_on_error=False))
 
-    async def _settle_single(self, name: str, keys: list[str], args: list[Any],
+    async def _settle_single(self, name: str | None, keys: list[str], args: list[Any],
                              future: asyncio.Future[Any]) -> None:
         try:
-            future.set_result(await self.registry.run(name, keys, args))
+            if name is None:
+                future.set_result(await self.registry.client.execute_command(*args))
+            else:
+                future.set_result(await self.registry.run(name, keys, args))
         except Exception as exc:
             future.set_exception(exc)

@@ -93,3 +93,17 @@ async def test_an_error_mid_batch_leaves_the_connection_in_step(scripts, make_dr
     seqs = [(await join_line(scripts, drop.drop_id, fan, now_ms=T0)).seq
             for fan in range(1, 301) if fan % 100 <= 50 and fan % 5]
     assert sorted(seqs) == list(range(1, len(seqs) + 1))
+
+
+async def test_plain_reads_share_the_pipeline_with_scripts_and_get_raw_replies(
+        scripts, make_drop, any_redis):
+    batcher = ScriptBatcher(scripts)
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    key = f"tq:{{test:{drop.drop_id}}}:hash"
+    await any_redis.hset(key, mapping={"a": "1"})
+    read_both, place, read_missing = await asyncio.gather(
+        batcher.command("HMGET", key, "a", "b"), join_line(batcher, drop.drop_id, 1, now_ms=T0),
+        batcher.command("HMGET", key, "b"))
+    assert (read_both, place.seq, read_missing) == ([b"1", None], 1, [None])
+    assert await batcher.command("HMGET", key, "a") == [b"1"]  # alone: its own round trip
