@@ -55,6 +55,11 @@ class GuardConfigs:
     async def get(self, drop_id: int) -> JoinGuards:
         now = self._clock()
         cached = self._cached.get(drop_id)
+        if cached is not None and now - cached[0] < FRESH_S and cached[1].done() and (
+                cached[1].exception() is None):
+            # The herd's case: no shield (a new future and two callbacks per join) needed
+            # for a read that is already done.
+            return cached[1].result()
         if cached is None or now - cached[0] >= FRESH_S or (
                 cached[1].done() and cached[1].exception() is not None):
             if len(self._cached) > 10_000:  # a scan of made-up ids must not grow it forever
@@ -81,16 +86,19 @@ class JoinLimits:
 
     @classmethod
     def of(cls, config: JoinGuards, settings: Settings, client: Client) -> JoinLimits:
-        if client.exempt(settings):
-            return cls(0, 0)
         per_ip = config.join_limit_per_ip
         per_network = config.join_limit_per_network
-        return cls(settings.join_per_ip_per_drop if per_ip is None else per_ip,
-                   settings.join_per_network_per_drop if per_network is None else per_network)
+        limits = cls(settings.join_per_ip_per_drop if per_ip is None else per_ip,
+                     settings.join_per_network_per_drop if per_network is None else per_network)
+        # The address is parsed only when a limit could apply to it.
+        return OFF if not limits.on or client.exempt(settings) else limits
 
     @property
     def on(self) -> bool:
         return self.per_ip > 0 or self.per_network > 0
+
+
+OFF = JoinLimits(0, 0)
 
 
 @dataclass(frozen=True)
