@@ -6,8 +6,8 @@ redis-py spends far more CPU per command than Redis does (ARCHITECTURE.md: ~165 
 of Python per EVALSHA in a join endpoint); a herd of joins on one gateway process
 shares that cost this way. Each call is still its own atomic script, with its own
 result or error, so callers see exactly what ScriptRegistry.run would give them. `command` carries a
-plain read the same way (the join's session check: accounts.sessions.is_live), its
-reply raw, as redis-py gives a command without a response callback.
+plain single-key command the same way (the join's session read, accounts.sessions, and
+its challenge's replay record, queue_engine.challenges), its reply raw.
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class ScriptBatcher:
         return await self._queue(name, keys, args)
 
     async def command(self, *command: str | int) -> Any:
-        """One plain command, e.g. `command("HMGET", key, field)`, in the next pipeline.
-        For reads of a single key (on Cluster a pipeline routes each command by it)."""
+        """One plain command, e.g. `command("HMGET", key, field)`, in the next pipeline,
+        its reply raw. For commands of a single key (on Cluster a pipeline routes each
+        command by it)."""
         return await self._queue(None, [], list(command))
 
     def _queue(self, name: str | None, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:

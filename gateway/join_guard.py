@@ -4,8 +4,9 @@ a drop").
 
 Join is the hot path (issue 15), so the guards stay small:
 - a join that carries a solution: the replay record (SET NX) goes out beside the
-  per-address hit, then the per-network hit (one more round trip, and only while both
-  limits apply: an all-or-nothing two-key script would make it one);
+  per-address hit (one pipeline, the batcher's), then the per-network hit (one more
+  round trip, and only while both limits apply: an all-or-nothing two-key script
+  would make it one);
 - a join without one (a reconnect, a reload): one read of the fan's standing; a fan who
   already holds a place re-joins with no challenge and no hit; anyone else is refused
   (challenge on) or counted (challenge off, limits on).
@@ -154,7 +155,8 @@ async def guard_join(config: JoinGuards, settings: Settings, redis: RedisClient,
                                    attempt.challenge, drop_id=attempt.drop_id,
                                    fan_id=attempt.fan_id, now_ms=attempt.now_ms)
         await _vouch_if_needed(config, vouch)
-        spending.append(challenges.spend(redis, attempt.drop_id, solved, now_ms=attempt.now_ms))
+        spending.append(challenges.spend(redis, attempt.drop_id, solved, now_ms=attempt.now_ms,
+                                         batcher=batcher))
     elif await _holds_place(batcher, attempt):
         return  # a reconnect keeps its place: no challenge, no count
     elif wants_challenge:
