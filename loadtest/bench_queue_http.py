@@ -71,7 +71,7 @@ class Meter:
         plan = LoadPlan("127.0.0.1", port, "", self.args.seconds, self.args.connections)
         with self._cpu(name, pid) as report:
             rate, other = run_load(plan, requests)
-        report(f"{rate:,.0f} req/s answered 2xx ({other} other)")
+            report(f"{rate:,.0f} req/s answered 2xx ({other} other)")
         return rate
 
     def p99_ms(self, name: str, url: str, pid: int, requests: list[list[bytes]],
@@ -82,9 +82,10 @@ class Meter:
                         rate_per_s=per_process)
         with self._cpu(name, pid) as report:
             result = run_processes(plan, requests)
-        p50, p99 = (percentile(result.latencies_s, q) * 1000 for q in (0.5, 0.99))
-        report(f"open loop at {rate_per_s:,.0f} req/s due: {result.ok / self.args.seconds:,.0f}"
-               f" req/s answered 2xx ({result.other} other), p50 {p50:.2f} ms, p99 {p99:.2f} ms")
+            p50, p99 = (percentile(result.latencies_s, q) * 1000 for q in (0.5, 0.99))
+            report(f"open loop, {rate_per_s:,.0f} req/s due: "
+                   f"{result.ok / self.args.seconds:,.0f} req/s answered 2xx "
+                   f"({result.other} other), p50 {p50:.2f} ms, p99 {p99:.2f} ms")
         return p99
 
     @contextlib.contextmanager
