@@ -347,11 +347,15 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
     hub = QueueHub(services.scripts, CredentialSigner(settings.secret_key), services.clock,
                    interval_s=settings.admission_tick_ms / 2000,
                    heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
+    batcher = ScriptBatcher(services.scripts)
     async with running_hub(hub):
         load_config = config_loader(services.sessionmaker)
-        yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts),
-                           guards=GuardConfigs(services.redis, load_config),
-                           load_config=load_config)
+        try:
+            yield QueueRuntime(hub=hub, batcher=batcher,
+                               guards=GuardConfigs(services.redis, load_config),
+                               load_config=load_config)
+        finally:
+            await batcher.aclose()
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),
