@@ -5,9 +5,10 @@ trip each.
 redis-py spends far more CPU per command than Redis does (ARCHITECTURE.md: ~165 us
 of Python per EVALSHA in a join endpoint); a herd of joins on one gateway process
 shares that cost this way. Each call is still its own atomic script, with its own
-result or error, so callers see exactly what ScriptRegistry.run would give them. `command` carries a
-plain single-key command the same way (the join's session read, accounts.sessions, and
-its challenge's replay record, queue_engine.challenges), its reply raw.
+result or error, so callers see exactly what ScriptRegistry.run would give them.
+`command` carries a plain single-key command the same way (the join's session read,
+accounts.sessions, and its challenge's replay record, queue_engine.challenges), its
+reply raw.
 """
 
 from __future__ import annotations

@@ -60,10 +60,6 @@ def permissions_policy(path: str) -> str:
     return f"camera={camera}, microphone=(), geolocation=(), payment=()"
 
 
-# Header names as ASGI sends them; any the app set itself are replaced by ours.
-OWN_HEADERS = frozenset({b"content-security-policy", b"x-frame-options",
-                         b"x-content-type-options", b"referrer-policy", b"permissions-policy",
-                         b"strict-transport-security"})
 HeaderList = tuple[tuple[bytes, bytes], ...]
 
 
@@ -81,9 +77,12 @@ class SecurityHeaders:
         self.app = app
         self.https_only = https_only
         self.stripe = stripe
-        self._headers: dict[tuple[str, str | None, bool, str], HeaderList] = {}
+        # (our headers as ASGI sends them, their names: the app's own are replaced by ours)
+        self._headers: dict[tuple[str, str | None, bool, str],
+                            tuple[HeaderList, frozenset[bytes]]] = {}
 
-    def headers_for(self, scheme: str, host: str | None, path: str) -> HeaderList:
+    def headers_for(self, scheme: str, host: str | None, path: str
+                    ) -> tuple[HeaderList, frozenset[bytes]]:
         card_page = CARD_PAGES.match(path) is not None
         camera = permissions_policy(path)
         key = (scheme, host, card_page, camera)
@@ -99,7 +98,8 @@ class SecurityHeaders:
             ]
             if self.https_only:
                 listed.append(("strict-transport-security", HSTS))
-            headers = tuple((name.encode(), value.encode("latin-1")) for name, value in listed)
+            encoded = tuple((name.encode(), value.encode("latin-1")) for name, value in listed)
+            headers = (encoded, frozenset(name for name, _ in encoded))
             if len(self._headers) >= self.CACHED_SETS:
                 self._headers.clear()
             self._headers[key] = headers
@@ -112,12 +112,12 @@ class SecurityHeaders:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host")
-        ours = self.headers_for(scope["scheme"], host, scope["path"])
+        ours, names = self.headers_for(scope["scheme"], host, scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(name, value) for name, value in message.get("headers", ())
-                           if name.lower() not in OWN_HEADERS]
+                           if name.lower() not in names]
                 headers.extend(ours)
                 message["headers"] = headers
             await send(message)
