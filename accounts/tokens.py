@@ -9,6 +9,7 @@ Refusals are core.signed_fields' CredentialInvalid / CredentialExpired.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from dataclasses import dataclass
 
@@ -18,14 +19,20 @@ API_TOKEN_SALT = "ticketq.api-token.v3"
 SESSION_SALT = "ticketq.session.v3"
 
 
+@functools.lru_cache(maxsize=32)
+def _kind(secret_key: str, ttl_seconds: int, salt: str) -> SignedFields:
+    """Built once per (secret, lifetime, kind): every request checks one credential."""
+    noun = "session cookie" if salt == SESSION_SALT else "bearer token"
+    return SignedFields(secret_key, salt, 2, ttl_seconds, noun)
+
+
 @dataclass(frozen=True)
 class TokenSigner:
     secret_key: str
     ttl_seconds: int
 
     def _kind(self, salt: str) -> SignedFields:
-        noun = "session cookie" if salt == SESSION_SALT else "bearer token"
-        return SignedFields(self.secret_key, salt, 2, self.ttl_seconds, noun)
+        return _kind(self.secret_key, self.ttl_seconds, salt)
 
     def issue(self, user_id: int, session_id: int | None = None, *,
               kind: str = API_TOKEN_SALT) -> str:

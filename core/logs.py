@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -34,11 +32,14 @@ def current() -> dict[str, LogValue]:
     return _context.get()
 
 
+_KNOWN = frozenset(CONTEXT_FIELDS)
+
+
 def bind(**fields: LogValue | None) -> None:
     """Add what is now known (e.g. `order_id=...`) to every later line of this context.
 
     Only the names in CONTEXT_FIELDS: a typo would silently start a new field."""
-    unknown = set(fields) - set(CONTEXT_FIELDS)
+    unknown = fields.keys() - _KNOWN
     if unknown:
         raise ValueError(f"unknown log fields: {sorted(unknown)}")
     given = {name: value for name, value in fields.items() if value is not None}
@@ -46,15 +47,27 @@ def bind(**fields: LogValue | None) -> None:
         _context.set({**_context.get(), **given})
 
 
-@contextmanager
-def scope(**fields: LogValue | None) -> Iterator[None]:
-    """A fresh context for one request or job: what it binds is gone when it ends."""
-    token = _context.set({})
-    try:
-        bind(**fields)
-        yield
-    finally:
-        _context.reset(token)
+class scope:
+    """A fresh context for one request or job: what it binds is gone when it ends.
+
+    A class rather than @contextmanager: it is entered on every request, and a generator
+    based context manager costs a few microseconds more."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: LogValue | None) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        self._token = _context.set({})
+        try:
+            bind(**self._fields)
+        except BaseException:
+            _context.reset(self._token)
+            raise
+
+    def __exit__(self, *exc_info: object) -> None:
+        _context.reset(self._token)
 
 
 class ContextFilter(logging.Filter):

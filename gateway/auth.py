@@ -15,6 +15,7 @@ from accounts import sessions
 from accounts.limits import Client
 from accounts.tokens import API_TOKEN_SALT, SESSION_SALT, TokenSigner
 from core.models import User
+from core.script_batching import ScriptBatcher
 from core.signed_fields import CredentialExpired, CredentialInvalid
 from gateway.context import services_of
 from gateway.problems import Problem
@@ -80,21 +81,23 @@ def _read(conn: HTTPConnection, token: str, kind: str, noun: str) -> Credential:
     return Credential(user_id, session_id, noun)
 
 
-async def live_credential(conn: HTTPConnection, *, bearer_token: str | None = None
-                          ) -> Credential | None:
-    """`signed_credential`, refused with 401 when its session has been signed out."""
+async def live_credential(conn: HTTPConnection, *, bearer_token: str | None = None,
+                          batcher: ScriptBatcher | None = None) -> Credential | None:
+    """`signed_credential`, refused with 401 when its session has been signed out.
+    `batcher`: the session read shares the herd's pipelines (hot paths)."""
     credential = signed_credential(conn, bearer_token=bearer_token)
     if credential is None:
         return None
     if not await sessions.is_live(services_of(conn).redis, credential.user_id,
-                                  credential.session_id):
+                                  credential.session_id, batcher=batcher):
         raise Problem(401, f"the {credential.noun} was signed out; sign in again")
     return credential
 
 
-async def require_user_id(conn: HTTPConnection, *, bearer_token: str | None = None) -> int:
+async def require_user_id(conn: HTTPConnection, *, bearer_token: str | None = None,
+                          batcher: ScriptBatcher | None = None) -> int:
     """The caller's user id from its credential: one Redis read, no database read (hot paths)."""
-    credential = await live_credential(conn, bearer_token=bearer_token)
+    credential = await live_credential(conn, bearer_token=bearer_token, batcher=batcher)
     if credential is None:
         raise Problem(401, "sign in first (POST /api/auth/login)")
     return credential.user_id

@@ -16,6 +16,7 @@ from bootstrap.services import Services
 from core.script_batching import ScriptBatcher
 from gateway.join_guard import GuardConfigs
 from gateway.queue_hub import QueueHub
+from queue_engine.waiting_room import ConfigLoader
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class QueueRuntime:
     hub: QueueHub  # one read per drop per tick, fanned out to every socket of this process
     batcher: ScriptBatcher  # the herd's script calls share round trips
     guards: GuardConfigs  # each drop's bot guards, read from Postgres once per few seconds
+    load_config: ConfigLoader  # a drop's config from Postgres, for its first join (a sync)
 
 
 def app_services(app: Starlette) -> Services:

@@ -110,7 +110,15 @@ class CsrfGuard:
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _http(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        if scope["method"] != "GET" and not any(
+                name == b"cookie" for name, _ in scope["headers"]):
+            # No cookie, nothing to check or set (bearer clients, the herd's joins): the
+            # inner app's own coroutine, with no frame of ours around it.
+            return self.app(scope, receive, send)
+        return self._checked(scope, receive, send)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         cookies = cookie_parser(headers.get("cookie", ""))
         if (

@@ -29,6 +29,7 @@ from gateway.auth import client_of, require_user, require_user_id
 from gateway.bodies import StrictBody, read_json
 from gateway.context import QueueRuntime, queue_runtime, services_of
 from gateway.disconnects import count_disconnect
+from gateway.fast_json import FastJSONResponse
 from gateway.join_guard import GuardConfigs, JoinAttempt, guard_join
 from gateway.metric_children import child
 from gateway.openapi import documented
@@ -120,38 +121,39 @@ async def join_queue(request: Request) -> Response:
     are limited per drop (429 with Retry-After). Returns {queue_ticket, state, position,
     ahead, estimated_wait_s}. The socket, the poll and the leave take your session;
     `queue_ticket` is kept for old clients only."""
+    # The herd's hot path (issue 15, docs/performance.md): the session read and the join
+    # script share pipelines with the other joins (the batcher), the services are looked
+    # up once, and the answer is rendered by orjson.
     started = time.perf_counter()
-    fan_id = await require_user_id(request)
+    services, runtime = services_of(request), queue_runtime(request)
+    fan_id = await require_user_id(request, batcher=runtime.batcher)
     drop_id: int = request.path_params["drop_id"]
     logs.bind(fan_id=fan_id, drop_id=drop_id)
     sent = await _join_body(request)
-    now_ms = _now_ms(request)
-    services = services_of(request)
-    runtime = queue_runtime(request)
+    now_ms = to_ms(services.clock())
     check_verified = _verified_email_check(request, fan_id)
     await guard_join(await runtime.guards.get(drop_id), services.settings, services.redis,
                      runtime.batcher, JoinAttempt(drop_id=drop_id, fan_id=fan_id,
                                                   client=client_of(request),
                                                   challenge=sent.challenge, now_ms=now_ms),
                      vouch=check_verified)
-    place = await waiting_room.join(services.redis, services.scripts,
-                                    config_loader(services.sessionmaker), drop_id, fan_id,
-                                    now_ms=now_ms, runner=queue_runtime(request).batcher,
+    place = await waiting_room.join(services.redis, services.scripts, runtime.load_config,
+                                    drop_id, fan_id, now_ms=now_ms, runner=runtime.batcher,
                                     check_verified=check_verified)
-    status = await _hub(request).status(drop_id, now_ms)
+    status = await runtime.hub.status(drop_id, now_ms)
     view = fan_view(status, place.state, place.ahead, pass_id=place.pass_id,
                     pass_expires_ms=place.pass_expires_ms)
     if view is None:  # cannot happen for a place just returned; never a 500 if it does
         raise Problem(409, "your place could not be read; try again")
-    signer = _signer(request)
+    signer = runtime.hub.signer
     passes = pass_fields(signer, view, drop_id=drop_id, fan_id=fan_id)
-    body = {"queue_ticket": signer.queue_ticket(fan_id, drop_id),
-            **fan_json(view, now_ms=now_ms, passes=passes)}
+    body = fan_json(view, now_ms=now_ms, passes=passes,
+                    queue_ticket=signer.queue_ticket(fan_id, drop_id))
     child(metrics.JOIN_SECONDS, str(drop_id)).observe(time.perf_counter() - started)
     # Debug: the join is the herd's hot path (one line per fan at ~6k joins/s a process
     # would cost more than the join itself); the fan is followed from the hold on.
     log.debug("joined the line (%s)", "new place" if place.created else "same place")
-    return JSONResponse(body, status_code=201 if place.created else 200)
+    return FastJSONResponse(body, status_code=201 if place.created else 200)
 
 
 @documented(response=schemas.JoinChallenge, auth="user")
@@ -199,9 +201,10 @@ async def poll_queue(request: Request) -> Response:
     signer = _signer(request)
     passes = pass_fields(signer, view, drop_id=drop_id, fan_id=fan_id)
     retry = retry_after_s(view)
-    body = {"queue_ticket": signer.queue_ticket(fan_id, drop_id),
-            **fan_json(view, now_ms=now_ms, passes=passes), "retry_after_s": retry}
-    return JSONResponse(body, headers={"Retry-After": str(retry)})
+    body = fan_json(view, now_ms=now_ms, passes=passes,
+                    queue_ticket=signer.queue_ticket(fan_id, drop_id))
+    body["retry_after_s"] = retry
+    return FastJSONResponse(body, headers={"Retry-After": str(retry)})
 
 
 @documented(response=schemas.LeftQueue, auth="user")
@@ -344,10 +347,15 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
     hub = QueueHub(services.scripts, CredentialSigner(settings.secret_key), services.clock,
                    interval_s=settings.admission_tick_ms / 2000,
                    heartbeat_s=max(1.0, settings.queue_grace_seconds / 4))
+    batcher = ScriptBatcher(services.scripts)
     async with running_hub(hub):
-        yield QueueRuntime(hub=hub, batcher=ScriptBatcher(services.scripts),
-                           guards=GuardConfigs(services.redis,
-                                               config_loader(services.sessionmaker)))
+        load_config = config_loader(services.sessionmaker)
+        try:
+            yield QueueRuntime(hub=hub, batcher=batcher,
+                               guards=GuardConfigs(services.redis, load_config),
+                               load_config=load_config)
+        finally:
+            await batcher.aclose()
 
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),

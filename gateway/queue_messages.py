@@ -22,8 +22,11 @@ def pass_fields(signer: CredentialSigner, view: FanView, *, drop_id: int, fan_id
             "purchase_url": f"/drops/{drop_id}/buy"}
 
 
-def fan_json(view: FanView, *, now_ms: int, passes: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = view.fields()
+def fan_json(view: FanView, *, now_ms: int, passes: dict[str, Any],
+             queue_ticket: str | None = None) -> dict[str, Any]:
+    """`queue_ticket` (HTTP answers only, for old clients) comes first, as it always has."""
+    body: dict[str, Any] = {"queue_ticket": queue_ticket} if queue_ticket is not None else {}
+    body.update(view.fields())
     if passes and view.pass_expires_ms is not None:
         body.update(passes)
         body["pass_expires_in_s"] = max(0, (view.pass_expires_ms - now_ms) // 1000)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from payments.stripe_js import StripeJs
@@ -60,13 +60,50 @@ def permissions_policy(path: str) -> str:
     return f"camera={camera}, microphone=(), geolocation=(), payment=()"
 
 
+HeaderList = tuple[tuple[bytes, bytes], ...]
+
+
 class SecurityHeaders:
-    """Add the browser security headers to every HTTP response."""
+    """Add the browser security headers to every HTTP response.
+
+    On every request of the herd's hot path, so the headers for one (scheme, host, card
+    page, camera page) are built once and kept (a few per deployment; a flood of made-up
+    Host headers only refills the small cache), and the response's header list is
+    copied once with them."""
+
+    CACHED_SETS = 256
 
     def __init__(self, app: ASGIApp, *, https_only: bool, stripe: StripeJs | None = None) -> None:
         self.app = app
         self.https_only = https_only
         self.stripe = stripe
+        # (our headers as ASGI sends them, their names: the app's own are replaced by ours)
+        self._headers: dict[tuple[str, str | None, bool, str],
+                            tuple[HeaderList, frozenset[bytes]]] = {}
+
+    def headers_for(self, scheme: str, host: str | None, path: str
+                    ) -> tuple[HeaderList, frozenset[bytes]]:
+        card_page = CARD_PAGES.match(path) is not None
+        camera = permissions_policy(path)
+        key = (scheme, host, card_page, camera)
+        headers = self._headers.get(key)
+        if headers is None:
+            stripe = self.stripe if card_page else None
+            listed = [
+                ("content-security-policy", content_security_policy(scheme, host, stripe)),
+                ("x-frame-options", "DENY"),
+                ("x-content-type-options", "nosniff"),
+                ("referrer-policy", "strict-origin-when-cross-origin"),
+                ("permissions-policy", camera),
+            ]
+            if self.https_only:
+                listed.append(("strict-transport-security", HSTS))
+            encoded = tuple((name.encode(), value.encode("latin-1")) for name, value in listed)
+            headers = (encoded, frozenset(name for name, _ in encoded))
+            if len(self._headers) >= self.CACHED_SETS:
+                self._headers.clear()
+            self._headers[key] = headers
+        return headers
 
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
@@ -75,20 +112,14 @@ class SecurityHeaders:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         host = Headers(scope=scope).get("host")
-        stripe = self.stripe if CARD_PAGES.match(scope["path"]) else None
+        ours, names = self.headers_for(scope["scheme"], host, scope["path"])
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers["content-security-policy"] = content_security_policy(
-                    scope["scheme"], host, stripe
-                )
-                headers["x-frame-options"] = "DENY"
-                headers["x-content-type-options"] = "nosniff"
-                headers["referrer-policy"] = "strict-origin-when-cross-origin"
-                headers["permissions-policy"] = permissions_policy(scope["path"])
-                if self.https_only:
-                    headers["strict-transport-security"] = HSTS
+                headers = [(name, value) for name, value in message.get("headers", ())
+                           if name.lower() not in names]
+                headers.extend(ours)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

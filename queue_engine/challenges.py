@@ -25,6 +25,7 @@ import altcha
 
 from core.redis_client import RedisClient
 from core.redis_keys import DropKeys
+from core.script_batching import ScriptBatcher
 from queue_engine.errors import (
     ChallengeExpired,
     ChallengeForeign,
@@ -105,9 +106,15 @@ def verify(keys: ChallengeKeys, payload: str, *, drop_id: int, fan_id: int,
     return SolvedChallenge(challenge_id=challenge_id, expires_at_s=expires_at)
 
 
-async def spend(redis: RedisClient, drop_id: int, solved: SolvedChallenge, *, now_ms: int) -> None:
-    """Record the challenge as used (ChallengeReplayed if it already was)."""
+async def spend(redis: RedisClient, drop_id: int, solved: SolvedChallenge, *, now_ms: int,
+                batcher: ScriptBatcher | None = None) -> None:
+    """Record the challenge as used (ChallengeReplayed if it already was). With `batcher`
+    the SET shares the herd's pipelines (the join sends it beside the address's hit)."""
     ttl_ms = max(solved.expires_at_s * 1000 - now_ms, 1)
     key = DropKeys(drop_id).solved_challenge(solved.challenge_id)
-    if not await redis.set(key, 1, nx=True, px=ttl_ms):
+    if batcher is not None:
+        recorded = await batcher.command("SET", key, 1, "NX", "PX", ttl_ms)
+    else:
+        recorded = await redis.set(key, 1, nx=True, px=ttl_ms)
+    if not recorded:
         raise ChallengeReplayed("this challenge was already used; fetch a new one")

@@ -15,6 +15,7 @@ CredentialInvalid (401), CredentialForeign (403) and CredentialExpired (410).
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -38,13 +39,19 @@ class AdmissionPass:
     expires_ms: int
 
 
+@functools.lru_cache(maxsize=32)
+def _queue_tickets(secret_key: str, ttl_seconds: int | None) -> SignedFields:
+    """Built once per (secret, lifetime): every join signs a queue ticket."""
+    return SignedFields(secret_key, QUEUE_TICKET_SALT, 2, ttl_seconds, "queue ticket")
+
+
 @dataclass(frozen=True)
 class CredentialSigner:
     secret_key: str
 
     # --- queue tickets -------------------------------------------------------
     def _queue_tickets(self, ttl_seconds: int | None = None) -> SignedFields:
-        return SignedFields(self.secret_key, QUEUE_TICKET_SALT, 2, ttl_seconds, "queue ticket")
+        return _queue_tickets(self.secret_key, ttl_seconds)
 
     def queue_ticket(self, fan_id: int, drop_id: int) -> str:
         return self._queue_tickets().sign(fan_id, drop_id)

@@ -6,6 +6,7 @@ A package rather than a `bench_*.py` module so that `make bench` does not run it
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,11 +14,11 @@ from pathlib import Path
 from core.embedded import free_port
 from core.redis_client import RedisClient
 from core.scripts import ScriptRegistry
-from core.supervisor import Supervisor
+from core.supervisor import Child, Supervisor
 from core.supervisor import rss_kib as rss_kib  # re-exported for this part's benchmarks
 from loadtest.figures import figure as figure  # re-exported for this part's benchmarks
 from loadtest.figures import note as note
-from loadtest.launch import QUIET, start_uvicorn
+from loadtest.launch import LOOPBACK, QUIET, start_uvicorn
 from queue_engine.drop_config import DropConfig, sync_config
 from queue_engine.line import open_line
 
@@ -51,6 +52,31 @@ def uvicorn_process(app: str, env: dict[str, str], name: str, ws: str | None = N
         child = start_uvicorn(supervisor, f"{name}-{port}", app, env, port=port, ws=ws,
                               options=(*QUIET, "--backlog", "4096"), health_path="/")
         yield child.url, child.pid
+
+
+@contextlib.contextmanager
+def app_process(app: str, env: dict[str, str], name: str, *, server: str = "uvicorn"
+                ) -> Iterator[tuple[str, int]]:
+    """`uvicorn_process`, or with `server="granian"` the same app served by one Granian
+    worker (its ASGI interface, uvloop, HTTP/1; for comparisons only). Yields (URL, pid):
+    Granian's pid is its supervisor, so measure CPU over the process tree."""
+    if server == "uvicorn":
+        with uvicorn_process(app, env, name) as served:
+            yield served
+        return
+    with Supervisor(HOME / "logs", cwd=ROOT) as supervisor:
+        child = _start_granian(supervisor, f"{name}-granian", app, env)
+        yield child.url, child.pid
+
+
+def _start_granian(supervisor: Supervisor, name: str, app: str, env: dict[str, str]) -> Child:
+    port = free_port()
+    args = [sys.executable, "-m", "granian", "--interface", "asgi", "--host", LOOPBACK,
+            "--port", str(port), "--workers", "1", "--loop", "uvloop", "--http", "1",
+            "--backlog", "4096", "--log-level", "warning", "--no-access-log", app]
+    child = supervisor.start(f"{name}-{port}", args, env, url=f"http://{LOOPBACK}:{port}")
+    supervisor.wait_http(child, child.url + "/", 60.0)
+    return child
 
 
 def wait_redis_ready(url: str, timeout_s: float = 120) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -12,6 +13,8 @@ from accounts.revocation_restore import restore_if_lost, restore_revocations
 from core.models import User
 from core.redis_client import RedisClient
 from core.redis_keys import account_revocations, revocations_restored_marker
+from core.script_batching import ScriptBatcher
+from core.scripts import ScriptRegistry
 
 TTL_S = 3600
 
@@ -95,3 +98,25 @@ async def test_sign_outs_older_than_a_token_lifetime_are_not_written_back(
 
     # Its credentials expired with the lifetime; no key is recreated for it.
     assert not await any_redis.exists(account_revocations(user_id))
+
+
+async def test_the_batched_session_read_decides_as_the_direct_one(
+    sessionmaker: async_sessionmaker[AsyncSession], any_redis: RedisClient,
+) -> None:
+    """The queue join reads sessions through the herd's pipelines (gateway/auth.py)."""
+    now = datetime.now(UTC)
+    async with sessionmaker() as db:
+        user_id, [signed_out, kept, other] = await _user_with_sessions(db, now, 3)
+        await sessions.revoke(db, any_redis, user_id=user_id, session_id=signed_out,
+                              now=now, ttl_s=TTL_S)
+    batcher = ScriptBatcher(ScriptRegistry(any_redis))
+    for session_id in (signed_out, kept, other):
+        direct = await sessions.is_live(any_redis, user_id, session_id)
+        assert await sessions.is_live(any_redis, user_id, session_id, batcher=batcher) == direct
+    async with sessionmaker() as db:
+        await sessions.revoke_all(db, any_redis, user_id=user_id, now=now + timedelta(seconds=1),
+                                  ttl_s=TTL_S, keep=kept)
+    answers = await asyncio.gather(*(sessions.is_live(any_redis, user_id, session_id,
+                                                      batcher=batcher)
+                                     for session_id in (signed_out, kept, other)))
+    assert answers == [False, True, False]

@@ -4,6 +4,7 @@ real Redis (single and Cluster)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -12,6 +13,8 @@ import altcha
 import pytest
 
 from core.redis_keys import DropKeys
+from core.script_batching import ScriptBatcher
+from core.scripts import ScriptRegistry
 from queue_engine import challenges
 from queue_engine.errors import (
     ChallengeExpired,
@@ -98,6 +101,23 @@ async def test_a_challenge_is_spent_once_and_its_record_expires_with_it(any_redi
     solved = challenges.verify(KEYS, solved_payload(now_ms, drop_id=drop_id), drop_id=drop_id,
                                fan_id=7, now_ms=now_ms)
     await challenges.spend(any_redis, drop_id, solved, now_ms=now_ms)
+    with pytest.raises(ChallengeReplayed):
+        await challenges.spend(any_redis, drop_id, solved, now_ms=now_ms + 1000)
+    ttl_ms = await any_redis.pttl(DropKeys(drop_id).solved_challenge(solved.challenge_id))
+    assert 55_000 < ttl_ms <= 60_000
+
+
+async def test_a_batched_spend_is_the_same_record(any_redis, now_ms):
+    """The join spends through the herd's pipelines (gateway/join_guard.py)."""
+    drop_id = new_drop_id()
+    batcher = ScriptBatcher(ScriptRegistry(any_redis))
+    solved = challenges.verify(KEYS, solved_payload(now_ms, drop_id=drop_id), drop_id=drop_id,
+                               fan_id=7, now_ms=now_ms)
+    first, replay = await asyncio.gather(
+        challenges.spend(any_redis, drop_id, solved, now_ms=now_ms, batcher=batcher),
+        challenges.spend(any_redis, drop_id, solved, now_ms=now_ms, batcher=batcher),
+        return_exceptions=True)
+    assert first is None and isinstance(replay, ChallengeReplayed)
     with pytest.raises(ChallengeReplayed):
         await challenges.spend(any_redis, drop_id, solved, now_ms=now_ms + 1000)
     ttl_ms = await any_redis.pttl(DropKeys(drop_id).solved_challenge(solved.challenge_id))

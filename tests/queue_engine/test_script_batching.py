@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
 from core.script_batching import ScriptBatcher, pack_evalshas
@@ -93,3 +94,36 @@ async def test_an_error_mid_batch_leaves_the_connection_in_step(scripts, make_dr
     seqs = [(await join_line(scripts, drop.drop_id, fan, now_ms=T0)).seq
             for fan in range(1, 301) if fan % 100 <= 50 and fan % 5]
     assert sorted(seqs) == list(range(1, len(seqs) + 1))
+
+
+async def test_plain_reads_share_the_pipeline_with_scripts_and_get_raw_replies(
+        scripts, make_drop, any_redis):
+    batcher = ScriptBatcher(scripts)
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    key = f"tq:{{test:{drop.drop_id}}}:hash"
+    await any_redis.hset(key, mapping={"a": "1"})
+    read_both, place, read_missing = await asyncio.gather(
+        batcher.command("HMGET", key, "a", "b"), join_line(batcher, drop.drop_id, 1, now_ms=T0),
+        batcher.command("HMGET", key, "b"))
+    assert (read_both, place.seq, read_missing) == ([b"1", None], 1, [None])
+    assert await batcher.command("HMGET", key, "a") == [b"1"]  # alone: its own round trip
+
+
+async def test_a_kept_connection_the_server_closed_is_not_used(scripts, make_drop, any_redis):
+    """Batches keep their connection between round trips; one that Redis dropped (a
+    restart, CLIENT KILL) is replaced from the pool, and no caller sees the loss."""
+    if not isinstance(any_redis, Redis):
+        pytest.skip("the cluster path goes through redis-py's cluster pipeline")
+    batcher = ScriptBatcher(scripts)
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    await asyncio.gather(*(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in (1, 2)))
+    [kept] = batcher._kept
+    await kept.send_command("CLIENT", "ID")
+    await any_redis.execute_command("CLIENT", "KILL", "ID", await kept.read_response())
+    await asyncio.sleep(0.2)  # the kept connection's reader receives the close
+    places = await asyncio.gather(
+        *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in (1, 2, 3)))
+    assert [place.seq for place in places] == [1, 2, 3]
+    await batcher.aclose()
