@@ -1,11 +1,12 @@
 """WebSocket subscribers for the benchmarks, many per process (uvloop).
 
 They offer permessage-deflate, as every browser does, so the server's answer to
-that offer (and its cost per socket) is part of what is measured. Each process
-opens its sockets from its own 127.0.0.x source address (so tens of thousands of
-loopback connections do not run out of ephemeral ports), reports when all are
-open, then records when each fan first hears "admitted" and, for the reference
-server, how long each pushed message took to arrive. Each fan sends its bearer token
+that offer (and its cost per socket) is part of what is measured. Each fan's socket
+leaves from the 127.0.0.x source address loadtest.source_addresses gives it (so tens of
+thousands of loopback connections do not run out of ephemeral ports), the same rule as
+the Locust fans'. Each process reports when all its sockets are open, then records
+when each fan first hears "admitted" and, for the reference server, how long each
+pushed message took to arrive. Each fan sends its bearer token
 in the upgrade's Authorization header, as API clients do (no credential in the URL).
 """
 
@@ -29,11 +30,11 @@ class ClientReport:
     errors: list[str] = field(default_factory=list)
 
 
-# (fan id, socket URL, bearer token or "" for none)
-Follow = tuple[int, str, str]
+# (fan id, socket URL, bearer token or "" for none, source address or None)
+Follow = tuple[int, str, str, str | None]
 
 
-async def _run(urls: list[Follow], source: str, ready: Any, stop: Event,
+async def _run(urls: list[Follow], ready: Any, stop: Event,
                compression: str | None) -> ClientReport:
     from websockets.asyncio.client import connect
 
@@ -41,14 +42,14 @@ async def _run(urls: list[Follow], source: str, ready: Any, stop: Event,
     opening = asyncio.Semaphore(200)
     sockets = []
 
-    async def follow(fan: int, url: str, token: str) -> None:
+    async def follow(fan: int, url: str, token: str, source: str | None) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else None
         try:
             async with opening:
                 socket = await connect(url, compression=compression, open_timeout=120,
                                        additional_headers=headers,
                                        ping_interval=None, max_queue=64,
-                                       local_addr=(source, 0))
+                                       local_addr=(source, 0) if source else None)
                 sockets.append(socket)
                 await socket.recv()
                 report.connected += 1
@@ -69,7 +70,7 @@ async def _run(urls: list[Follow], source: str, ready: Any, stop: Event,
         except Exception:  # closed at the end of the run
             return
 
-    tasks = [asyncio.create_task(follow(fan, url, token)) for fan, url, token in urls]
+    tasks = [asyncio.create_task(follow(*followed)) for followed in urls]
     while report.connected + report.failed < len(urls):
         await asyncio.sleep(0.05)
     ready.put((report.connected, report.failed, report.errors))
@@ -81,12 +82,11 @@ async def _run(urls: list[Follow], source: str, ready: Any, stop: Event,
     return report
 
 
-def run_clients(urls: list[Follow], source: str, ready: Any, stop: Event,
+def run_clients(urls: list[Follow], ready: Any, stop: Event,
                 compression: str | None = "deflate") -> ClientReport:
-    import resource
-
     import uvloop
 
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return uvloop.run(_run(urls, source, ready, stop, compression))
+    from loadtest.bench_queue_kit import raise_file_limit
+
+    raise_file_limit()
+    return uvloop.run(_run(urls, ready, stop, compression))
