@@ -79,6 +79,8 @@ class FanUser(FastHttpUser):
         self.fan_number = number
         bind_source_address(self.client, number, self.plan.source_addresses())
         self._use_gateway()
+        self.record["source_address"] = source_for(  # None: the kernel's choice
+            urlsplit(self._base_url()).hostname or "", number, self.plan.source_addresses())
 
     def _use_gateway(self) -> None:
         """DNS round robin (plan.gateway_urls): this fan's HTTP and sockets go to one
