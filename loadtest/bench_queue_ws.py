@@ -202,7 +202,7 @@ def _parse() -> argparse.Namespace:
                      f"--gateways and --client-processes of at least {needed}")
     if args.fans < 1 or args.sockets_per_source < 1:
         parser.error("need --fans >= 1 and --sockets-per-source >= 1")
-    note(f"open files: soft limit {soft:,} raised to the hard limit {hard:,} (raising the "
+    note(f"open files: soft limit {soft:,}, hard {hard:,}; soft raised to hard (a higher "
          f"hard limit needs CAP_SYS_RESOURCE); {args.gateways} server and "
          f"{args.client_processes} client processes, <= {hard - FD_RESERVE:,} sockets each; "
          f"{address_count(args.fans, args.sockets_per_source)} source address(es)")
