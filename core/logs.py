@@ -47,6 +47,14 @@ def bind(**fields: LogValue | None) -> None:
         _context.set({**_context.get(), **given})
 
 
+def start(**fields: LogValue | None) -> None:
+    """A fresh context for the rest of the current task, never reset: for a connection
+    that has a task of its own (uvicorn runs each WebSocket in one, whose copy of the
+    context ends with it), where `scope`'s frame would stay alive as long as it."""
+    _context.set({})
+    bind(**fields)
+
+
 class scope:
     """A fresh context for one request or job: what it binds is gone when it ends.
 

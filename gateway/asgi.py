@@ -7,6 +7,8 @@ from core.settings import Settings
 from gateway import log_redaction
 from gateway.app import create_app
 from gateway.disconnects import quiet_disconnects
+from gateway.queue_api import SOCKET_ROUTE
+from gateway.socket_lane import socket_lane
 
 settings = Settings.from_env()
 # uvicorn has configured its loggers by the time it imports this module.
@@ -14,4 +16,5 @@ log_redaction.install()
 logs.configure(settings.log_format)
 settings.check_production()
 # Outermost: a client's departure never reaches uvicorn as "Exception in ASGI application".
-app = quiet_disconnects(create_app(settings))
+# The waiting fans' sockets skip the app's layers, which they do not use (gateway.socket_lane).
+app = quiet_disconnects(socket_lane(create_app(settings), SOCKET_ROUTE))

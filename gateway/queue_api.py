@@ -357,6 +357,9 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
         finally:
             await batcher.aclose()
 
+# Also served past the app's layers by gateway.socket_lane (gateway/asgi.py).
+SOCKET_ROUTE = WebSocketRoute("/ws/drops/{drop_id:id}/queue", QueueSocket())
+
 routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),
     Route("/api/drops/{drop_id:id}/challenge", join_challenge, methods=["GET"]),
@@ -367,6 +370,6 @@ routes: list[BaseRoute] = [
     Route("/api/drops/{drop_id:id}/close", close_drop, methods=["POST"]),
     Route("/api/drops/{drop_id:id}", change_pacing, methods=["PATCH"]),
     Route("/api/drops/{drop_id:id}/passes/{fan_id:id}/revoke", revoke_fan_pass, methods=["POST"]),
-    WebSocketRoute("/ws/drops/{drop_id:id}/queue", QueueSocket()),
+    SOCKET_ROUTE,
     Route("/drops/{drop_id:id}", drop_page, methods=["GET"]),
 ]

@@ -39,6 +39,10 @@ KEEPALIVE_S = 2.0  # the issue: a message at least every 2 s while waiting
 # admitted, is sent at once and before any position update.
 NEAR_FRONT_UPDATE_S = 1.0
 FRONT = 1000
+# Between two ticks, each followed drop's counters are read this often (one small read):
+# when they moved (an admission, a departure, a change of phase) the tick runs at once,
+# so an admitted fan hears within ~this long rather than up to a whole tick later.
+CHANGE_POLL_S = 0.05
 ADMITTED_RECHECK_S = 5.0  # admitted fans are re-read this often (pass used or revoked)
 FORGET_AFTER_S = 120.0  # a drop with no sockets is followed this long after its last join
 READ_CHUNK = 500  # fans per read_fans / heartbeat call
@@ -86,6 +90,15 @@ class DropFeed:
     touched: float = field(default_factory=time.monotonic)
     phase: str = ""
     sender: asyncio.Task[None] | None = None
+    ticked: float = 0.0  # when the last full tick ran
+
+    def moved(self, status: DropStatus) -> bool:
+        """Whether `status` says something the sockets must hear before the next tick."""
+        # Not the whole meta hash: joins (next_seq) and every admission tick (tokens) write
+        # to it, and a join storm must not turn every poll into a tick.
+        last = self.status
+        return (last is None or bool(status.departures) or status.phase != self.phase
+                or status.admitted_total != last.admitted_total)
 
     @property
     def cursor(self) -> int:
@@ -153,9 +166,13 @@ class QueueHub:
         start = feed.log_start or 0
         slices: dict[int, list[int]] = {}
         reread = []
+        admitted_total, cursor = status.admitted_total, feed.cursor
         for sub in feed.subscribers:
             if sub.stale or (sub.standing == "prequeue" and status.opened):
                 reread.append(sub)
+            elif (sub.standing == "waiting" and sub.admitted_seen >= admitted_total
+                  and sub.departed_seen >= cursor):
+                continue  # nobody ahead moved since this socket's last look: cheap at 100k
             elif sub.standing == "waiting" and sub.ahead is not None:
                 if sub.departed_seen < start:
                     reread.append(sub)
@@ -225,8 +242,12 @@ class QueueHub:
                 continue  # the next tick's urgent pass has it
             await self._deliver(feed, sub, time.monotonic(), to_ms(self.clock()))
 
-    async def tick_drop(self, feed: DropFeed) -> None:
+    async def tick_drop(self, feed: DropFeed, *, full: bool = True) -> bool:
+        """One tick of a drop; `full=False` reads its counters and ticks only if they moved.
+        False when it only read them."""
         now, now_ms = time.monotonic(), to_ms(self.clock())
+        if not full and not feed.subscribers:
+            return False  # nobody to tell: the counters can wait for the tick
         if not feed.subscribers or feed.log_start is None:
             # Nobody to move forward: just the counters, and the log restarts here.
             status = await read_status(self.scripts, feed.drop_id, now_ms=now_ms)
@@ -234,10 +255,13 @@ class QueueHub:
             feed.departures.clear()
             self._export(feed, status)
             if not feed.subscribers:
-                return
+                return True
         status = await read_status(self.scripts, feed.drop_id, now_ms=now_ms,
                                    departures_from=feed.cursor,
                                    max_departures=MAX_DEPARTURES_PER_TICK)
+        if not full and not feed.moved(status):
+            return False
+        feed.ticked = now
         feed.departures.extend(status.departures)
         feed.status = status
         self._export(feed, status)
@@ -254,6 +278,7 @@ class QueueHub:
         if drop_count:
             del feed.departures[:drop_count]
             feed.log_start = (feed.log_start or 0) + drop_count
+        return True
 
     def _export(self, feed: DropFeed, status: DropStatus) -> None:
         label = str(feed.drop_id)
@@ -266,6 +291,7 @@ class QueueHub:
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
+        poll_s = min(self.interval_s, CHANGE_POLL_S)
         while not self.stopping.is_set():
             started = loop.time()
             for drop_id, feed in list(self.feeds.items()):
@@ -275,12 +301,14 @@ class QueueHub:
                     del self.feeds[drop_id]
                     metrics.forget_drop(drop_id)
                     continue
+                full = time.monotonic() - feed.ticked >= self.interval_s
+                tick_started = time.perf_counter()
                 try:
-                    with metrics.BROADCAST_SECONDS.time():
-                        await self.tick_drop(feed)
+                    if await self.tick_drop(feed, full=full):  # polls are not ticks
+                        metrics.BROADCAST_SECONDS.observe(time.perf_counter() - tick_started)
                 except Exception:
                     log.exception("broadcast tick of drop %s failed", drop_id)
-            pause = max(0.0, self.interval_s - (loop.time() - started))
+            pause = max(0.0, poll_s - (loop.time() - started))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.stopping.wait(), timeout=pause)
 

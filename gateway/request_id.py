@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Awaitable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,26 +29,39 @@ def request_id_of(scope: Scope) -> str:
     return secrets.token_hex(16)  # 32 hex characters, as uuid4().hex gave, at a fifth of the CPU
 
 
+def _with_id(send: Send, request_id: str) -> Send:
+    id_header = (HEADER, request_id.encode())
+
+    async def send_with_id(message: Message) -> None:
+        if message["type"] in ("http.response.start", "websocket.accept"):
+            headers = [(name, value) for name, value in message.get("headers", [])
+                       if name.lower() != HEADER]
+            headers.append(id_header)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return send_with_id
+
+
 class RequestId:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        kind = scope["type"]
+        if kind == "http":
+            return self._http(scope, receive, send)
+        if kind != "websocket":
+            return self.app(scope, receive, send)
+        # A waiting fan's socket idles for minutes, tens of thousands per process: it
+        # keeps no frame of ours (docs/performance.md). Its task's context carries the id.
         request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
+        logs.start(request_id=request_id)
+        return self.app(scope, receive, _with_id(send, request_id))
 
-        id_header = (HEADER, request_id.encode())
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] in ("http.response.start", "websocket.accept"):
-                headers = [(name, value) for name, value in message.get("headers", [])
-                           if name.lower() != HEADER]
-                headers.append(id_header)
-                message = {**message, "headers": headers}
-            await send(message)
-
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = request_id_of(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
         with logs.scope(request_id=request_id):
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, _with_id(send, request_id))

@@ -34,6 +34,7 @@ from loadtest import cluster_report, ledger_check, load_balancer, report_html, s
 from loadtest.config import Plan
 from loadtest.launch import QUIET, start_gateway, start_worker
 from loadtest.seed import seed_drop
+from loadtest.source_addresses import CROWD_EXEMPT_NETWORKS
 from purchase.demo_stripe import register_webhook, start_localstripe
 
 BALANCERS = ("haproxy", "dns")
@@ -110,7 +111,7 @@ def _rehearse(
             "TICKETQ_SECRET_KEY": settings.secret_key,
             "TICKETQ_ENV": "development",
             "STRIPE_API_KEY": STRIPE_KEY,
-            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": "127.0.0.1/32,::1/128",
+            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": CROWD_EXEMPT_NETWORKS,
             # A takeover waits out the dead worker's lease. admit_batch now owes that gap
             # in full (issue 14); the short lease still keeps the rehearsal's takeover
             # quick (the default 3 s once lost ~13 % of pace: docs/scaling.md).

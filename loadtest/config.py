@@ -13,7 +13,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from loadtest.source_addresses import DEFAULT_SOCKETS_PER_ADDRESS, address_count
+
 SHAPES = ("steady", "spike", "prequeue")
+# Connections a waiting fan holds: its queue socket and one keep-alive HTTP connection.
+FAN_SOCKETS = 2
 # After the sales window, how long the last payments may take before Locust stops anyway.
 GRACE_S = 20.0
 
@@ -87,6 +91,9 @@ class Plan:
     # The cluster shape's "dns" mode (loadtest.cluster_shape): each fan picks one of these
     # gateways itself, as DNS round robin would, and moves to the next when it fails.
     gateway_urls: list[str] = field(default_factory=list)
+    # Fans on a loopback gateway connect from 127.0.0.1, .2, ...: one source address per
+    # this many sockets (loadtest.source_addresses; a fan holds FAN_SOCKETS of them).
+    sockets_per_source_address: int = DEFAULT_SOCKETS_PER_ADDRESS
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -104,6 +111,10 @@ class Plan:
 
     def save(self, path: str | Path) -> None:
         Path(path).write_text(self.to_json())
+
+    def source_addresses(self) -> int:
+        """How many loopback source addresses the fans are spread over."""
+        return address_count(self.fans * FAN_SOCKETS, self.sockets_per_source_address)
 
     @property
     def ws_base_url(self) -> str:

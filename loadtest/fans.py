@@ -14,14 +14,23 @@ import random
 import secrets
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import gevent
 from locust import FastHttpUser, task
 from locust.exception import StopUser
 
 from loadtest import plan_state
-from loadtest.http import Body, bearer, call, needs_challenge, solved_challenge
+from loadtest.http import (
+    Body,
+    bearer,
+    bind_source_address,
+    call,
+    needs_challenge,
+    solved_challenge,
+)
 from loadtest.records import RECORD_MESSAGE, now_ms, pass_admitted_ms
+from loadtest.source_addresses import source_for
 from loadtest.ws import QueueSocket, SocketClosed
 
 _FAN_NUMBERS = itertools.count()
@@ -65,7 +74,13 @@ class FanUser(FastHttpUser):
         self.user_id: int | None = None  # known after a sign-in in this run
         self.sent = False
         self.gateway_index = number
+        # Past ~28k sockets one loopback address runs out of ports: this fan's address,
+        # by its number, for its HTTP connections and its socket alike.
+        self.fan_number = number
+        bind_source_address(self.client, number, self.plan.source_addresses())
         self._use_gateway()
+        self.record["source_address"] = source_for(  # None: the kernel's choice
+            urlsplit(self._base_url()).hostname or "", number, self.plan.source_addresses())
 
     def _use_gateway(self) -> None:
         """DNS round robin (plan.gateway_urls): this fan's HTTP and sockets go to one
@@ -238,9 +253,13 @@ class FanUser(FastHttpUser):
         path = f"/ws/drops/{self.plan.drop_id}/queue"
         reconnects = 0
         while True:
-            url = "ws" + self._base_url().removeprefix("http") + path
+            base_url = self._base_url()
+            url = "ws" + base_url.removeprefix("http") + path
+            source = source_for(urlsplit(base_url).hostname or "", self.fan_number,
+                                self.plan.source_addresses())
             try:
-                socket = QueueSocket(self.environment, url, bearer_token=self.token)
+                socket = QueueSocket(self.environment, url, bearer_token=self.token,
+                                     source_address=source)
             except Exception as exc:
                 self._error(f"ws_connect:{type(exc).__name__}")
                 self.gateway_index += 1  # DNS round robin: try the next address

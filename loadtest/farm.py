@@ -1,9 +1,10 @@
 """The account farm (issue 11, finding 5): many accounts signed up and joined from one
 address, as 25 were in 8 s. Run by the first bot of a rehearsal (loadtest/bots.py).
 
-The rehearsal exempts only the crowd's own address (127.0.0.1) from the per-address
-limits; the farm connects from another loopback address (all of 127.0.0.0/8 is on
-Linux's `lo`, so no set-up is needed), a random one per run in its own /24 so that an
+The rehearsal exempts only the crowd's own addresses (127.0.0.0/24,
+loadtest/source_addresses.py) from the per-address limits; the farm connects from
+another loopback address (all of 127.0.0.0/8 is on Linux's `lo`, so no set-up is
+needed), a random one per run in its own /24 so that an
 earlier rehearsal's sign-up counts (an hour per address and network, not per drop) do
 not stop it before it reaches the join, and meets the limits a real farm would:
 sign-ups per address, sign-ins per address, and new places per drop per address.

@@ -4,6 +4,10 @@ A 409 "sold out" is the right answer for a late fan and a 403 is the right
 answer for a bot, so those are marked successful in Locust's statistics; what
 Locust then counts as failures are real errors (5xx, timeouts, surprises),
 which the report lists by kind.
+
+`bind_source_address` makes a user's HTTP connections leave from the loopback source
+address loadtest.source_addresses picks for it (past ~28k sockets one address runs
+out of ephemeral ports).
 """
 
 from __future__ import annotations
@@ -12,7 +16,12 @@ import json
 from typing import Any
 
 import altcha
+import gevent.socket
+from geventhttpclient.client import HTTPClient, HTTPClientPool
+from geventhttpclient.url import URL
 from locust.contrib.fasthttp import FastHttpSession
+
+from loadtest.source_addresses import source_for
 
 Body = dict[str, Any]
 
@@ -72,3 +81,43 @@ def solved_challenge(client: FastHttpSession, drop_id: int, headers: dict[str, s
 
 def needs_challenge(status: int, body: Body) -> bool:
     return status == 422 and body.get("code") == "ChallengeRequired"
+
+
+class SourceBoundClientPool(HTTPClientPool):
+    """geventhttpclient's per-host client pool, whose connections to a loopback host leave
+    from this user's source address (loadtest.source_addresses)."""
+
+    def __init__(self, index: int, addresses: int, **client_args: Any) -> None:
+        super().__init__(**client_args)
+        self.index, self.addresses = index, addresses
+
+    def get_client(self, url: str | URL) -> HTTPClient:
+        url = url if isinstance(url, URL) else URL(url)
+        new = (url.host, url.port) not in self.clients
+        client = super().get_client(url)
+        source = source_for(url.host, self.index, self.addresses) if new else None
+        if source is not None:
+            # ConnectionPool documents `_create_tcp_socket` as its socket factory to
+            # override; HTTPClient builds its pool itself, so it is set on the instance.
+            # tests/loadtest/test_source_addresses.py pins it with a real connection.
+            pool = client._connection_pool
+            pool.disable_ipv6 = True  # "localhost" must resolve to 127.0.0.1, not ::1
+
+            def bound_socket(family: int, socktype: int, protocol: int) -> Any:
+                sock = gevent.socket.socket(family, socktype, protocol)
+                sock.bind((source, 0))
+                return sock
+
+            pool._create_tcp_socket = bound_socket  # type: ignore[method-assign]
+        return client
+
+
+def bind_source_address(session: FastHttpSession, index: int, addresses: int) -> None:
+    """From now on, `session` connects to loopback hosts from the source address of user
+    `index` among `addresses` (a no-op for one address). Call before its first request."""
+    if addresses <= 1:
+        return
+    user_agent = session.client
+    unbound = user_agent.clientpool
+    user_agent.clientpool = SourceBoundClientPool(index, addresses, **unbound.client_args)
+    unbound.close()

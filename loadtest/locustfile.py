@@ -51,6 +51,9 @@ class VenueUser(FastHttpUser):
 
 def _add_arguments(parser: Any) -> None:
     parser.add_argument("--tq-plan", default="", help="TicketQ plan file (ticketq simulate)")
+    parser.add_argument("--tq-sockets-per-source", type=int, default=0,
+                        help="fans on a loopback host use one 127.0.0.x source address per "
+                             "this many sockets (default: the plan's, 20,000)")
 
 
 def _on_record(environment: Environment, msg: Any, **_: Any) -> None:
@@ -60,6 +63,9 @@ def _on_record(environment: Environment, msg: Any, **_: Any) -> None:
 def _on_init(environment: Environment, **_: Any) -> None:
     options = environment.parsed_options
     plan = plan_state.load(getattr(options, "tq_plan", "") if options else "")
+    per_source = int(getattr(options, "tq_sockets_per_source", 0) or 0) if options else 0
+    if per_source > 0:
+        plan.sockets_per_source_address = per_source
     BotUser.fixed_count = plan.bots
     VenueUser.fixed_count = plan.venue_users
     # A class with fixed_count 0 would get a weighted share of users: leave it out instead.

@@ -35,6 +35,7 @@ from core.supervisor import Child, Supervisor
 from loadtest import cluster_shape, email_check, ledger_check, report, report_html, stack
 from loadtest.config import GRACE_S, SHAPES, Plan, opening_offset_s
 from loadtest.seed import PASSWORD, DropSpec, seed_drop
+from loadtest.source_addresses import CROWD_EXEMPT_NETWORKS, DEFAULT_SOCKETS_PER_ADDRESS
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 STARTUP_S = 6.0  # from seeding to Locust's first user: Locust's master and workers start
@@ -59,6 +60,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--think-max", type=float, default=2.0)
     parser.add_argument("--gateway-workers", type=int, default=1)
     parser.add_argument("--locust-workers", type=int, default=0, help="0: one Locust process")
+    parser.add_argument("--sockets-per-source", type=int, default=DEFAULT_SOCKETS_PER_ADDRESS,
+                        help="fans on a loopback gateway use one 127.0.0.x source address "
+                             "per this many sockets (default 20000)")
     parser.add_argument("--out", default=str(stack.ROOT / "loadtest" / "reports"))
     parser.add_argument("--plan-only", action="store_true", help="seed and write plan.json only")
     parser.add_argument("--base-url", help="gateway URL written into the plan (--plan-only)")
@@ -75,6 +79,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         parser.error("--bots, --venue-users and --locust-workers cannot be negative")
     if options.gateway_workers < 1 or options.think_min < 0:
         parser.error("need --gateway-workers >= 1 and --think-min >= 0")
+    if options.sockets_per_source < 1:
+        parser.error("--sockets-per-source must be at least 1")
     return options
 
 
@@ -135,6 +141,7 @@ def make_plan(
         venue_token=seeded.venue_token,
         webhook_secret=webhook_secret,
         records_path=str(out / "records.json"),
+        sockets_per_source_address=options.sockets_per_source,
     )
 
 
@@ -329,10 +336,10 @@ def _rehearse(
             "TICKETQ_SECRET_KEY": settings.secret_key,
             "TICKETQ_ENV": "development",
             "STRIPE_API_KEY": STRIPE_KEY,
-            # Every simulated fan shares one loopback address; the per-account limits still
-            # apply (docs/loadtest.md). Only that address: the bots' account farm comes
-            # from another loopback address (loadtest/farm.py) and meets the per-address limits.
-            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": "127.0.0.1/32,::1/128",
+            # The simulated fans share the crowd's loopback addresses; the per-account limits
+            # still apply (docs/loadtest.md). Only those: the bots' account farm comes from
+            # outside them (loadtest/farm.py) and meets the per-address limits.
+            "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": CROWD_EXEMPT_NETWORKS,
         }
         started = stack.start_stack(procs, env, options.gateway_workers)
         stripe_url, base_url, secret = started.stripe_url, started.base_url, started.webhook_secret

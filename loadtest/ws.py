@@ -3,6 +3,8 @@
 Uses `websocket-client` (installed with Locust); Locust's gevent monkey-patching
 makes its blocking socket cooperative, so thousands of these share one process.
 The fan's bearer token goes in the upgrade's Authorization header (no URL credential).
+With a `source_address` (loadtest.source_addresses) the TCP connection to a `ws://`
+loopback gateway leaves from that address.
 
 Each message becomes a Locust event of type "WS":
 - "WS admitted lag": pass issued by the server (read from the pass) -> fan read it.
@@ -16,8 +18,10 @@ Each message becomes a Locust event of type "WS":
 from __future__ import annotations
 
 import json
+import socket
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import websocket
 from locust.env import Environment
@@ -36,10 +40,23 @@ class SocketClosed(Exception):
         self.reason = reason
 
 
+def _bound_socket(url: str, source_address: str | None, timeout_s: float
+                  ) -> socket.socket | None:
+    """A TCP connection to the socket's host from `source_address`, for websocket-client to
+    speak over (it has no source-address option of its own); None to let it connect.
+    Plain `ws://` only: websocket-client does not wrap a socket it is given in TLS."""
+    parts = urlsplit(url)
+    if source_address is None or parts.scheme != "ws" or parts.hostname is None:
+        return None
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    return socket.create_connection((host, parts.port or 80), timeout=timeout_s,
+                                    source_address=(source_address, 0))
+
+
 class QueueSocket:
     def __init__(
         self, environment: Environment, url: str, *, bearer_token: str = "",
-        connect_timeout_s: float = 10,
+        connect_timeout_s: float = 10, source_address: str | None = None,
     ) -> None:
         self.environment = environment
         self.url = url
@@ -48,7 +65,9 @@ class QueueSocket:
         started = time.perf_counter()
         try:
             header = [f"Authorization: Bearer {bearer_token}"] if bearer_token else []
-            self._ws = websocket.create_connection(url, timeout=connect_timeout_s, header=header)
+            bound = _bound_socket(url, source_address, connect_timeout_s)
+            self._ws = websocket.create_connection(url, timeout=connect_timeout_s, header=header,
+                                                   socket=bound)
         except Exception as exc:
             self._fire("WS connect", (time.perf_counter() - started) * 1000, 0, exc)
             raise

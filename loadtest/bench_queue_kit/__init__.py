@@ -6,6 +6,7 @@ A package rather than a `bench_*.py` module so that `make bench` does not run it
 from __future__ import annotations
 
 import contextlib
+import resource
 import sys
 import time
 from collections.abc import Iterator
@@ -96,3 +97,13 @@ def wait_redis_ready(url: str, timeout_s: float = 120) -> None:
                 time.sleep(0.2)
     finally:
         client.close()
+
+
+def raise_file_limit() -> tuple[int, int]:
+    """The soft limit on open files raised to the hard one (children inherit it); returns
+    (soft before, hard). Raising the hard limit needs CAP_SYS_RESOURCE, which a
+    container usually lacks: the hard limit is what the box allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return soft, hard

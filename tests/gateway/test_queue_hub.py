@@ -12,7 +12,9 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from core.clock import to_ms, utcnow
 from gateway.context import app_services
+from gateway.queue_hub import DropFeed
 from queue_engine.passes import admit_batch
+from queue_engine.positions import DropStatus
 from tests.support.api import create_drop_setup, sign_up
 from tests.support.waiting import eventually
 
@@ -91,3 +93,22 @@ async def test_refusals_close_with_4xxx(client, live_server):
         with pytest.raises(InvalidStatus) as refused:
             await close_code(ws_url(live_server, not_an_id), fan.headers)
         assert refused.value.response.status_code == 403
+
+
+def _status(meta: dict[str, str], departures: tuple[int, ...] = ()) -> DropStatus:
+    return DropStatus(drop_id=1, read_at_ms=1_000, meta=meta, line_length=10, prequeue_size=0,
+                      live_passes=0, admitted_in_window=0, departures=list(departures))
+
+
+def test_a_poll_between_ticks_ticks_only_when_sockets_have_news() -> None:
+    meta = {"synced": "1", "state": "scheduled", "opened": "1", "admitted": "5",
+            "prequeue_opens_at_ms": "0", "opens_at_ms": "0", "closes_at_ms": "9999999999999"}
+    feed = DropFeed(drop_id=1)
+    assert feed.moved(_status(meta))  # nothing heard yet
+    feed.status = _status(meta)
+    feed.phase = feed.status.phase
+    # Joins (next_seq) and the admission tick's bucket (tokens) are no news to a socket.
+    assert not feed.moved(_status({**meta, "next_seq": "99", "tokens": "3", "tokens_at_ms": "7"}))
+    assert feed.moved(_status({**meta, "admitted": "6"}))  # someone's turn came
+    assert feed.moved(_status(meta, departures=(7,)))  # everyone behind moves up
+    assert feed.moved(_status({**meta, "state": "paused"}))  # a change of phase

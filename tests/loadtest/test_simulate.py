@@ -26,12 +26,14 @@ TICKETS, BOTS = 50, 3
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("fans", "shape", "locust_workers"),
-    [(300, "spike", 0), (150, "prequeue", 2)],
+    ("fans", "shape", "locust_workers", "sockets_per_source"),
+    # The second spreads its 150 fans (300 sockets) over three 127.0.0.x source addresses.
+    [(300, "spike", 0, 20_000), (150, "prequeue", 2, 100)],
     ids=["one-locust-process", "locust-master-and-2-workers"],
 )
 def test_small_rehearsal_keeps_every_promise(
-    services: TestServices, tmp_path: Path, fans: int, shape: str, locust_workers: int
+    services: TestServices, tmp_path: Path, fans: int, shape: str, locust_workers: int,
+    sockets_per_source: int,
 ) -> None:
     env = {
         **os.environ,
@@ -43,6 +45,7 @@ def test_small_rehearsal_keeps_every_promise(
     args += ["--fans", str(fans), "--tickets", str(TICKETS), "--duration", "30"]
     args += ["--bots", str(BOTS), "--shape", shape, "--locust-workers", str(locust_workers)]
     args += ["--abandon", "0.1", "--cart-abandon", "0", "--out", str(tmp_path)]
+    args += ["--sockets-per-source", str(sockets_per_source)]
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=170)
     reports = list(tmp_path.glob("*/report.json"))
     assert reports, f"no report written:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -74,7 +77,8 @@ def test_small_rehearsal_keeps_every_promise(
     bots = report["bots"]
     assert bots["finished"] == BOTS and bots["attempts"] >= BOTS * 5, summary
     assert bots["successes"] == 0, summary
-    # The account farm met the per-address limits (the rehearsal exempts only 127.0.0.1),
+    # The account farm met the per-address limits (the rehearsal exempts only the crowd's
+    # 127.0.0.0/24),
     # and every way round the join's proof-of-work was refused.
     farm = bots["by_attack"]["account_farm"]
     assert farm["attempts"] == 1 and farm["statuses"] == {"429": 1}, summary
@@ -87,6 +91,13 @@ def test_small_rehearsal_keeps_every_promise(
     assert report["fans"]["unfinished"] == 0, summary
     assert report["invariants"]["all_ok"] is True, summary
     assert done.returncode == 0, done.stdout[-2000:]
+
+    # Each fan connected from the source address its number gave it (all exempt, as above).
+    records = json.loads((reports[0].parent / "records.json").read_text())["records"]
+    sources = {record.get("source_address") for record in records if record["kind"] == "fan"}
+    expected = {None} if sockets_per_source >= 2 * fans else {
+        f"127.0.0.{n}" for n in range(1, -(-2 * fans // sockets_per_source) + 1)}
+    assert sources == expected, sources
 
     # The report says which process of the stack used the CPU (sampled while they ran).
     busy = report["run"]["cpu_cores_busy"]
