@@ -16,6 +16,15 @@ command is sent, and an error reply stops the benchmark (issue 15: an earlier ve
 timed a script that failed at once). With `--runs N` every figure is the median of N
 runs (five by default) with the ratio's range beside it; the lowest run is a figure of its
 own, since the goal holds on every run.
+
+What makes runs comparable (docs/performance.md, "The engine rows"): every run starts
+from an empty server with the same fresh line, so the fifth run does not time ZADDs
+into a line five times the first's; the server's automatic AOF rewrite is off, because
+each rewrite forks a child that takes one of the two cores for seconds (six of them
+landed in a three-run benchmark, in whichever side's window they fell); the AOF itself
+still fsyncs every second, for both sides alike. And each group (one call per join,
+then auto-pipelined) is timed between two redis-benchmark runs of its own, so its
+reference is at most a few seconds away, not the whole run.
 """
 
 from __future__ import annotations
@@ -110,7 +119,10 @@ async def load_reference(redis: RedisClient) -> str:
 
 
 async def _prepare(url: str, drop_id: int, now_ms: int) -> list[str]:
+    """An empty server with one open line and the reference script loaded; the
+    command redis-benchmark repeats."""
     redis = create_redis(url)
+    await redis.flushall()
     await prepare_drop(redis, drop_id, now_ms=now_ms)
     keys = SCRIPT_KEYS["join_line"](DropKeys(drop_id))
     sha = await load_reference(redis)
@@ -123,17 +135,20 @@ async def _prepare(url: str, drop_id: int, now_ms: int) -> list[str]:
 Results = dict[tuple[int, bool], tuple[float, float]]  # -> (joins/s, ratio)
 
 
-def _run_once(args: argparse.Namespace, port: int, password: str | None, url: str,
-              command: list[str], first_offset: int) -> Results:
+def _run_once(args: argparse.Namespace, port: int, password: str | None, url: str
+              ) -> Results:
+    """One run: a fresh line, then each group of Python runs between two redis-benchmark
+    runs of the same length; a group's ratio is to the mean of its two."""
+    command = asyncio.run(_prepare(url, 1, to_ms(utcnow())))
     # Size redis-benchmark's run to last about as long as ours.
     probe = _redis_benchmark(port, password, command, 20_000, args.tasks)
     requests = int(probe * args.seconds)
-    reference = _redis_benchmark(port, password, command, requests, args.tasks)
-    server_usec = asyncio.run(_script_usec(url))
     spawn = multiprocessing.get_context("spawn")
-    rates: dict[tuple[int, bool], float] = {}
-    offset = first_offset
+    results: Results = {}
+    offset = 0
+    before = _redis_benchmark(port, password, command, requests, args.tasks)
     for batched in (False, True):
+        rates: dict[tuple[int, bool], float] = {}
         for processes in sorted({1, args.processes}):
             jobs = []
             for _ in range(processes):
@@ -144,11 +159,14 @@ def _run_once(args: argparse.Namespace, port: int, password: str | None, url: st
             rates[(processes, batched)] = sum(counts) / args.seconds
             note(f"{processes} process(es), {'auto-pipelined' if batched else 'one call'}"
                  f" per join: {sum(counts) / args.seconds:,.0f} joins/s")
-    after = _redis_benchmark(port, password, command, requests, args.tasks)
-    note(f"redis-benchmark: {reference:,.0f} then {after:,.0f} EVALSHA join_line/s with "
-         f"{args.tasks} clients; the script costs {server_usec:.1f} us of server time")
-    mean = (reference + after) / 2
-    return {key: (rate, rate / mean) for key, rate in rates.items()}
+        after = _redis_benchmark(port, password, command, requests, args.tasks)
+        note(f"redis-benchmark: {before:,.0f} then {after:,.0f} EVALSHA join_line/s with "
+             f"{args.tasks} clients around them")
+        mean = (before + after) / 2
+        results.update({key: (rate, rate / mean) for key, rate in rates.items()})
+        before = after
+    note(f"the script costs {asyncio.run(_script_usec(url)):.1f} us of server time")
+    return results
 
 
 # Issue 15: the auto-pipelined join within 10 % of redis-benchmark running the same script,
@@ -169,12 +187,11 @@ def main() -> None:
     server = RedisServer(HOME / "engine-redis")
     server.stop()
     shutil.rmtree(server.folder, ignore_errors=True)
-    port = server.start()
+    # No automatic AOF rewrite mid-run (the module's docstring says why).
+    port = server.start(extra_args=["--auto-aof-rewrite-percentage", "0"])
     url = server.url(port)
     try:
-        command = asyncio.run(_prepare(url, 1, to_ms(utcnow())))
-        runs = [_run_once(args, port, server.password(), url, command, run * 10)
-                for run in range(max(1, args.runs))]
+        runs = [_run_once(args, port, server.password(), url) for _ in range(max(1, args.runs))]
         for key in sorted(runs[0]):
             processes, batched = key
             rate = statistics.median(run[key][0] for run in runs)
