@@ -146,3 +146,35 @@ def test_the_benchmark_subscribers_connect_from_their_chosen_address() -> None:
         clients.join(timeout=60)
     assert (connected, failed, errors) == (4, 0, [])
     assert sorted(server.seen) == [("ws", f"127.0.0.{n}") for n in (1, 2, 3, 4)]
+
+
+# /proc/net/tcp states that keep a closed socket's port: FIN_WAIT1, FIN_WAIT2, TIME_WAIT.
+CLOSING_STATES = {"04", "05", "06"}
+
+
+def _closing_ports_towards(port: int) -> list[str]:
+    """Local endpoints of sockets towards `port` still holding their port after a close."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, remote, state = fields[1], fields[2], fields[3]
+        if int(remote.split(":")[1], 16) == port and state in CLOSING_STATES:
+            found.append(local)
+    return found
+
+
+def test_the_benchmark_subscribers_leave_no_port_in_time_wait() -> None:
+    # 100,000 sockets closed with a FIN kept their ports for 60 s from the next run.
+    ready: queue.Queue[tuple[int, int, list[str]]] = queue.Queue()
+    stop = threading.Event()
+    server = PeerServer()
+    with server.running() as port:
+        url = f"ws://127.0.0.1:{port}/peer"
+        follows = [(fan, url, "", source_address(fan, 4)) for fan in range(1, 5)]
+        clients = threading.Thread(target=run_clients, args=(follows, ready, stop, None))
+        clients.start()
+        assert ready.get(timeout=60)[:2] == (4, 0)
+        stop.set()
+        clients.join(timeout=60)
+        time.sleep(0.2)  # a FIN's close would have been answered by now
+        assert _closing_ports_towards(port) == []
