@@ -41,6 +41,7 @@ from gateway import (
 )
 from gateway.csrf import CsrfGuard
 from gateway.errors import exception_handlers
+from gateway.join_lane import JoinLane
 from gateway.middleware import BodyLimit, RequestMetrics
 from gateway.request_id import RequestId
 from gateway.security_headers import SecurityHeaders
@@ -119,4 +120,6 @@ def create_app(settings: Settings, *, clock: Callable[[], datetime] = utcnow) ->
     app.add_middleware(RequestMetrics, router=app.router)
     # Outermost of all: the metrics' and every refusal's log lines carry the id too.
     app.add_middleware(RequestId)
+    # The herd's join answered past these layers, doing what they do (gateway.join_lane).
+    app.middleware_stack = JoinLane(app, queue_api.JOIN_ROUTE)
     return app

@@ -97,6 +97,33 @@ def refusal(scope: Scope, headers: Headers, cookies: dict[str, str]) -> str | No
     return None
 
 
+def carries_cookie(scope: Scope) -> bool:
+    return any(name == b"cookie" for name, _ in scope["headers"])
+
+
+def _parsed(scope: Scope) -> tuple[Headers, dict[str, str]]:
+    headers = Headers(scope=scope)
+    return headers, cookie_parser(headers.get("cookie", ""))
+
+
+def state_change_refusal(scope: Scope, headers: Headers | None = None,
+                         cookies: dict[str, str] | None = None) -> Problem | None:
+    """The 403 for an unsafe request riding on the session cookie without passing both
+    checks, or None (bearer requests and requests without the cookie always pass).
+    CsrfGuard asks it, and so does the join's lane (gateway.join_lane)."""
+    if headers is None or cookies is None:
+        headers, cookies = _parsed(scope)
+    if (
+        scope["method"] in UNSAFE_METHODS
+        and SESSION_COOKIE in cookies
+        and "authorization" not in headers
+    ):
+        reason = refusal(scope, headers, cookies)
+        if reason is not None:
+            return Problem(403, reason)
+    return None
+
+
 class CsrfGuard:
     """Refuse cross-site state changes riding on the session cookie (403)."""
 
@@ -111,25 +138,18 @@ class CsrfGuard:
         return self._http(scope, receive, send)
 
     def _http(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
-        if scope["method"] != "GET" and not any(
-                name == b"cookie" for name, _ in scope["headers"]):
+        if scope["method"] != "GET" and not carries_cookie(scope):
             # No cookie, nothing to check or set (bearer clients, the herd's joins): the
             # inner app's own coroutine, with no frame of ours around it.
             return self.app(scope, receive, send)
         return self._checked(scope, receive, send)
 
     async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
-        headers = Headers(scope=scope)
-        cookies = cookie_parser(headers.get("cookie", ""))
-        if (
-            scope["method"] in UNSAFE_METHODS
-            and SESSION_COOKIE in cookies
-            and "authorization" not in headers
-        ):
-            reason = refusal(scope, headers, cookies)
-            if reason is not None:
-                await problem_response(Problem(403, reason))(scope, receive, send)
-                return
+        headers, cookies = _parsed(scope)
+        refused = state_change_refusal(scope, headers, cookies)
+        if refused is not None:
+            await problem_response(refused)(scope, receive, send)
+            return
         if scope["method"] != "GET" or len(cookies.get(CSRF_COOKIE, "")) == TOKEN_LENGTH:
             await self.app(scope, receive, send)
             return

@@ -43,13 +43,17 @@ class BodyLimit:
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def refusal(self, scope: Scope) -> Problem | None:
+        """The 413 for a declared body over the cap, or None (the join's lane asks too)."""
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            response = problem_response(
-                Problem(413, f"request body is larger than {self.max_bytes} bytes")
-            )
-            await response(scope, receive, send)
+            return Problem(413, f"request body is larger than {self.max_bytes} bytes")
+        return None
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = self.refusal(scope)
+        if refused is not None:
+            await problem_response(refused)(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -73,7 +77,7 @@ class RequestMetrics:
         self.router = router
         self._paths: dict[int, str] | None = None
 
-    def _route_path(self, scope: Scope) -> str:
+    def route_path(self, scope: Scope) -> str:
         if self._paths is None:
             self._paths = {
                 id(getattr(route, "endpoint", None) or getattr(route, "app", None)): _label(route)
@@ -100,6 +104,10 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = self._route_path(scope)
-            child(HTTP_LATENCY, route, method).observe(time.perf_counter() - started)
-            child(HTTP_REQUESTS, route, method, str(status["code"])).inc()
+            self.record(scope, method, status["code"], time.perf_counter() - started)
+
+    def record(self, scope: Scope, method: str, status: int, seconds: float) -> None:
+        """Count and time one answered request (the join's lane records here too)."""
+        route = self.route_path(scope)
+        child(HTTP_LATENCY, route, method).observe(seconds)
+        child(HTTP_REQUESTS, route, method, str(status)).inc()

@@ -359,9 +359,11 @@ async def queue_runtime_lifespan(services: Services) -> AsyncIterator[QueueRunti
 
 # Also served past the app's layers by gateway.socket_lane (gateway/asgi.py).
 SOCKET_ROUTE = WebSocketRoute("/ws/drops/{drop_id:id}/queue", QueueSocket())
+# Also served past the app's layers by gateway.join_lane (gateway/app.py).
+JOIN_ROUTE = Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"])
 
 routes: list[BaseRoute] = [
-    Route("/api/drops/{drop_id:id}/queue", join_queue, methods=["POST"]),
+    JOIN_ROUTE,
     Route("/api/drops/{drop_id:id}/challenge", join_challenge, methods=["GET"]),
     Route("/api/drops/{drop_id:id}/queue", poll_queue, methods=["GET"], name="poll_queue"),
     Route("/api/drops/{drop_id:id}/queue", leave_queue, methods=["DELETE"], name="leave_queue"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,15 +29,26 @@ def request_id_of(scope: Scope) -> str:
     return secrets.token_hex(16)  # 32 hex characters, as uuid4().hex gave, at a fifth of the CPU
 
 
-def _with_id(send: Send, request_id: str) -> Send:
-    id_header = (HEADER, request_id.encode())
+def begin_request(scope: Scope) -> str:
+    """The request's id, also kept on the scope (`request.state.request_id`)."""
+    request_id = request_id_of(scope)
+    scope.setdefault("state", {})["request_id"] = request_id
+    return request_id
 
+
+def with_request_id(headers: Iterable[tuple[bytes, bytes]], request_id: str
+                    ) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with ours as the only `X-Request-ID`, last."""
+    kept = [(name, value) for name, value in headers if name.lower() != HEADER]
+    kept.append((HEADER, request_id.encode()))
+    return kept
+
+
+def _with_id(send: Send, request_id: str) -> Send:
     async def send_with_id(message: Message) -> None:
         if message["type"] in ("http.response.start", "websocket.accept"):
-            headers = [(name, value) for name, value in message.get("headers", [])
-                       if name.lower() != HEADER]
-            headers.append(id_header)
-            message = {**message, "headers": headers}
+            message = {**message,
+                       "headers": with_request_id(message.get("headers", []), request_id)}
         await send(message)
 
     return send_with_id
@@ -55,13 +66,11 @@ class RequestId:
             return self.app(scope, receive, send)
         # A waiting fan's socket idles for minutes, tens of thousands per process: it
         # keeps no frame of ours (docs/performance.md). Its task's context carries the id.
-        request_id = request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = begin_request(scope)
         logs.start(request_id=request_id)
         return self.app(scope, receive, _with_id(send, request_id))
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        request_id = request_id_of(scope)
-        scope.setdefault("state", {})["request_id"] = request_id
+        request_id = begin_request(scope)
         with logs.scope(request_id=request_id):
             await self.app(scope, receive, _with_id(send, request_id))

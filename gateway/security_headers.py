@@ -15,7 +15,7 @@ sending it from a plain-HTTP development server would pin browsers to HTTPS.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -63,6 +63,14 @@ def permissions_policy(path: str) -> str:
 HeaderList = tuple[tuple[bytes, bytes], ...]
 
 
+def with_security_headers(headers: Iterable[tuple[bytes, bytes]], ours: HeaderList,
+                          names: frozenset[bytes]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with ours in place of any of the same names the app set."""
+    kept = [(name, value) for name, value in headers if name.lower() not in names]
+    kept.extend(ours)
+    return kept
+
+
 class SecurityHeaders:
     """Add the browser security headers to every HTTP response.
 
@@ -105,21 +113,22 @@ class SecurityHeaders:
             self._headers[key] = headers
         return headers
 
+    def headers_of(self, scope: Scope) -> tuple[HeaderList, frozenset[bytes]]:
+        """`headers_for` the request in `scope`."""
+        return self.headers_for(scope["scheme"], Headers(scope=scope).get("host"), scope["path"])
+
     def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         if scope["type"] != "http":
             return self.app(scope, receive, send)
         return self._http(scope, receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
-        host = Headers(scope=scope).get("host")
-        ours, names = self.headers_for(scope["scheme"], host, scope["path"])
+        ours, names = self.headers_of(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(name, value) for name, value in message.get("headers", ())
-                           if name.lower() not in names]
-                headers.extend(ours)
-                message["headers"] = headers
+                message["headers"] = with_security_headers(message.get("headers", ()),
+                                                           ours, names)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
