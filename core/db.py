@@ -1,7 +1,22 @@
-"""The one engine factory and session maker (SQLAlchemy 2.0 async on psycopg 3)."""
+"""The one engine factory and session maker (SQLAlchemy 2.0 async on psycopg 3).
+
+The paid-order path's hot statements skip SQLAlchemy's execution layer: written once as
+SQL in the module that owns each rule, they run on a pooled connection's own psycopg
+connection (`driver_transaction`, `driver_of`), in pipeline mode, so BEGIN, the
+statements and COMMIT go out together and the round trips are the ones whose answers
+the code waits for. SQLAlchemy still owns the pool (its size, its timeout, its liveness
+check at checkout) and every other statement. Measured in docs/performance.md ("The
+order path"): building and cache-keying each statement, the Session's bookkeeping and
+one round trip per statement were most of an order's CPU.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import psycopg
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -47,6 +62,41 @@ def create_engine(
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+# A pooled connection's psycopg connection (rows come back as tuples).
+DriverConnection = psycopg.AsyncConnection[Any]
+
+
+def engine_of(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncEngine:
+    """The engine `create_sessionmaker` bound the sessions to."""
+    engine = sessionmaker.kw["bind"]
+    assert isinstance(engine, AsyncEngine)
+    return engine
+
+
+@asynccontextmanager
+async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
+    """BEGIN ... COMMIT on a pooled connection's psycopg connection, in pipeline mode.
+
+    Statements are sent without waiting for one another; reading a result (`fetchone`)
+    waits for everything sent so far, and BEGIN rides with the first statement, COMMIT
+    with the last, so a transaction whose results are read once costs one round trip.
+    An error (raised where a result is read, or on leaving the block) rolls it all back;
+    the pool's reset on return ends a transaction the error left open."""
+    async with engine.connect() as connection:
+        raw = (await connection.get_raw_connection()).driver_connection
+        assert isinstance(raw, psycopg.AsyncConnection)
+        async with raw.pipeline(), raw.transaction():
+            yield raw
+
+
+async def driver_of(session: AsyncSession) -> DriverConnection:
+    """The psycopg connection of the session's transaction (the same transaction): for
+    the rarer paths that run an owner's SQL statement inside an ORM unit of work."""
+    raw = (await (await session.connection()).get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    return raw
 
 
 def database_on_server(url: str, name: str) -> str:
