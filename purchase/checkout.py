@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
-from core.db import driver_transaction, engine_of
+from core.db import driver_statement, engine_of
 from core.errors import NotFound
 from core.models import Order, Payment
 from core.redis_keys import DropKeys
@@ -75,11 +75,11 @@ OPEN_ORDER = (
 
 async def _open(ctx: PurchaseContext, hold_id: str, fan_id: int, now: datetime) -> _Opened:
     """Find the fan's hold, create or find its order and try to claim the checkout. A
-    fresh order is created claimed (OPEN_ORDER: one statement, one round trip with its
-    BEGIN and COMMIT); an existing one is claimed by the conditional UPDATE, as a crashed
+    fresh order is created claimed (OPEN_ORDER: one statement, its own transaction, one
+    round trip); an existing one is claimed by the conditional UPDATE, as a crashed
     claimant's is after CLAIM_TTL. Under READ COMMITTED each statement reads what is
     committed when it starts, so the claim needs no transaction shared with the read."""
-    async with driver_transaction(engine_of(ctx.sessionmaker)) as conn:
+    async with driver_statement(engine_of(ctx.sessionmaker)) as conn:
         row = await (await conn.execute(OPEN_ORDER, {
             "hold_id": hold_id, "fan_id": fan_id, "order_id": str(uuid.uuid4()), "now": now,
         })).fetchone()

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import to_ms
-from core.db import DriverConnection, driver_of, driver_transaction, engine_of
+from core.db import DriverConnection, driver_of, driver_statement, driver_transaction, engine_of
 from core.models import Event, Hold, Order, Payment
 from core.redis_keys import DropKeys
 from mail import causes as mail_causes
@@ -351,7 +351,7 @@ RECORD_INTENT = (
 
 async def record_intent(ctx: PurchaseContext, order_id: str, intent: Intent) -> None:
     """Write down a fresh intent before it is confirmed (no decision yet)."""
-    async with driver_transaction(engine_of(ctx.sessionmaker)) as conn:
+    async with driver_statement(engine_of(ctx.sessionmaker)) as conn:
         await conn.execute(RECORD_INTENT, {
             "order_id": order_id, "intent_id": intent.id, "amount": intent.amount,
             "currency": intent.currency, "status": intent.status,
