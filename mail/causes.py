@@ -7,14 +7,17 @@ parts' facts as plain values, so mail imports nothing of purchase or lottery.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import DriverConnection
 from core.models import Drop, Event, SoldOrder, User, Venue
 from mail import messages
-from mail.outbox import enqueue
+from mail.outbox import enqueue, enqueue_on
 
 
 async def _event_facts(session: AsyncSession, event_id: int) -> messages.EventFacts:
@@ -44,12 +47,36 @@ async def _order_facts(session: AsyncSession, order: SoldOrder
                                                 venue_name=row[4], timezone=row[5])
 
 
-async def order_paid(session: AsyncSession, order: SoldOrder) -> None:
-    address, name, event = await _order_facts(session, order)
+def _order_confirmation(order: SoldOrder, address: str, name: str,
+                        event: messages.EventFacts) -> messages.Message:
     ticket_count = sum(int(item.get("quantity", 0)) for item in order.items)
-    await enqueue(session, messages.order_confirmation(
+    return messages.order_confirmation(
         order_id=order.id, to_address=address, fan_name=name, event=event,
-        amount_cents=order.total_cents, currency=order.currency, ticket_count=ticket_count))
+        amount_cents=order.total_cents, currency=order.currency, ticket_count=ticket_count)
+
+
+async def order_paid(session: AsyncSession, order: SoldOrder) -> None:
+    await enqueue(session, _order_confirmation(order, *await _order_facts(session, order)))
+
+
+# `_order_facts` by order id, as SQL for the paid order's psycopg connection (core.db):
+# settlement sends it with the order's lock, so it costs no round trip of its own.
+ORDER_FACTS = (
+    "SELECT u.email, u.name, e.title, e.starts_at, v.name, v.timezone FROM orders o "
+    "JOIN users u ON u.id = o.user_id JOIN events e ON e.id = o.event_id "
+    "JOIN venues v ON v.id = e.venue_id WHERE o.id = %(order_id)s")
+
+
+async def order_paid_on(conn: DriverConnection, order: SoldOrder,
+                        facts: Sequence[Any] | None = None) -> None:
+    """`order_paid` in the transaction of `conn`; `facts` is ORDER_FACTS's row if the
+    caller read it already."""
+    if facts is None:
+        facts = await (await conn.execute(ORDER_FACTS, {"order_id": order.id})).fetchone()
+    assert facts is not None
+    email, name, title, starts_at, venue_name, timezone = facts
+    await enqueue_on(conn, _order_confirmation(order, email, name, messages.EventFacts(
+        title=title, starts_at=starts_at, venue_name=venue_name, timezone=timezone)))
 
 
 async def order_refunded(session: AsyncSession, order: SoldOrder, reason: str) -> None:

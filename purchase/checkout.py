@@ -2,8 +2,9 @@
 
 1. The order row (unique per hold) is created claimed or found, and one request
    *claims* the checkout (orders.checkout_started_at; for an existing order a
-   conditional UPDATE), all in one transaction with reading the hold. Concurrent
-   requests for the same hold see the claim and report the order as it stands.
+   conditional UPDATE); a fresh order is created in the same statement that reads the
+   hold. Concurrent requests for the same hold see the claim and report the order as
+   it stands.
 2. The claimant creates an unconfirmed PaymentIntent (idempotency key from the
    hold id; metadata: order, hold, drop) and records it before any money moves.
 3. It confirms the intent (the only call that charges) and settles the order.
@@ -28,12 +29,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
 
+from core.db import driver_statement, engine_of
+from core.errors import NotFound
 from core.models import Order, Payment
 from core.redis_keys import DropKeys
 from payments.stripe_client import Intent
-from purchase import holds as hold_service
 from purchase import inventory, settlement
 from purchase.context import PurchaseContext
 from purchase.holds import HoldRow
@@ -59,22 +60,35 @@ class _Opened:
     payments: list[Payment]  # the order's intents, newest first (none for a fresh order)
 
 
+# The hold read and the fresh order created claimed, in one statement: the order only if
+# the hold is the fan's, and nothing when the hold already has its order (a retry, or a
+# concurrent request, which waits on the unique index until the first one commits).
+OPEN_ORDER = (
+    "WITH hold AS (SELECT id, drop_id, event_id, user_id, items, total_cents, currency, "
+    "expires_at, state FROM holds WHERE id = %(hold_id)s AND user_id = %(fan_id)s), "
+    "created AS (INSERT INTO orders (id, user_id, event_id, drop_id, hold_id, items, "
+    "total_cents, currency, state, checkout_started_at) SELECT %(order_id)s, user_id, "
+    "event_id, drop_id, id, items, total_cents, currency, 'pending', %(now)s FROM hold "
+    "ON CONFLICT (hold_id) DO NOTHING RETURNING id) "
+    "SELECT hold.*, (SELECT id FROM created) FROM hold")
+
+
 async def _open(ctx: PurchaseContext, hold_id: str, fan_id: int, now: datetime) -> _Opened:
-    """Find the fan's hold, create or find its order and try to claim the checkout: one
-    transaction. A fresh order is created claimed (one INSERT ... RETURNING); an existing
-    one is claimed by the conditional UPDATE, as a crashed claimant's is after CLAIM_TTL.
-    A concurrent request inserting the same hold's order waits on the unique index until
-    this commits, then finds the order claimed."""
+    """Find the fan's hold, create or find its order and try to claim the checkout. A
+    fresh order is created claimed (OPEN_ORDER: one statement, its own transaction, one
+    round trip); an existing one is claimed by the conditional UPDATE, as a crashed
+    claimant's is after CLAIM_TTL. Under READ COMMITTED each statement reads what is
+    committed when it starts, so the claim needs no transaction shared with the read."""
+    async with driver_statement(engine_of(ctx.sessionmaker)) as conn:
+        row = await (await conn.execute(OPEN_ORDER, {
+            "hold_id": hold_id, "fan_id": fan_id, "order_id": str(uuid.uuid4()), "now": now,
+        })).fetchone()
+    if row is None:
+        raise NotFound("no such hold")
+    hold, created = HoldRow(*row[:-1]), row[-1]
+    if created is not None:
+        return _Opened(hold, created, True, [])
     async with ctx.sessionmaker() as session, session.begin():
-        hold = await hold_service.get_hold(session, hold_id, fan_id)
-        created = await session.scalar(insert(Order).values(
-            id=str(uuid.uuid4()), user_id=hold.user_id, event_id=hold.event_id,
-            drop_id=hold.drop_id, hold_id=hold.id, items=hold.items,
-            total_cents=hold.total_cents, currency=hold.currency, state="pending",
-            checkout_started_at=now,
-        ).on_conflict_do_nothing(index_elements=["hold_id"]).returning(Order.id))
-        if created is not None:
-            return _Opened(hold, created, True, [])
         claimed = await session.scalar(
             update(Order).where(
                 Order.hold_id == hold.id, Order.state == "pending",

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.clock import utcnow
@@ -32,7 +33,8 @@ class PurchaseContext:
 
     def __post_init__(self) -> None:
         self.offers = OfferCache(self.sessionmaker)
-        self.hold_mirror = RowBatcher(self.sessionmaker, insert(Hold))
+        # A Core INSERT on the table: the ORM-enabled one re-derived its columns per batch.
+        self.hold_mirror = RowBatcher(self.sessionmaker, insert(cast(Table, Hold.__table__)))
 
     @property
     def payments(self) -> StripeClient:

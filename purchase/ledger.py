@@ -7,8 +7,10 @@ backed by a CHECK constraint). If any tier is full they raise `TierFull` and the
 caller rolls back: a wrong Redis value can never oversell (ARCHITECTURE.md promise 1).
 
 `issue_tickets` gives back ORM `Ticket` objects (the lottery and test factories keep
-working on them); `insert_tickets` is the paid-order path's: one multi-row INSERT,
-no objects for the session to flush.
+working on them); `insert_tickets` is the paid-order path's: one INSERT of every seat,
+as SQL on the transaction's psycopg connection (core.db.driver_transaction), sent with
+the guard's UPDATEs without waiting. The guard itself is one function either way
+(`take_capacity`): the ORM path runs it on its session's psycopg connection.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db import DriverConnection, driver_of
 from core.errors import Conflict
-from core.models import Order, SoldOrder, Ticket, TicketTier
+from core.models import Order, SoldOrder, Ticket
 
 
 class TierFull(Conflict):
@@ -54,16 +56,24 @@ def ticket_rows(order: SoldOrder) -> list[Ticket]:
     return [Ticket(**values) for values in ticket_values(order)]
 
 
-async def take_capacity(session: AsyncSession, order: SoldOrder) -> None:
+# The conditional increment: a tier's row changes only where the seats still fit.
+TAKE_CAPACITY = ("UPDATE ticket_tiers SET sold = sold + %(quantity)s "
+                 "WHERE id = %(tier_id)s AND sold + %(quantity)s <= capacity RETURNING id")
+# Every seat of an order in one statement, whatever the count (arrays of ids and tiers).
+INSERT_TICKETS = (
+    "INSERT INTO tickets (id, order_id, event_id, tier_id, user_id, status) "
+    "SELECT seat.id, %(order_id)s, %(event_id)s, seat.tier_id, %(user_id)s, 'valid' "
+    "FROM unnest(%(ids)s::varchar[], %(tier_ids)s::bigint[]) AS seat(id, tier_id)")
+
+
+async def take_capacity(conn: DriverConnection, order: SoldOrder) -> None:
     """The guard itself: count the order's seats as sold where they still fit, or raise."""
     # A fixed tier order keeps concurrent commits from deadlocking on each other's rows.
-    for tier_id, quantity in sorted(quantities_by_tier(order.items).items()):
-        result = await session.execute(
-            update(TicketTier)
-            .where(TicketTier.id == tier_id, TicketTier.sold + quantity <= TicketTier.capacity)
-            .values(sold=TicketTier.sold + quantity)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+    # Every UPDATE is sent before any answer is read (one round trip in pipeline mode).
+    taken = [await conn.execute(TAKE_CAPACITY, {"tier_id": tier_id, "quantity": quantity})
+             for tier_id, quantity in sorted(quantities_by_tier(order.items).items())]
+    for tier_id, cursor in zip(sorted(quantities_by_tier(order.items)), taken, strict=True):
+        if await cursor.fetchone() is None:
             raise TierFull(tier_id)
 
 
@@ -77,12 +87,15 @@ async def issue_tickets(session: AsyncSession, order: Order) -> list[Ticket]:
     tickets = ticket_rows(order)
     session.add_all(tickets)
     await session.flush()
-    await take_capacity(session, order)
+    await take_capacity(await driver_of(session), order)
     return tickets
 
 
-async def insert_tickets(session: AsyncSession, order: SoldOrder) -> None:
+async def insert_tickets(conn: DriverConnection, order: SoldOrder) -> None:
     """`issue_tickets` without objects: the seats' rows in one INSERT (however many), then
     the same guard, last, for the same reason."""
-    await session.execute(insert(Ticket), ticket_values(order))
-    await take_capacity(session, order)
+    seats = ticket_values(order)
+    await conn.execute(INSERT_TICKETS, {
+        "order_id": order.id, "event_id": order.event_id, "user_id": order.user_id,
+        "ids": [seat["id"] for seat in seats], "tier_ids": [seat["tier_id"] for seat in seats]})
+    await take_capacity(conn, order)

@@ -20,15 +20,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Update, func, insert, select, update
+from sqlalchemy import Update, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import audit
 from core.clock import to_ms
+from core.db import DriverConnection, driver_of, driver_statement, driver_transaction, engine_of
 from core.models import Event, Hold, Order, Payment
 from core.redis_keys import DropKeys
 from mail import causes as mail_causes
@@ -181,6 +183,9 @@ async def _reject(session: AsyncSession, order: LockedOrder, payment: RecordedPa
 
 
 async def _decide(ctx: PurchaseContext, order_id: str, intent: Intent, now: datetime) -> Settled:
+    paid = await _pay(ctx, order_id, intent, now)
+    if paid is not None:
+        return paid
     try:
         async with ctx.sessionmaker() as session, session.begin():
             order, payment = await _lock(session, order_id, intent)
@@ -195,17 +200,66 @@ async def _decide(ctx: PurchaseContext, order_id: str, intent: Intent, now: date
             return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
                            hold_id=order.hold_id)
     except TierFull:
-        # The whole paid attempt rolled back; record the refund in a transaction of its own.
-        async with ctx.sessionmaker() as session, session.begin():
-            order, payment = await _lock(session, order_id, intent)
-            assert order is not None and payment is not None  # both checked above
-            await session.execute(_follow_intent(payment, intent))
-            decided = order.as_is(refund_payment_id=payment.id)
-            if order.state == "pending":
-                decided = await _refund(session, order, FULL_REASON, now,
-                                        refund_payment_id=payment.id)
-            return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
-                           hold_id=order.hold_id)
+        return await _refund_sold_out(ctx, order_id, intent, now)
+
+
+async def _refund_sold_out(ctx: PurchaseContext, order_id: str, intent: Intent,
+                           now: datetime) -> Settled:
+    """The whole paid attempt rolled back (TierFull); the refund in a transaction of its own."""
+    async with ctx.sessionmaker() as session, session.begin():
+        order, payment = await _lock(session, order_id, intent)
+        assert order is not None and payment is not None  # both checked before TierFull
+        await session.execute(_follow_intent(payment, intent))
+        decided = order.as_is(refund_payment_id=payment.id)
+        if order.state == "pending":
+            decided = await _refund(session, order, FULL_REASON, now,
+                                    refund_payment_id=payment.id)
+        return replace(decided, drop_id=order.drop_id, fan_id=order.user_id,
+                       hold_id=order.hold_id)
+
+
+# The paid order's path (every order that sells): `_lock`, `mismatch` and `_ticket` on
+# the psycopg connection in one pipelined transaction, the confirmation email's facts
+# read with the lock. Any other case (not the order's own exact intent, not pending, a
+# cancelled event, a hold Redis no longer has) is left to the general path above,
+# which locks the order again and decides.
+LOCK_ORDER_AND_PAYMENT = (
+    "SELECT o.id, o.user_id, o.event_id, o.drop_id, o.hold_id, o.items, o.total_cents, "
+    "o.currency, o.state, o.reason, e.status, p.id, p.order_id, p.status, p.refund_due_at "
+    "FROM orders o JOIN events e ON e.id = o.event_id "
+    "JOIN payments p ON p.stripe_payment_intent_id = %(intent_id)s "
+    "WHERE o.id = %(order_id)s FOR UPDATE OF o, p")
+
+
+async def _pay(ctx: PurchaseContext, order_id: str, intent: Intent,
+               now: datetime) -> Settled | None:
+    """The order paid and ticketed, or None where the general path has to decide."""
+    if not intent.succeeded:
+        return None
+    try:
+        async with driver_transaction(engine_of(ctx.sessionmaker)) as conn:
+            locking = await conn.execute(LOCK_ORDER_AND_PAYMENT,
+                                         {"intent_id": intent.id, "order_id": order_id})
+            facts = await conn.execute(mail_causes.ORDER_FACTS, {"order_id": order_id})
+            row = await locking.fetchone()  # one round trip: BEGIN, the lock, the facts
+            if row is None:
+                return None
+            cut = len(_ORDER_COLUMNS)
+            order, payment = LockedOrder(*row[:cut]), RecordedPayment(*row[cut:])
+            if (mismatch(order, payment, intent) is not None or order.state != "pending"
+                    or order.event_status == "cancelled"):
+                return None
+            try:
+                await inventory.convert_hold(ctx.scripts, DropKeys(order.drop_id),
+                                             hold_id=order.hold_id or "", order_id=order.id,
+                                             now_ms=to_ms(now))
+            except (HoldExpired, HoldGone):
+                return None  # refunded by the general path, which finds the same
+            await _ticket(conn, order, payment, intent, now, facts=await facts.fetchone())
+    except TierFull:
+        return await _refund_sold_out(ctx, order_id, intent, now)
+    return Settled(order.id, "paid", ticketed=True, drop_id=order.drop_id, fan_id=order.user_id,
+                   hold_id=order.hold_id)
 
 
 async def _refund(session: AsyncSession, order: LockedOrder, reason: str, now: datetime,
@@ -228,7 +282,7 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Lock
             await session.execute(_follow_intent(payment, intent))
             return await _refund(session, order, EXPIRED_REASON, now,
                                  refund_payment_id=payment.id, release_hold=True)
-        return await _ticket(session, order, payment, intent, now)
+        return await _ticket(await driver_of(session), order, payment, intent, now)
     await session.execute(_follow_intent(payment, intent))
     if intent.succeeded:
         if order.state != "pending":
@@ -265,29 +319,43 @@ async def _decide_order(ctx: PurchaseContext, session: AsyncSession, order: Lock
     return order.as_is()
 
 
-async def _ticket(session: AsyncSession, order: LockedOrder, payment: RecordedPayment,
-                  intent: Intent, now: datetime) -> Settled:
+# `_follow_intent`, the hold's conversion and the order's own change in one statement.
+PAY_ORDER = (
+    "WITH payment_status AS (UPDATE payments SET status = %(status)s, updated_at = now() "
+    "WHERE id = %(payment_id)s AND status <> 'refunded'), "
+    "hold_converted AS (UPDATE holds SET state = 'converted' WHERE id = %(hold_id)s) "
+    "UPDATE orders SET state = 'paid', paid_at = %(now)s, reason = NULL, updated_at = now() "
+    "WHERE id = %(order_id)s")
+
+
+async def _ticket(conn: DriverConnection, order: LockedOrder, payment: RecordedPayment,
+                  intent: Intent, now: datetime, *, facts: Sequence[Any] | None = None
+                  ) -> Settled:
     """The paid order: its payment, hold and order rows in one statement, its email, its
     ticket rows, and the capacity guard's hot tier-row UPDATE last, so that row stays
     locked only until the COMMIT that follows at once (TierFull rolls all of it back;
-    see _decide)."""
-    await session.execute(
-        update(Order).where(Order.id == order.id).values(state="paid", paid_at=now, reason=None)
-        .add_cte(_follow_intent(payment, intent).cte("payment_status"))
-        .add_cte(update(Hold).where(Hold.id == order.hold_id)
-                 .values(state="converted").cte("hold_converted")))
-    await mail_causes.order_paid(session, order)
-    await insert_tickets(session, order)
+    see _decide). In pipeline mode all of it goes out in one round trip."""
+    await conn.execute(PAY_ORDER, {"status": intent.status, "payment_id": payment.id,
+                                   "hold_id": order.hold_id, "now": now, "order_id": order.id})
+    await mail_causes.order_paid_on(conn, order, facts)
+    await insert_tickets(conn, order)
     return Settled(order.id, "paid", ticketed=True)
+
+
+# A fresh intent, written down before it is confirmed (no decision yet).
+RECORD_INTENT = (
+    "INSERT INTO payments (order_id, stripe_payment_intent_id, amount_cents, currency, "
+    "status, client_secret, refunded_cents) VALUES (%(order_id)s, %(intent_id)s, "
+    "%(amount)s, %(currency)s, %(status)s, %(client_secret)s, 0)")
 
 
 async def record_intent(ctx: PurchaseContext, order_id: str, intent: Intent) -> None:
     """Write down a fresh intent before it is confirmed (no decision yet)."""
-    async with ctx.sessionmaker() as session, session.begin():
-        # A Core INSERT: no object, no RETURNING of the id nothing here reads.
-        await session.execute(insert(Payment).values(
-            order_id=order_id, stripe_payment_intent_id=intent.id, amount_cents=intent.amount,
-            currency=intent.currency, status=intent.status, client_secret=intent.client_secret))
+    async with driver_statement(engine_of(ctx.sessionmaker)) as conn:
+        await conn.execute(RECORD_INTENT, {
+            "order_id": order_id, "intent_id": intent.id, "amount": intent.amount,
+            "currency": intent.currency, "status": intent.status,
+            "client_secret": intent.client_secret})
 
 
 async def settle(ctx: PurchaseContext, intent: Intent, *, now: datetime,

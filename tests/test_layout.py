@@ -27,7 +27,6 @@ UNMIRRORED = {
     "catalog/changes.py",
     "catalog/events.py",
     "catalog/venues.py",
-    "core/db.py",
     "core/errors.py",
     "core/keys.py",
     "core/models/accounts.py",
