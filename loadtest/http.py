@@ -15,15 +15,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import altcha
 import gevent.socket
 from geventhttpclient.client import HTTPClient, HTTPClientPool
 from geventhttpclient.url import URL
 from locust.contrib.fasthttp import FastHttpSession
 
+from loadtest.pow_solver import SolverPool
 from loadtest.source_addresses import source_for
 
 Body = dict[str, Any]
+_SOLVERS = SolverPool()  # this Locust process's; started on the first challenge
 
 
 def call(
@@ -67,16 +68,14 @@ def bearer(token: str) -> dict[str, str]:
 
 def solved_challenge(client: FastHttpSession, drop_id: int, headers: dict[str, str], *,
                      name: str = "challenge") -> str | None:
-    """This account's join challenge for a drop, solved in Python with altcha's solver as a
-    browser solves it (the payload to send as the join's `challenge`); None when the drop
-    asks none or the gateway refused one."""
+    """This account's join challenge for a drop, solved with altcha's solver as a browser
+    solves it, off this process's gevent loop (loadtest.pow_solver): the payload to send
+    as the join's `challenge`; None when the drop asks none or the gateway refused one."""
     status, body = call(client, "GET", f"/api/drops/{drop_id}/challenge", name=name,
                         expected=(404,), headers=headers)
     if status != 200:
         return None
-    challenge = altcha.Challenge.from_dict(body)
-    solution = altcha.solve_challenge(challenge, timeout=30.0)
-    return None if solution is None else altcha.Payload(challenge, solution).to_base64()
+    return _SOLVERS.solve(body)
 
 
 def needs_challenge(status: int, body: Body) -> bool:
