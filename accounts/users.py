@@ -72,13 +72,19 @@ class Throttle:
 async def authenticate(session: AsyncSession, *, email: str, password: str,
                        throttle: Throttle, now: datetime) -> User:
     """The account these credentials prove, or NotAuthenticated (the same for unknown
-    emails and wrong passwords); RateLimited before any hashing when over a limit."""
+    emails and wrong passwords); RateLimited before any hashing when over a limit.
+    Ends the session's transaction before hashing: call it with nothing pending."""
     email = normalise_email(email)
     now_ms = to_ms(now)
     await limits.check_signin_allowed(throttle.scripts, throttle.settings, throttle.client,
                                       email, now_ms=now_ms)
     user = await session.scalar(select(User).where(func.lower(User.email) == email))
     stored = user.password_hash if user is not None else DUMMY_HASH
+    # The read's connection goes back to the pool before the hash, which may first queue
+    # for a hashing thread: in a burst of sign-ins, each holding a connection while it
+    # waited took the whole pool from holds and checkouts. (Nothing was written; the
+    # session keeps `user`, expire_on_commit being off, and begins anew when next used.)
+    await session.commit()
     if not await verify_password_off_loop(password, stored) or user is None:
         # Unknown emails count too, so they answer exactly like known ones.
         await limits.record_signin_failure(throttle.scripts, throttle.settings, email,

@@ -86,3 +86,21 @@ async def test_a_cheap_request_is_served_while_several_sign_ins_hash(
     assert cheap.status_code == 404
     assert [answer.status_code for answer in answers] == [401] * 4
     assert saw_request_served == [True] * 4
+
+
+async def test_hashing_threads_run_below_the_event_loops_cpu_priority() -> None:
+    """A burst of sign-ins must not take the cores the loop serves everyone else from."""
+    import asyncio
+    import os
+    import threading
+
+    from accounts import passwords
+
+    def niceness_of_this_thread() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    loop_niceness = niceness_of_this_thread()
+    hashing_niceness = await asyncio.get_running_loop().run_in_executor(
+        passwords._hashing, niceness_of_this_thread)
+    assert hashing_niceness == max(passwords.HASHING_NICENESS, loop_niceness)
+    assert niceness_of_this_thread() == loop_niceness  # the loop's own thread is untouched
