@@ -211,6 +211,7 @@ class FanUser(FastHttpUser):
                 json_body={"challenge": challenge} if challenge else None,
             )
             latency = (time.perf_counter() - began) * 1000
+            self.record.setdefault("join_attempts_ms", []).append(round(latency, 2))
             if needs_challenge(status, body) and challenge is None:
                 # The drop's proof-of-work, solved as the browser does (docs/loadtest.md).
                 solve_began = time.perf_counter()

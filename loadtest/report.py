@@ -235,6 +235,21 @@ def websocket(fans: list[dict[str, Any]], requests: list[dict[str, Any]]) -> dic
     }
 
 
+def joins(fans: list[dict[str, Any]], origin_ms: float) -> dict[str, Any]:
+    """Beside each fan's last join (`join_latency_ms`): every attempt, the refusals that
+    asked for the challenge included (the stampede itself: they come all at once);
+    how long fans waited for a solved challenge (fetched, then solved on what CPU the
+    box had idle, loadtest/pow_solver.py); when accepted joins reached the server."""
+    attempts = [ms for f in fans for ms in f.get("join_attempts_ms", [])]
+    accepted_s = [(f["joined_ms"] - origin_ms) / 1000 for f in fans
+                  if f.get("join_status") in (200, 201) and f.get("joined_ms")]
+    return {
+        "every_attempt_ms": summary(attempts),
+        "challenge_wait_ms": summary([f["challenge_ms"] for f in fans if "challenge_ms" in f]),
+        "accepted_after_open_s": summary(accepted_s),
+    }
+
+
 def bots(records: list[dict[str, Any]]) -> dict[str, Any]:
     by_attack: dict[str, dict[str, Any]] = defaultdict(
         lambda: {"attempts": 0, "successes": 0, "statuses": Counter()}
@@ -310,6 +325,7 @@ def build(
         },
         "invariants": {**invariants, "all_ok": all(invariants.values())},
         "join_latency_ms": summary([f["join_latency_ms"] for f in fans if "join_latency_ms" in f]),
+        "joins": joins(fans, origin),
         "admission": admission(plan, fans),
         "fairness": fairness(fans, join_order or {}),
         "sell_out": sell_out(plan, book, fans),

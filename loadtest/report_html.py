@@ -12,6 +12,12 @@ from typing import Any
 from loadtest.scale_table import saturated_side
 
 COLOURS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed"]
+# loadtest.report.joins, by field
+JOIN_LABELS = {
+    "every_attempt_ms": "join every attempt ms",
+    "challenge_wait_ms": "challenge wait ms",
+    "accepted_after_open_s": "joined after open s",
+}
 Point = Sequence[float]
 
 
@@ -107,8 +113,11 @@ NOTES = {
     "run": "cpu_cores_busy: average cores used by each process, the machine, and everything "
     "else on it; peak_cores_busy: the same in each one's busiest 5 seconds (a spike saturates "
     "for seconds). A busy machine or a saturated load generator makes latencies pessimistic.",
-    "fans": "Join latency: a fan's wait for a place in line (client side). Every fan must end "
-    "in a final state (ticketed, sold out, closed, abandoned, ...).",
+    "fans": "Join latency: a fan's wait for a place in line (client side, the last join). "
+    "Every attempt adds the first joins that were told to solve the challenge, the stampede "
+    "itself; challenge wait and joined-after-open show how long the box took to solve the "
+    "fans' proof-of-work, which spreads the accepted joins. Every fan must end in a final "
+    "state (ticketed, sold out, closed, abandoned, ...).",
     "admission": "Observed pace (server admission moments, from the passes) vs the drop's "
     "setting, and how long a fan took to learn it was their turn.",
     "websocket": "admitted_lag: from the admission tick to the fan reading 'your turn'; "
@@ -172,6 +181,7 @@ def render_html(report: dict[str, Any]) -> str:
         + _table(
             [
                 ("join latency (ms)", report["join_latency_ms"]),
+                *[(JOIN_LABELS[name], value) for name, value in report.get("joins", {}).items()],
                 ("final states", report["fans"]["final_states"]),
                 ("unfinished", report["fans"]["unfinished"]),
                 ("missing records", report["fans"]["missing_records"]),
@@ -240,6 +250,7 @@ def render_text(report: dict[str, Any]) -> str:
         f"TicketQ rehearsal: {report['run']['shape']}, {report['run']['fans']} fans, "
         f"{report['run']['tickets']} tickets, drop {report['run']['drop_id']}",
         f"  join latency ms      {report['join_latency_ms']}",
+        *[f"  {JOIN_LABELS[name]:<20} {value}" for name, value in report.get("joins", {}).items()],
         f"  WS admitted lag ms   {adm.get('pass_to_fan_lag_ms')}",
         f"  WS update gap ms     {report['websocket']['update_gap_ms']}",
         f"  admission/min        observed {adm.get('observed_per_minute')} vs configured "

@@ -39,5 +39,8 @@ def test_a_tiny_rehearsal_prints_its_join_p99_against_the_goal(services: TestSer
     assert p99["unit"] == "ms" and p99["value"] > 0 and p99["goal"] == "< 250 ms"
     assert p99["ratio"] == pytest.approx(p99["value"] / 250, rel=0.01)
     assert "saturated: " in p99["reference"]
+    names = {f["name"] for f in figures}
+    assert {"rehearsal join p99, every attempt (40-fan spike)",
+            "rehearsal accepted joins, p99 after opening (40-fan spike)"} <= names
     parsed = bench.figures_of("bench_rehearsal", done.stdout)
     assert any(f.name == p99["name"] and f.met is (p99["value"] < 250) for f in parsed)

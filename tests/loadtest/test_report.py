@@ -227,3 +227,18 @@ def test_emails_that_disagree_with_the_ledger_fail_the_report() -> None:
     passed = build(plan(), records, book, payments, Path("/nonexistent/locust"), {},
                    join_order={1: 1, 2: 2, 3: 3}, emails=both)
     assert passed["invariants"]["emails_match_ledger"] is True
+
+
+def test_every_join_attempt_and_the_challenge_wait_are_reported_beside_the_last_join() -> None:
+    records, book = good_run()
+    stampede, accepted = records[0], records[1]
+    stampede.update(join_status=201, join_attempts_ms=[900.0, 12.0], challenge_ms=4000.0)
+    accepted.update(join_status=201, join_attempts_ms=[15.0])
+    records[2].update(join_status=409)  # refused: no place, so not an accepted join
+    joins = judge(records, book)["joins"]
+    assert joins["every_attempt_ms"]["count"] == 3 and joins["every_attempt_ms"]["max"] == 900.0
+    assert joins["challenge_wait_ms"]["count"] == 1
+    assert joins["accepted_after_open_s"]["count"] == 2
+    assert joins["accepted_after_open_s"]["max"] == 0.1  # fan 2 joined 100 ms after opening
+    text = render_text(judge(records, book))
+    assert "join every attempt ms" in text and "challenge wait ms" in text
