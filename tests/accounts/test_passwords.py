@@ -104,3 +104,27 @@ async def test_hashing_threads_run_below_the_event_loops_cpu_priority() -> None:
         passwords._hashing, niceness_of_this_thread)
     assert hashing_niceness == max(passwords.HASHING_NICENESS, loop_niceness)
     assert niceness_of_this_thread() == loop_niceness  # the loop's own thread is untouched
+
+
+async def test_a_sign_in_holds_no_database_connection_while_its_password_hashes(
+    client, sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of sign-ins queued for the hashing threads must not hold the pool."""
+    from accounts import users
+    from tests.support.api import sign_up
+
+    account = await sign_up(client)
+    checked_out_while_hashing: list[int] = []
+    real_verify = users.verify_password_off_loop
+    pool = sessionmaker.kw["bind"].pool
+
+    async def verify_and_count(password: str, stored: str) -> bool:
+        checked_out_while_hashing.append(pool.checkedout())
+        return await real_verify(password, stored)
+
+    monkeypatch.setattr(users, "verify_password_off_loop", verify_and_count)
+    before = pool.checkedout()
+    answer = await client.post("/api/auth/login",
+                               json={"email": account.email, "password": account.password})
+    assert answer.status_code == 200
+    assert checked_out_while_hashing == [before]
