@@ -9,7 +9,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.asyncio.connection import Connection
 
-from core.script_batching import ScriptBatcher, pack_evalshas
+from core.script_batching import KEPT_CONNECTIONS, MAX_BATCH, ScriptBatcher, pack_evalshas
 from queue_engine.errors import DropNotSynced, QueueClosed
 from queue_engine.line import join_line, open_line
 from tests.queue_engine.conftest import T0, new_drop_id
@@ -126,4 +126,21 @@ async def test_a_kept_connection_the_server_closed_is_not_used(scripts, make_dro
     places = await asyncio.gather(
         *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in (1, 2, 3)))
     assert [place.seq for place in places] == [1, 2, 3]
+    await batcher.aclose()
+
+
+async def test_a_herd_larger_than_a_batch_goes_out_as_pipelines_in_flight_together(
+        scripts, make_drop, any_redis):
+    """Redis runs one batch while the next is written: a 64-join herd goes out as
+    batches in flight at once, each on its own connection (all of them kept afterwards)."""
+    if not isinstance(any_redis, Redis):
+        pytest.skip("the cluster path goes through redis-py's cluster pipeline")
+    batcher = ScriptBatcher(scripts)
+    assert 64 // MAX_BATCH >= KEPT_CONNECTIONS
+    drop = await make_drop()
+    await open_line(scripts, drop.drop_id, now_ms=T0)
+    places = await asyncio.gather(
+        *(join_line(batcher, drop.drop_id, fan, now_ms=T0) for fan in range(1, 65)))
+    assert sorted(p.seq for p in places) == list(range(1, 65))
+    assert len(batcher._kept) == KEPT_CONNECTIONS
     await batcher.aclose()
