@@ -39,7 +39,6 @@ UNMIRRORED = {
     "core/script_batching.py",  # tested in tests/queue_engine/test_script_batching.py
     "core/scripts.py",  # tested in tests/queue_engine/test_script_contracts.py
     "gateway/app.py",
-    "gateway/asgi.py",
     "gateway/auth.py",
     "gateway/bodies.py",  # tested in tests/gateway/test_bad_input.py
     "gateway/errors.py",
