@@ -140,7 +140,9 @@ class Subscribers:
             for i in range(processes)
         ]
         self.processes = processes
-        self.open_timeout_s = max(300.0, len(urls) / 200)
+        # Connects slow as the sockets already held grow: 100,000 gateway sockets took
+        # over 500 s on 2 cores (docs/performance.md), so allow 100 a second.
+        self.open_timeout_s = max(300.0, len(urls) / 100)
 
     def wait_ready(self) -> tuple[int, int]:
         connected = failed = 0
