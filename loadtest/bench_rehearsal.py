@@ -38,7 +38,8 @@ def rehearse(options: argparse.Namespace, out: Path) -> dict[str, Any] | None:
     """One bounded `ticketq simulate`; its report (None when it wrote none)."""
     arguments = ["--fans", str(options.fans), "--tickets", str(options.tickets),
                  "--duration", str(options.duration),
-                 "--locust-workers", str(options.locust_workers), "--out", str(out)]
+                 "--locust-workers", str(options.locust_workers),
+                 "--shop-workers", str(options.shop_workers), "--out", str(out)]
     limit = STARTUP_S + options.duration + GRACE_S + OVERHEAD_S
     try:
         subprocess.run([sys.executable, "-m", "ticketq.cli", "simulate", "--", *arguments],
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tickets", type=int, default=200)
     parser.add_argument("--duration", type=int, default=90)
     parser.add_argument("--locust-workers", type=int, default=2)
+    parser.add_argument("--shop-workers", type=int, default=1)
     options = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="tq-bench-rehearsal-") as folder:
         started = time.monotonic()

@@ -91,6 +91,8 @@ class Plan:
     # The cluster shape's "dns" mode (loadtest.cluster_shape): each fan picks one of these
     # gateways itself, as DNS round robin would, and moves to the next when it fails.
     gateway_urls: list[str] = field(default_factory=list)
+    # The shop's own gateway (simulate --shop-workers): holds, checkout, orders go there.
+    shop_url: str = ""
     # Fans on a loopback gateway connect from 127.0.0.1, .2, ...: one source address per
     # this many sockets (loadtest.source_addresses; a fan holds FAN_SOCKETS of them).
     sockets_per_source_address: int = DEFAULT_SOCKETS_PER_ADDRESS

@@ -93,6 +93,11 @@ class FanUser(FastHttpUser):
         urls = self.plan.gateway_urls
         return urls[self.gateway_index % len(urls)] if urls else self.plan.base_url
 
+    def _shop(self, path: str) -> str:
+        """Where a shop request goes: the plan's shop gateway when it has one (a full URL;
+        Locust keeps a connection pool per host), else the fan's own gateway."""
+        return self.plan.shop_url + path if self.plan.shop_url else path
+
     def _note_socket(self, socket: QueueSocket) -> None:
         """Which gateway each of this fan's sockets reached, and the position it last had
         before: the cluster shape's report checks a fan kept its place across gateways."""
@@ -360,7 +365,7 @@ class FanUser(FastHttpUser):
         status, body = call(
             self.client,
             "POST",
-            f"/api/holds/{hold['hold_id']}/checkout",
+            self._shop(f"/api/holds/{hold['hold_id']}/checkout"),
             name="checkout",
             expected=(402, 409, 410),
             headers=bearer(self.token),
@@ -385,7 +390,7 @@ class FanUser(FastHttpUser):
                 status, body = call(
                     self.client,
                     "POST",
-                    f"/api/drops/{self.plan.drop_id}/holds",
+                    self._shop(f"/api/drops/{self.plan.drop_id}/holds"),
                     name="hold",
                     expected=(403, 409, 410),
                     headers=headers,
@@ -414,7 +419,7 @@ class FanUser(FastHttpUser):
             _, body = call(
                 self.client,
                 "GET",
-                f"/api/orders/{order_id}",
+                self._shop(f"/api/orders/{order_id}"),
                 name="order",
                 headers=bearer(self.token),
             )
@@ -424,7 +429,8 @@ class FanUser(FastHttpUser):
             gevent.sleep(0.5)
         self.record["order_state"] = state
         _, body = call(
-            self.client, "GET", "/api/me/orders", name="my orders", headers=bearer(self.token)
+            self.client, "GET", self._shop("/api/me/orders"), name="my orders",
+            headers=bearer(self.token),
         )
         orders = body.get("orders") or body.get("items") or []
         mine = [o for o in orders if isinstance(o, dict) and str(o.get("id")) == order_id]

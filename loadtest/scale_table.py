@@ -17,7 +17,7 @@ from typing import Any
 
 # Processes that serve the drop. localstripe stands in for Stripe (someone else's
 # servers in production), so its CPU is neither server nor load generator here.
-SERVER_PROCESSES = ("gateway", "worker", "redis", "postgres")
+SERVER_PROCESSES = ("gateway", "shop", "worker", "redis", "postgres")
 LOAD_GENERATOR_PREFIX = "locust"
 # A process family busier than this share of its cores is the side that saturated.
 SATURATED_SHARE = 0.85
@@ -68,6 +68,9 @@ def saturated_side(run: dict[str, Any], cpu_count: int) -> str:
     sides = []
     if gateway_share >= SATURATED_SHARE:
         sides.append(f"server (gateway {gateway_share:.0%} of its cores {when})")
+    shop_share = busy.get("shop", 0.0) / max(1, int(run.get("shop_workers") or 1))
+    if shop_share >= SATURATED_SHARE:  # the checkout's own gateway (simulate --shop-workers)
+        sides.append(f"server (shop {shop_share:.0%} of its cores {when})")
     if locust_share >= SATURATED_SHARE or run.get("load_generator_saturated"):
         sides.append(f"load generator (Locust {locust_share:.0%} of {locust_cores} core {when})")
     machine = busy.get("machine (all processes)", 0.0)

@@ -59,6 +59,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--think-min", type=float, default=0.5)
     parser.add_argument("--think-max", type=float, default=2.0)
     parser.add_argument("--gateway-workers", type=int, default=1)
+    parser.add_argument("--shop-workers", type=int, default=1,
+                        help="workers of a second gateway (the shop) for holds, checkout, "
+                             "orders and Stripe's webhooks, as docs/deploy.md routes "
+                             "them (0: one gateway serves everything)")
     parser.add_argument("--locust-workers", type=int, default=0, help="0: one Locust process")
     parser.add_argument("--sockets-per-source", type=int, default=DEFAULT_SOCKETS_PER_ADDRESS,
                         help="fans on a loopback gateway use one 127.0.0.x source address "
@@ -77,8 +81,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
         parser.error("need --fans >= 1, --tickets >= 1 and --duration >= 10")
     if min(options.bots, options.venue_users, options.locust_workers) < 0:
         parser.error("--bots, --venue-users and --locust-workers cannot be negative")
-    if options.gateway_workers < 1 or options.think_min < 0:
-        parser.error("need --gateway-workers >= 1 and --think-min >= 0")
+    if options.gateway_workers < 1 or options.think_min < 0 or options.shop_workers < 0:
+        parser.error("need --gateway-workers >= 1, --shop-workers >= 0 and --think-min >= 0")
     if options.sockets_per_source < 1:
         parser.error("--sockets-per-source must be at least 1")
     return options
@@ -341,12 +345,13 @@ def _rehearse(
             # outside them (loadtest/farm.py) and meets the per-address limits.
             "TICKETQ_AUTH_LIMIT_EXEMPT_NETWORKS": CROWD_EXEMPT_NETWORKS,
         }
-        started = stack.start_stack(procs, env, options.gateway_workers)
+        started = stack.start_stack(procs, env, options.gateway_workers, options.shop_workers)
         stripe_url, base_url, secret = started.stripe_url, started.base_url, started.webhook_secret
         # Seeded last: the drop's clock (opens_at, closes_at) starts once the stack is up,
         # so a slow start on a busy machine does not eat the sales window.
         seeded = asyncio.run(seed_drop(settings, spec))
         plan = make_plan(options, seeded, spec, base_url, out, secret)
+        plan.shop_url = started.shop_url
         plan.save(out / "plan.json")
         print(
             f"rehearsing drop {plan.drop_id}: {options.fans} fans, {options.tickets} tickets, "
@@ -363,6 +368,7 @@ def _rehearse(
         run["memory_kib"] = cpu.memory_kib()
         run.update(
             gateway_workers=options.gateway_workers,
+            shop_workers=options.shop_workers,
             locust_workers=options.locust_workers,
             admit_per_minute=spec.admit_per_minute,
             max_active=spec.max_active,

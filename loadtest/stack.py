@@ -34,6 +34,7 @@ class Stack:
     base_url: str
     stripe_url: str
     webhook_secret: str
+    shop_url: str = ""  # the checkout's own gateway, when the stack has one
 
 
 def is_loopback_url(url: str) -> bool:
@@ -41,19 +42,30 @@ def is_loopback_url(url: str) -> bool:
     return host in {"localhost", "::1"} or host.startswith("127.")
 
 
-def start_stack(supervisor: Supervisor, env: dict[str, str], gateway_workers: int) -> Stack:
+def start_stack(supervisor: Supervisor, env: dict[str, str], gateway_workers: int,
+                shop_workers: int = 0) -> Stack:
     """localstripe, then a gateway whose webhooks it signs with a fresh secret, then a
-    worker; every process is the supervisor's, stopped with it."""
+    worker; every process is the supervisor's, stopped with it. With `shop_workers`, a
+    second gateway (the "shop") serves the checkout and Stripe's webhooks, as a load
+    balancer routes them in docs/deploy.md's split: the waiting room's process then
+    shares its loop with no order."""
     stripe_url = start_localstripe(supervisor).url
     secret = "whsec_" + secrets.token_hex(16)
     env = {**env, "STRIPE_API_BASE": stripe_url, "STRIPE_WEBHOOK_SECRET": secret}
-    options = (*QUIET, "--workers", str(gateway_workers))
-    base_url = start_gateway(supervisor, env, options=options).url
-    if not is_loopback_url(base_url):
-        raise RuntimeError("simulate only ever loads a gateway on a loopback address")
-    register_webhook(stripe_url, base_url, secret, name="simulate")
+    base_url = start_gateway(supervisor, env, options=_workers(gateway_workers)).url
+    shop_url = (start_gateway(supervisor, env, name="shop", options=_workers(shop_workers)).url
+                if shop_workers else "")
+    for url in (base_url, shop_url):
+        if url and not is_loopback_url(url):
+            raise RuntimeError("simulate only ever loads a gateway on a loopback address")
+    register_webhook(stripe_url, shop_url or base_url, secret, name="simulate")
     start_worker(supervisor, env)
-    return Stack(base_url=base_url, stripe_url=stripe_url, webhook_secret=secret)
+    return Stack(base_url=base_url, stripe_url=stripe_url, webhook_secret=secret,
+                 shop_url=shop_url)
+
+
+def _workers(count: int) -> tuple[str, ...]:
+    return (*QUIET, "--workers", str(count))
 
 
 @contextlib.contextmanager

@@ -109,3 +109,11 @@ def test_the_busiest_of_several_gateway_processes_counts(report: dict[str, Any])
     peak = {"gateway-0": 0.4, "gateway-1": 0.92, "gateway-2": 0.1}
     run = {**report["run"], "peak_cores_busy": peak}
     assert saturated_side(run, 2).startswith("server (gateway 92%")
+
+
+def test_a_busy_shop_gateway_is_named_beside_the_waiting_room(report: dict[str, Any]) -> None:
+    """simulate --shop-workers: the checkout's own gateway saturating is a server finding."""
+    peak = {"gateway": 0.3, "shop": 0.9}
+    run = {**report["run"], "peak_cores_busy": peak, "shop_workers": 1}
+    assert saturated_side(run, 2) == "server (shop 90% of its cores at peak)"
+    assert saturated_side({**run, "shop_workers": 2}, 2).startswith("neither")

@@ -26,14 +26,15 @@ TICKETS, BOTS = 50, 3
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("fans", "shape", "locust_workers", "sockets_per_source"),
-    # The second spreads its 150 fans (300 sockets) over three 127.0.0.x source addresses.
-    [(300, "spike", 0, 20_000), (150, "prequeue", 2, 100)],
+    ("fans", "shape", "locust_workers", "sockets_per_source", "shop_workers"),
+    # The second spreads its 150 fans (300 sockets) over three 127.0.0.x source addresses,
+    # and has one gateway serve the shop too (the first has a shop of its own, the default).
+    [(300, "spike", 0, 20_000, 1), (150, "prequeue", 2, 100, 0)],
     ids=["one-locust-process", "locust-master-and-2-workers"],
 )
 def test_small_rehearsal_keeps_every_promise(
     services: TestServices, tmp_path: Path, fans: int, shape: str, locust_workers: int,
-    sockets_per_source: int,
+    sockets_per_source: int, shop_workers: int,
 ) -> None:
     env = {
         **os.environ,
@@ -46,6 +47,7 @@ def test_small_rehearsal_keeps_every_promise(
     args += ["--bots", str(BOTS), "--shape", shape, "--locust-workers", str(locust_workers)]
     args += ["--abandon", "0.1", "--cart-abandon", "0", "--out", str(tmp_path)]
     args += ["--sockets-per-source", str(sockets_per_source)]
+    args += ["--shop-workers", str(shop_workers)]
     done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, timeout=170)
     reports = list(tmp_path.glob("*/report.json"))
     assert reports, f"no report written:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
@@ -103,6 +105,9 @@ def test_small_rehearsal_keeps_every_promise(
     busy = report["run"]["cpu_cores_busy"]
     assert {"localstripe", "gateway", "worker", "locust"} <= set(busy), busy
     assert busy["gateway"] > 0 and "machine (all processes)" in busy, busy
+    # With a shop of its own, the orders above were taken and settled (webhooks included)
+    # by that second gateway; without one, there is no such process.
+    assert (busy.get("shop", 0) > 0) if shop_workers else ("shop" not in busy), busy
 
     page = (reports[0].parent / "report.html").read_text()
     # Self-contained: three inline charts, nothing fetched from anywhere.

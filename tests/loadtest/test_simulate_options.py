@@ -22,6 +22,8 @@ def test_defaults_and_the_drop_they_make() -> None:
     assert spec.duration_s == int(STARTUP_S + options.duration)
     assert spec.opens_in_s == STARTUP_S + opening_offset_s("spike", 90)
     assert drop_spec(parse(["--locust-workers", "3"])).stride == 3
+    # The shop (holds, checkout, orders, webhooks) runs on a gateway of its own by default.
+    assert (options.gateway_workers, options.shop_workers) == (1, 1)
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,7 @@ def test_defaults_and_the_drop_they_make() -> None:
         ["--duration", "5"],
         ["--bots", "-1"],
         ["--gateway-workers", "0"],
+        ["--shop-workers", "-1"],
         ["--shape", "tsunami"],
         ["--unknown"],
         ["--cluster", "--balancer", "dns", "--plan-only"],
